@@ -1,0 +1,154 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[vrrpctl] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'vrrpctl'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'vrrpctl'= {
+            cand --color 'When to color the output; NO_COLOR in the environment means never'
+            cand --json 'Print JSON (one document, or JSON lines for streams) instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand status 'Show each VRRP instance of the running vrrpd: state, priority, master, VIPs'
+            cand dump-stats 'Show vrrpd''s per-instance counters (keepalived''s names: advert_rcvd, auth_failure, ...)'
+            cand sniff 'Capture or read VRRP traffic and decode it, tcpdump-style, with a per-VRID summary'
+            cand lint 'Check keepalived.conf files for errors and the mistakes that bite operators'
+            cand lint-config 'Check keepalived.conf files for errors and the mistakes that bite operators'
+            cand firewall-check 'Will this host''s firewall (nftables, iptables, firewalld) let VRRP adverts in and out?'
+            cand simulate-failover 'Rehearse failures of a cluster described by its nodes'' configs, in virtual time'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'vrrpctl;status'= {
+            cand --socket 'vrrpd''s control socket'
+            cand --instance 'Only this instance (vrrp_instance name)'
+            cand --color 'When to color the output; NO_COLOR in the environment means never'
+            cand --json 'Print JSON (one document, or JSON lines for streams) instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'vrrpctl;dump-stats'= {
+            cand --socket 'vrrpd''s control socket'
+            cand --instance 'Only this instance (vrrp_instance name)'
+            cand --color 'When to color the output; NO_COLOR in the environment means never'
+            cand --json 'Print JSON (one document, or JSON lines for streams) instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'vrrpctl;sniff'= {
+            cand -i 'Capture live on this interface (needs root or CAP_NET_RAW)'
+            cand --interface 'Capture live on this interface (needs root or CAP_NET_RAW)'
+            cand -r 'Read packets from a pcap or pcapng file instead of capturing'
+            cand --read 'Read packets from a pcap or pcapng file instead of capturing'
+            cand -w 'Also write the VRRP packets seen to this pcap file'
+            cand --write 'Also write the VRRP packets seen to this pcap file'
+            cand -c 'Stop after this many VRRP packets'
+            cand --count 'Stop after this many VRRP packets'
+            cand --vrid 'Only packets for this virtual router id'
+            cand --color 'When to color the output; NO_COLOR in the environment means never'
+            cand -v 'Add the IP header details (TTL, TOS, length, checksum) to each line'
+            cand --verbose 'Add the IP header details (TTL, TOS, length, checksum) to each line'
+            cand --no-summary 'Do not print the per-VRID summary at the end'
+            cand --json 'Print JSON (one document, or JSON lines for streams) instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'vrrpctl;lint'= {
+            cand --color 'When to color the output; NO_COLOR in the environment means never'
+            cand --json 'Print JSON (one document, or JSON lines for streams) instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'vrrpctl;lint-config'= {
+            cand --color 'When to color the output; NO_COLOR in the environment means never'
+            cand --json 'Print JSON (one document, or JSON lines for streams) instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'vrrpctl;firewall-check'= {
+            cand --config 'keepalived.conf whose instances are checked (default when no -i is given)'
+            cand -i 'Check this interface by hand instead of (or to narrow) the config''s instances'
+            cand --interface 'Check this interface by hand instead of (or to narrow) the config''s instances'
+            cand --peer 'A peer that sends adverts to this host (repeatable); narrows multicast instances'
+            cand --family 'Address family to check with -i'
+            cand --group 'Destination group (default 224.0.0.18 / ff02::12)'
+            cand --backend 'Which firewall to read'
+            cand --color 'When to color the output; NO_COLOR in the environment means never'
+            cand --json 'Print JSON (one document, or JSON lines for streams) instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'vrrpctl;simulate-failover'= {
+            cand --event 'A failure to inject, e.g. `kill:node1@5s`, `partition:node1,node2@3s`, `block-vrrp:node2@0s`'
+            cand --duration 'How long to simulate'
+            cand --color 'When to color the output; NO_COLOR in the environment means never'
+            cand --json 'Print JSON (one document, or JSON lines for streams) instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'vrrpctl;completions'= {
+            cand --color 'When to color the output; NO_COLOR in the environment means never'
+            cand --json 'Print JSON (one document, or JSON lines for streams) instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'vrrpctl;help'= {
+            cand status 'Show each VRRP instance of the running vrrpd: state, priority, master, VIPs'
+            cand dump-stats 'Show vrrpd''s per-instance counters (keepalived''s names: advert_rcvd, auth_failure, ...)'
+            cand sniff 'Capture or read VRRP traffic and decode it, tcpdump-style, with a per-VRID summary'
+            cand lint 'Check keepalived.conf files for errors and the mistakes that bite operators'
+            cand firewall-check 'Will this host''s firewall (nftables, iptables, firewalld) let VRRP adverts in and out?'
+            cand simulate-failover 'Rehearse failures of a cluster described by its nodes'' configs, in virtual time'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'vrrpctl;help;status'= {
+        }
+        &'vrrpctl;help;dump-stats'= {
+        }
+        &'vrrpctl;help;sniff'= {
+        }
+        &'vrrpctl;help;lint'= {
+        }
+        &'vrrpctl;help;firewall-check'= {
+        }
+        &'vrrpctl;help;simulate-failover'= {
+        }
+        &'vrrpctl;help;completions'= {
+        }
+        &'vrrpctl;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

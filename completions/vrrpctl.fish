@@ -1,0 +1,120 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_vrrpctl_global_optspecs
+    string join \n json color= h/help V/version
+end
+
+function __fish_vrrpctl_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_vrrpctl_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_vrrpctl_using_subcommand
+    set -l cmd (__fish_vrrpctl_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c vrrpctl -n "__fish_vrrpctl_needs_command" -l color -d 'When to color the output; NO_COLOR in the environment means never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c vrrpctl -n "__fish_vrrpctl_needs_command" -l json -d 'Print JSON (one document, or JSON lines for streams) instead of text'
+complete -c vrrpctl -n "__fish_vrrpctl_needs_command" -s h -l help -d 'Print help'
+complete -c vrrpctl -n "__fish_vrrpctl_needs_command" -s V -l version -d 'Print version'
+complete -c vrrpctl -n "__fish_vrrpctl_needs_command" -f -a "status" -d 'Show each VRRP instance of the running vrrpd: state, priority, master, VIPs'
+complete -c vrrpctl -n "__fish_vrrpctl_needs_command" -f -a "dump-stats" -d 'Show vrrpd\'s per-instance counters (keepalived\'s names: advert_rcvd, auth_failure, ...)'
+complete -c vrrpctl -n "__fish_vrrpctl_needs_command" -f -a "sniff" -d 'Capture or read VRRP traffic and decode it, tcpdump-style, with a per-VRID summary'
+complete -c vrrpctl -n "__fish_vrrpctl_needs_command" -f -a "lint" -d 'Check keepalived.conf files for errors and the mistakes that bite operators'
+complete -c vrrpctl -n "__fish_vrrpctl_needs_command" -f -a "lint-config" -d 'Check keepalived.conf files for errors and the mistakes that bite operators'
+complete -c vrrpctl -n "__fish_vrrpctl_needs_command" -f -a "firewall-check" -d 'Will this host\'s firewall (nftables, iptables, firewalld) let VRRP adverts in and out?'
+complete -c vrrpctl -n "__fish_vrrpctl_needs_command" -f -a "simulate-failover" -d 'Rehearse failures of a cluster described by its nodes\' configs, in virtual time'
+complete -c vrrpctl -n "__fish_vrrpctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c vrrpctl -n "__fish_vrrpctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand status" -l socket -d 'vrrpd\'s control socket' -r -F
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand status" -l instance -d 'Only this instance (vrrp_instance name)' -r
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand status" -l color -d 'When to color the output; NO_COLOR in the environment means never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand status" -l json -d 'Print JSON (one document, or JSON lines for streams) instead of text'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand status" -s h -l help -d 'Print help'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand status" -s V -l version -d 'Print version'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand dump-stats" -l socket -d 'vrrpd\'s control socket' -r -F
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand dump-stats" -l instance -d 'Only this instance (vrrp_instance name)' -r
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand dump-stats" -l color -d 'When to color the output; NO_COLOR in the environment means never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand dump-stats" -l json -d 'Print JSON (one document, or JSON lines for streams) instead of text'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand dump-stats" -s h -l help -d 'Print help'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand dump-stats" -s V -l version -d 'Print version'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand sniff" -s i -l interface -d 'Capture live on this interface (needs root or CAP_NET_RAW)' -r
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand sniff" -s r -l read -d 'Read packets from a pcap or pcapng file instead of capturing' -r -F
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand sniff" -s w -l write -d 'Also write the VRRP packets seen to this pcap file' -r -F
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand sniff" -s c -l count -d 'Stop after this many VRRP packets' -r
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand sniff" -l vrid -d 'Only packets for this virtual router id' -r
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand sniff" -l color -d 'When to color the output; NO_COLOR in the environment means never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand sniff" -s v -l verbose -d 'Add the IP header details (TTL, TOS, length, checksum) to each line'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand sniff" -l no-summary -d 'Do not print the per-VRID summary at the end'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand sniff" -l json -d 'Print JSON (one document, or JSON lines for streams) instead of text'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand sniff" -s h -l help -d 'Print help'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand sniff" -s V -l version -d 'Print version'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand lint" -l color -d 'When to color the output; NO_COLOR in the environment means never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand lint" -l json -d 'Print JSON (one document, or JSON lines for streams) instead of text'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand lint" -s h -l help -d 'Print help'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand lint" -s V -l version -d 'Print version'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand lint-config" -l color -d 'When to color the output; NO_COLOR in the environment means never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand lint-config" -l json -d 'Print JSON (one document, or JSON lines for streams) instead of text'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand lint-config" -s h -l help -d 'Print help'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand lint-config" -s V -l version -d 'Print version'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand firewall-check" -l config -d 'keepalived.conf whose instances are checked (default when no -i is given)' -r -F
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand firewall-check" -s i -l interface -d 'Check this interface by hand instead of (or to narrow) the config\'s instances' -r
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand firewall-check" -l peer -d 'A peer that sends adverts to this host (repeatable); narrows multicast instances' -r
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand firewall-check" -l family -d 'Address family to check with -i' -r -f -a "4\t''
+6\t''"
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand firewall-check" -l group -d 'Destination group (default 224.0.0.18 / ff02::12)' -r
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand firewall-check" -l backend -d 'Which firewall to read' -r -f -a "auto\t''
+nftables\t''
+iptables\t''
+firewalld\t''"
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand firewall-check" -l color -d 'When to color the output; NO_COLOR in the environment means never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand firewall-check" -l json -d 'Print JSON (one document, or JSON lines for streams) instead of text'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand firewall-check" -s h -l help -d 'Print help'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand firewall-check" -s V -l version -d 'Print version'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand simulate-failover" -l event -d 'A failure to inject, e.g. `kill:node1@5s`, `partition:node1,node2@3s`, `block-vrrp:node2@0s`' -r
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand simulate-failover" -l duration -d 'How long to simulate' -r
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand simulate-failover" -l color -d 'When to color the output; NO_COLOR in the environment means never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand simulate-failover" -l json -d 'Print JSON (one document, or JSON lines for streams) instead of text'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand simulate-failover" -s h -l help -d 'Print help'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand simulate-failover" -s V -l version -d 'Print version'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand completions" -l color -d 'When to color the output; NO_COLOR in the environment means never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand completions" -l json -d 'Print JSON (one document, or JSON lines for streams) instead of text'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand help; and not __fish_seen_subcommand_from status dump-stats sniff lint firewall-check simulate-failover completions help" -f -a "status" -d 'Show each VRRP instance of the running vrrpd: state, priority, master, VIPs'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand help; and not __fish_seen_subcommand_from status dump-stats sniff lint firewall-check simulate-failover completions help" -f -a "dump-stats" -d 'Show vrrpd\'s per-instance counters (keepalived\'s names: advert_rcvd, auth_failure, ...)'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand help; and not __fish_seen_subcommand_from status dump-stats sniff lint firewall-check simulate-failover completions help" -f -a "sniff" -d 'Capture or read VRRP traffic and decode it, tcpdump-style, with a per-VRID summary'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand help; and not __fish_seen_subcommand_from status dump-stats sniff lint firewall-check simulate-failover completions help" -f -a "lint" -d 'Check keepalived.conf files for errors and the mistakes that bite operators'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand help; and not __fish_seen_subcommand_from status dump-stats sniff lint firewall-check simulate-failover completions help" -f -a "firewall-check" -d 'Will this host\'s firewall (nftables, iptables, firewalld) let VRRP adverts in and out?'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand help; and not __fish_seen_subcommand_from status dump-stats sniff lint firewall-check simulate-failover completions help" -f -a "simulate-failover" -d 'Rehearse failures of a cluster described by its nodes\' configs, in virtual time'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand help; and not __fish_seen_subcommand_from status dump-stats sniff lint firewall-check simulate-failover completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand help; and not __fish_seen_subcommand_from status dump-stats sniff lint firewall-check simulate-failover completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

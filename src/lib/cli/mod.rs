@@ -1,0 +1,218 @@
+//! `vrrpctl`'s command tree (clap derive, shared with completion and man generation), output
+//! helpers, and one module per subcommand that turns flags into calls on the library's rooms.
+
+pub mod docs;
+pub mod output;
+
+mod cmd_completions;
+mod cmd_firewall;
+mod cmd_lint;
+mod cmd_simulate;
+mod cmd_sniff;
+mod cmd_status;
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub use output::{ColorChoice, Exit, Output};
+
+/// Default control socket of vrrpd (DESIGN.md: overridable with --socket and VRRPD_SOCKET).
+pub const DEFAULT_SOCKET: &str = "/run/vrrpd/vrrpd.sock";
+/// keepalived's default configuration file, which vrrpd and vrrpctl read too.
+pub const DEFAULT_CONFIG: &str = "/etc/keepalived/keepalived.conf";
+
+/// The operator's toolkit for VRRP clusters run by vrrpd or keepalived.
+#[derive(Debug, Parser)]
+#[command(name = "vrrpctl", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every subcommand takes.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Print JSON (one document, or JSON lines for streams) instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// When to color the output; NO_COLOR in the environment means never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show each VRRP instance of the running vrrpd: state, priority, master, VIPs.
+    Status(StatusArgs),
+    /// Show vrrpd's per-instance counters (keepalived's names: advert_rcvd, auth_failure, ...).
+    DumpStats(StatusArgs),
+    /// Capture or read VRRP traffic and decode it, tcpdump-style, with a per-VRID summary.
+    Sniff(SniffArgs),
+    /// Check keepalived.conf files for errors and the mistakes that bite operators.
+    #[command(visible_alias = "lint-config")]
+    Lint(LintArgs),
+    /// Will this host's firewall (nftables, iptables, firewalld) let VRRP adverts in and out?
+    FirewallCheck(FirewallArgs),
+    /// Rehearse failures of a cluster described by its nodes' configs, in virtual time.
+    SimulateFailover(SimulateArgs),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StatusArgs {
+    /// vrrpd's control socket.
+    #[arg(long, env = "VRRPD_SOCKET", default_value = DEFAULT_SOCKET, value_name = "PATH")]
+    pub socket: PathBuf,
+    /// Only this instance (vrrp_instance name).
+    #[arg(long, value_name = "NAME")]
+    pub instance: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SniffArgs {
+    /// Capture live on this interface (needs root or CAP_NET_RAW).
+    #[arg(
+        short = 'i',
+        long = "interface",
+        value_name = "IFACE",
+        conflicts_with = "read"
+    )]
+    pub interface: Option<String>,
+    /// Read packets from a pcap or pcapng file instead of capturing.
+    #[arg(short = 'r', long = "read", value_name = "FILE")]
+    pub read: Option<PathBuf>,
+    /// Also write the VRRP packets seen to this pcap file.
+    #[arg(short = 'w', long = "write", value_name = "FILE")]
+    pub write: Option<PathBuf>,
+    /// Stop after this many VRRP packets.
+    #[arg(short = 'c', long = "count", value_name = "N")]
+    pub count: Option<u64>,
+    /// Only packets for this virtual router id.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=255))]
+    pub vrid: Option<u8>,
+    /// Add the IP header details (TTL, TOS, length, checksum) to each line.
+    #[arg(short = 'v', long = "verbose")]
+    pub verbose: bool,
+    /// Do not print the per-VRID summary at the end.
+    #[arg(long)]
+    pub no_summary: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LintArgs {
+    /// keepalived.conf files; several files are linted as the nodes of one cluster.
+    #[arg(value_name = "FILE", default_value = DEFAULT_CONFIG)]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FirewallBackend {
+    Auto,
+    Nftables,
+    Iptables,
+    Firewalld,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Family {
+    #[value(name = "4")]
+    V4,
+    #[value(name = "6")]
+    V6,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct FirewallArgs {
+    /// keepalived.conf whose instances are checked (default when no -i is given).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Check this interface by hand instead of (or to narrow) the config's instances.
+    #[arg(short = 'i', long = "interface", value_name = "IFACE")]
+    pub interface: Option<String>,
+    /// A peer that sends adverts to this host (repeatable); narrows multicast instances.
+    #[arg(long, value_name = "ADDR")]
+    pub peer: Vec<IpAddr>,
+    /// Address family to check with -i.
+    #[arg(long, value_enum, value_name = "4|6")]
+    pub family: Option<Family>,
+    /// Destination group (default 224.0.0.18 / ff02::12).
+    #[arg(long, value_name = "ADDR")]
+    pub group: Option<IpAddr>,
+    /// Which firewall to read.
+    #[arg(long, value_enum, default_value_t = FirewallBackend::Auto)]
+    pub backend: FirewallBackend,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SimulateArgs {
+    /// The keepalived.conf of each node of the cluster.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// A failure to inject, e.g. `kill:node1@5s`, `partition:node1,node2@3s`, `block-vrrp:node2@0s`.
+    #[arg(long = "event", value_name = "SPEC")]
+    pub events: Vec<String>,
+    /// How long to simulate.
+    #[arg(long, default_value = "30s", value_name = "DURATION")]
+    pub duration: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell to generate for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Run one parsed command line; the binary only maps the result to a process exit code.
+pub fn run(cli: Cli) -> Exit {
+    let out = Output::new(&cli.global);
+    let result = match &cli.command {
+        Command::Status(a) => cmd_status::status(a, &out),
+        Command::DumpStats(a) => cmd_status::dump_stats(a, &out),
+        Command::Sniff(a) => cmd_sniff::run(a, &out),
+        Command::Lint(a) => cmd_lint::run(a, &out),
+        Command::FirewallCheck(a) => cmd_firewall::run(a, &out),
+        Command::SimulateFailover(a) => cmd_simulate::run(a, &out),
+        Command::Completions(a) => cmd_completions::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            out.error(&e);
+            e.exit
+        }
+    }
+}
+
+/// A failure that ends a command: one plain sentence for stderr and the exit code to use.
+#[derive(Debug)]
+pub struct CmdError {
+    pub message: String,
+    pub exit: Exit,
+}
+
+impl CmdError {
+    /// Usage or I/O error (exit 2).
+    pub fn usage(message: impl Into<String>) -> Self {
+        CmdError {
+            message: message.into(),
+            exit: Exit::Usage,
+        }
+    }
+    pub fn not_implemented(what: &str) -> Self {
+        CmdError::usage(format!("`vrrpctl {what}` is not implemented yet"))
+    }
+}
+
+impl std::fmt::Display for CmdError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+pub type CmdResult = Result<Exit, CmdError>;

@@ -1,0 +1,292 @@
+//! The typed model of keepalived.conf's VRRP side, with keepalived's defaults applied.
+//! Every item keeps the `Span` of the keyword that defined it so lint and the daemon can point
+//! at the source. Names follow keepalived's keywords.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Where a token came from, through includes and macro expansion (1-based line and column).
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+pub struct Span {
+    pub file: PathBuf,
+    pub line: u32,
+    pub column: u32,
+}
+
+/// The whole configuration as vrrpd runs it.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    pub global: GlobalDefs,
+    pub scripts: Vec<VrrpScript>,
+    pub track_processes: Vec<VrrpTrackProcess>,
+    pub track_files: Vec<VrrpTrackFile>,
+    pub sync_groups: Vec<SyncGroup>,
+    pub instances: Vec<VrrpInstance>,
+}
+
+#[derive(Debug, Clone)]
+pub struct GlobalDefs {
+    pub router_id: Option<String>,
+    /// `vrrp_version`, default 2.
+    pub vrrp_version: u8,
+    /// `vrrp_mcast_group4`, default 224.0.0.18.
+    pub vrrp_mcast_group4: std::net::Ipv4Addr,
+    /// `vrrp_mcast_group6`, default ff02::12.
+    pub vrrp_mcast_group6: std::net::Ipv6Addr,
+    pub vrrp_garp_master_delay: Duration,
+    pub vrrp_garp_master_repeat: u32,
+    pub vrrp_garp_master_refresh: Option<Duration>,
+    pub vrrp_garp_master_refresh_repeat: u32,
+    pub vrrp_garp_interval: Duration,
+    pub vrrp_gna_interval: Duration,
+    pub vrrp_garp_lower_prio_delay: Option<Duration>,
+    pub vrrp_garp_lower_prio_repeat: Option<u32>,
+    pub vrrp_lower_prio_no_advert: bool,
+    pub vrrp_higher_prio_send_advert: bool,
+    pub vrrp_strict: bool,
+    pub vrrp_skip_check_adv_addr: bool,
+    pub vrrp_check_unicast_src: bool,
+    pub enable_script_security: bool,
+    pub script_user: Option<(String, Option<String>)>,
+    pub max_auto_priority: Option<i32>,
+    pub notification_email: Vec<String>,
+    pub notification_email_from: Option<String>,
+    pub smtp_server: Option<String>,
+    pub smtp_connect_timeout: Option<Duration>,
+    pub vrrp_notify_fifo: Option<PathBuf>,
+    pub notify_fifo: Option<PathBuf>,
+    pub dynamic_interfaces: bool,
+}
+
+impl Default for GlobalDefs {
+    fn default() -> Self {
+        GlobalDefs {
+            router_id: None,
+            vrrp_version: 2,
+            vrrp_mcast_group4: std::net::Ipv4Addr::new(224, 0, 0, 18),
+            vrrp_mcast_group6: std::net::Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12),
+            vrrp_garp_master_delay: Duration::from_secs(5),
+            vrrp_garp_master_repeat: 5,
+            vrrp_garp_master_refresh: None,
+            vrrp_garp_master_refresh_repeat: 1,
+            vrrp_garp_interval: Duration::ZERO,
+            vrrp_gna_interval: Duration::ZERO,
+            vrrp_garp_lower_prio_delay: None,
+            vrrp_garp_lower_prio_repeat: None,
+            vrrp_lower_prio_no_advert: false,
+            vrrp_higher_prio_send_advert: false,
+            vrrp_strict: false,
+            vrrp_skip_check_adv_addr: false,
+            vrrp_check_unicast_src: false,
+            enable_script_security: false,
+            script_user: None,
+            max_auto_priority: None,
+            notification_email: Vec::new(),
+            notification_email_from: None,
+            smtp_server: None,
+            smtp_connect_timeout: None,
+            vrrp_notify_fifo: None,
+            notify_fifo: None,
+            dynamic_interfaces: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InitialState {
+    Master,
+    Backup,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Authentication {
+    /// `auth_type PASS`; the password as keepalived sends it (at most 8 bytes).
+    Pass(Vec<u8>),
+    /// `auth_type AH`.
+    Ah(Vec<u8>),
+}
+
+/// One `virtual_ipaddress` / `virtual_ipaddress_excluded` line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VirtualIp {
+    pub addr: IpAddr,
+    /// Prefix length; /32 (IPv4) or /128 (IPv6) when not given, as keepalived does.
+    pub prefix_len: u8,
+    pub brd: Option<IpAddr>,
+    /// `dev IF`; None means the instance's interface.
+    pub dev: Option<String>,
+    pub scope: Option<String>,
+    pub label: Option<String>,
+    pub no_track: bool,
+    pub span: Span,
+}
+
+/// One `virtual_routes` line, kept in `ip route` words plus the parts vrrpd acts on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VirtualRoute {
+    pub words: Vec<String>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnicastPeer {
+    pub addr: IpAddr,
+    pub min_ttl: Option<u8>,
+    pub max_ttl: Option<u8>,
+}
+
+/// A `track_*` reference inside an instance or sync group: the name and an optional weight.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrackRef {
+    pub name: String,
+    pub weight: Option<i32>,
+    pub reverse: bool,
+    pub span: Span,
+}
+
+/// `notify*` script with its optional user and group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotifyScript {
+    /// The command line as written (keepalived splits it into words itself).
+    pub command: String,
+    pub user: Option<String>,
+    pub group: Option<String>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Notify {
+    pub master: Option<NotifyScript>,
+    pub backup: Option<NotifyScript>,
+    pub fault: Option<NotifyScript>,
+    pub stop: Option<NotifyScript>,
+    pub deleted: Option<NotifyScript>,
+    /// Generic `notify`: called with TYPE NAME STATE PRIORITY appended.
+    pub generic: Option<NotifyScript>,
+    pub master_rx_lower_pri: Option<NotifyScript>,
+}
+
+#[derive(Debug, Clone)]
+pub struct VrrpInstance {
+    pub name: String,
+    pub span: Span,
+    /// `state`: None when not written (then MASTER iff priority 255).
+    pub state: Option<InitialState>,
+    pub interface: Option<String>,
+    /// `virtual_router_id` (required: None is a config error).
+    pub virtual_router_id: Option<u8>,
+    /// `priority`, default 100 (255 when absent with `state MASTER`).
+    pub priority: u8,
+    /// `advert_int`, default 1 s (v2: whole seconds; v3: centiseconds).
+    pub advert_int: Duration,
+    /// `version`, else global vrrp_version (IPv6 forces 3).
+    pub version: u8,
+    pub authentication: Option<Authentication>,
+    pub virtual_ipaddress: Vec<VirtualIp>,
+    pub virtual_ipaddress_excluded: Vec<VirtualIp>,
+    pub virtual_routes: Vec<VirtualRoute>,
+    pub virtual_rules: Vec<VirtualRoute>,
+    pub mcast_src_ip: Option<IpAddr>,
+    pub mcast_dst_ip: Option<IpAddr>,
+    pub unicast_src_ip: Option<IpAddr>,
+    pub unicast_peer: Vec<UnicastPeer>,
+    pub unicast_ttl: Option<u8>,
+    pub nopreempt: bool,
+    pub preempt_delay: Duration,
+    /// `accept` (default) / `no_accept`.
+    pub accept: bool,
+    pub garp_master_delay: Option<Duration>,
+    pub garp_master_repeat: Option<u32>,
+    pub garp_master_refresh: Option<Duration>,
+    pub garp_master_refresh_repeat: Option<u32>,
+    pub garp_lower_prio_delay: Option<Duration>,
+    pub garp_lower_prio_repeat: Option<u32>,
+    pub down_timer_adverts: u32,
+    pub lower_prio_no_advert: Option<bool>,
+    pub higher_prio_send_advert: Option<bool>,
+    pub skip_check_adv_addr: Option<bool>,
+    pub check_unicast_src: Option<bool>,
+    pub strict_mode: Option<bool>,
+    pub dont_track_primary: bool,
+    pub track_src_ip: bool,
+    pub track_interface: Vec<TrackRef>,
+    pub track_script: Vec<TrackRef>,
+    pub track_process: Vec<TrackRef>,
+    pub track_file: Vec<TrackRef>,
+    pub notify: Notify,
+    pub notify_priority_changes: Option<bool>,
+    pub smtp_alert: Option<bool>,
+    /// `use_vmac [IFNAME]`: Some(None) when given without a name.
+    pub use_vmac: Option<Option<String>>,
+    pub vmac_xmit_base: bool,
+    pub promote_secondaries: bool,
+}
+
+impl VrrpInstance {
+    /// The address family of the instance, fixed by its first VIP (IPv4 when there is none).
+    pub fn is_ipv6(&self) -> bool {
+        self.virtual_ipaddress
+            .first()
+            .is_some_and(|v| v.addr.is_ipv6())
+    }
+    /// Unicast when peers are configured (keepalived falls back to multicast without peers).
+    pub fn is_unicast(&self) -> bool {
+        !self.unicast_peer.is_empty()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct VrrpScript {
+    pub name: String,
+    pub span: Span,
+    pub script: String,
+    pub interval: Duration,
+    pub timeout: Option<Duration>,
+    pub weight: i32,
+    pub reverse: bool,
+    pub rise: u32,
+    pub fall: u32,
+    pub user: Option<(String, Option<String>)>,
+    pub init_fail: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct VrrpTrackProcess {
+    pub name: String,
+    pub span: Span,
+    pub process: String,
+    pub args: Vec<String>,
+    pub param_match: Option<String>,
+    pub weight: i32,
+    pub reverse: bool,
+    pub quorum: u32,
+    pub quorum_max: Option<u32>,
+    pub delay: Duration,
+    pub full_command: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct VrrpTrackFile {
+    pub name: String,
+    pub span: Span,
+    pub file: PathBuf,
+    pub weight: i32,
+    pub reverse: bool,
+    pub init_file: Option<(Option<i64>, bool)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SyncGroup {
+    pub name: String,
+    pub span: Span,
+    pub group: Vec<String>,
+    pub track_interface: Vec<TrackRef>,
+    pub track_script: Vec<TrackRef>,
+    pub track_process: Vec<TrackRef>,
+    pub track_file: Vec<TrackRef>,
+    pub notify: Notify,
+    pub sync_group_tracking_weight: bool,
+    pub notify_priority_changes: Option<bool>,
+    pub smtp_alert: Option<bool>,
+}

@@ -1,0 +1,1 @@
+//! The control-socket protocol (JSON lines over a Unix stream socket) and its client.
