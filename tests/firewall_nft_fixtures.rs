@@ -44,29 +44,67 @@ fn inbound(source: Source, dst: &str, unicast: bool) -> Target {
 }
 
 fn mcast(rs: &Ruleset) -> Finding {
-    assess(rs, &inbound(Source::Host(ip("192.0.2.2")), "224.0.0.18", false))
+    assess(
+        rs,
+        &inbound(Source::Host(ip("192.0.2.2")), "224.0.0.18", false),
+    )
 }
 fn ucast(rs: &Ruleset) -> Finding {
-    assess(rs, &inbound(Source::Host(ip("192.0.2.2")), "192.0.2.1", true))
+    assess(
+        rs,
+        &inbound(Source::Host(ip("192.0.2.2")), "192.0.2.1", true),
+    )
 }
 
 /// (fixture, multicast verdict, unicast verdict) as measured, with conntrack flushed first.
 /// Unicast "conditional" is the measured 0-of-3 for a fresh advert, 3-of-3 once this host had
 /// sent one (conntrack_gotcha.txt).
 const MEASURED: &[(&str, Verdict, Verdict)] = &[
-    ("01_accept_vrrp_explicit", Verdict::Allowed, Verdict::Conditional),
-    ("02_policy_drop_no_vrrp", Verdict::Blocked, Verdict::Conditional),
-    ("03_ct_established_only", Verdict::Blocked, Verdict::Conditional),
-    ("04_vrrp_from_other_saddr", Verdict::Blocked, Verdict::Conditional),
+    (
+        "01_accept_vrrp_explicit",
+        Verdict::Allowed,
+        Verdict::Conditional,
+    ),
+    (
+        "02_policy_drop_no_vrrp",
+        Verdict::Blocked,
+        Verdict::Conditional,
+    ),
+    (
+        "03_ct_established_only",
+        Verdict::Blocked,
+        Verdict::Conditional,
+    ),
+    (
+        "04_vrrp_from_other_saddr",
+        Verdict::Blocked,
+        Verdict::Conditional,
+    ),
     ("05_vrrp_peer_named_set", Verdict::Allowed, Verdict::Allowed),
     ("06_reject_all_on_iface", Verdict::Blocked, Verdict::Blocked),
     ("07_jump_user_chain", Verdict::Allowed, Verdict::Allowed),
     ("08_two_base_chains", Verdict::Blocked, Verdict::Blocked),
     ("09_netdev_ingress_drop", Verdict::Blocked, Verdict::Blocked),
-    ("10_firewalld_default_unbound", Verdict::Blocked, Verdict::Conditional),
-    ("11_firewalld_public_iface_no_vrrp", Verdict::Blocked, Verdict::Conditional),
-    ("12_firewalld_public_add_protocol_vrrp", Verdict::Allowed, Verdict::Allowed),
-    ("13_firewalld_rich_rule_vrrp", Verdict::Allowed, Verdict::Allowed),
+    (
+        "10_firewalld_default_unbound",
+        Verdict::Blocked,
+        Verdict::Conditional,
+    ),
+    (
+        "11_firewalld_public_iface_no_vrrp",
+        Verdict::Blocked,
+        Verdict::Conditional,
+    ),
+    (
+        "12_firewalld_public_add_protocol_vrrp",
+        Verdict::Allowed,
+        Verdict::Allowed,
+    ),
+    (
+        "13_firewalld_rich_rule_vrrp",
+        Verdict::Allowed,
+        Verdict::Allowed,
+    ),
     (
         "14_firewalld_internal_zone_protocol112_plus_source_zone",
         Verdict::Allowed,
@@ -151,18 +189,35 @@ fn a_subnet_of_senders_partly_accepted_is_conditional() {
 
 #[test]
 fn ipv6_instances_are_checked_against_ipv6_rules() {
-    let v6 = |rs: &Ruleset, src: &str| {
-        assess(rs, &inbound(Source::Host(ip(src)), "ff02::12", false))
-    };
+    let v6 =
+        |rs: &Ruleset, src: &str| assess(rs, &inbound(Source::Host(ip(src)), "ff02::12", false));
     // 01 has an ip6 ff02::12 counterpart; 08's accept is IPv4-only but its ip table never
     // sees IPv6, so IPv6 passes; 04 accepts fe80::3 only.
-    assert_eq!(v6(&ruleset("01_accept_vrrp_explicit"), "fe80::2").verdict, Verdict::Allowed);
-    assert_eq!(v6(&ruleset("08_two_base_chains"), "fe80::2").verdict, Verdict::Allowed);
-    assert_eq!(v6(&ruleset("04_vrrp_from_other_saddr"), "fe80::2").verdict, Verdict::Blocked);
-    assert_eq!(v6(&ruleset("04_vrrp_from_other_saddr"), "fe80::3").verdict, Verdict::Allowed);
+    assert_eq!(
+        v6(&ruleset("01_accept_vrrp_explicit"), "fe80::2").verdict,
+        Verdict::Allowed
+    );
+    assert_eq!(
+        v6(&ruleset("08_two_base_chains"), "fe80::2").verdict,
+        Verdict::Allowed
+    );
+    assert_eq!(
+        v6(&ruleset("04_vrrp_from_other_saddr"), "fe80::2").verdict,
+        Verdict::Blocked
+    );
+    assert_eq!(
+        v6(&ruleset("04_vrrp_from_other_saddr"), "fe80::3").verdict,
+        Verdict::Allowed
+    );
     // 07's from_lan accepts `ip6 nexthdr vrrp`; 09's netdev drop is `ip protocol vrrp` only.
-    assert_eq!(v6(&ruleset("07_jump_user_chain"), "fe80::2").verdict, Verdict::Allowed);
-    assert_eq!(v6(&ruleset("09_netdev_ingress_drop"), "fe80::2").verdict, Verdict::Allowed);
+    assert_eq!(
+        v6(&ruleset("07_jump_user_chain"), "fe80::2").verdict,
+        Verdict::Allowed
+    );
+    assert_eq!(
+        v6(&ruleset("09_netdev_ingress_drop"), "fe80::2").verdict,
+        Verdict::Allowed
+    );
     // firewalld public without vrrp rejects IPv6 too; the rpfilter (fib) passes link-local.
     assert_eq!(
         v6(&ruleset("11_firewalld_public_iface_no_vrrp"), "fe80::2").verdict,
@@ -202,7 +257,10 @@ fn keepalived_strict_table_does_not_touch_adverts() {
     let f = mcast(&rs);
     assert_eq!(f.verdict, Verdict::Allowed, "{f:#?}");
     // An advert addressed to a VIP (a unicast_src_ip that is a VIP) is what it drops.
-    let f = assess(&rs, &inbound(Source::Host(ip("192.0.2.2")), "192.0.2.101", true));
+    let f = assess(
+        &rs,
+        &inbound(Source::Host(ip("192.0.2.2")), "192.0.2.101", true),
+    );
     assert_eq!(f.verdict, Verdict::Blocked, "{f:#?}");
     assert_eq!(f.decider.unwrap().table, "keepalived");
 }

@@ -27,11 +27,25 @@ pub struct Anchor {
 pub enum Outcome {
     /// Every base chain on the path accepted. `by` is the rule that let it in (None: nothing
     /// on the path filters it, or only chain policies accept).
-    Accept { by: Option<RuleRef>, notes: Vec<String> },
-    Drop { by: RuleRef, fix_at: Anchor, notes: Vec<String> },
+    Accept {
+        by: Option<RuleRef>,
+        notes: Vec<String>,
+    },
+    Drop {
+        by: RuleRef,
+        fix_at: Anchor,
+        notes: Vec<String>,
+    },
     /// Accepted for some senders of the subnet, dropped for others.
-    Split { accept: Box<Outcome>, drop: Box<Outcome>, why: String },
-    Unknown { what: String, at: Option<RuleRef> },
+    Split {
+        accept: Box<Outcome>,
+        drop: Box<Outcome>,
+        why: String,
+    },
+    Unknown {
+        what: String,
+        at: Option<RuleRef>,
+    },
 }
 
 impl Outcome {
@@ -47,13 +61,10 @@ impl Outcome {
         matches!(self, Outcome::Accept { .. })
     }
     fn add_note(&mut self, note: String) {
-        match self {
-            Outcome::Accept { notes, .. } | Outcome::Drop { notes, .. } => {
-                if !notes.contains(&note) {
-                    notes.push(note)
-                }
+        if let Outcome::Accept { notes, .. } | Outcome::Drop { notes, .. } = self {
+            if !notes.contains(&note) {
+                notes.push(note)
             }
-            _ => {}
         }
     }
 }
@@ -93,6 +104,7 @@ fn explore(rs: &Ruleset, probe: &Probe, prefix: &mut Vec<bool>, budget: &mut usi
     match walk.run() {
         Ok(o) => o,
         Err(Stop(choice)) => {
+            let choice = *choice;
             prefix.push(true);
             let yes = explore(rs, probe, prefix, budget);
             prefix.pop();
@@ -161,7 +173,7 @@ fn combine(choice: Choice, yes: Outcome, no: Outcome) -> Outcome {
     }
 }
 
-struct Stop(Choice);
+struct Stop(Box<Choice>);
 
 /// Three-valued match result; `Partial` carries the part of the sender interval that matches.
 enum Tri {
@@ -240,7 +252,7 @@ impl<'a> Walk<'a> {
                 self.pos += 1;
                 Ok(b)
             }
-            None => Err(Stop(c)),
+            None => Err(Stop(Box::new(c))),
         }
     }
 
@@ -381,22 +393,26 @@ impl<'a> Walk<'a> {
                     Some((c, r)) => (ci, ri) = (c, r),
                     None => {
                         let by = RuleRef::policy(table, &table.chains[base], policy);
-                        return Ok(ChainEnd::Policy(policy, by, anchor(table, chain, rule.handle)));
+                        return Ok(ChainEnd::Policy(
+                            policy,
+                            by,
+                            anchor(table, chain, rule.handle),
+                        ));
                     }
                 },
                 Verdict::Jump(ref t) | Verdict::Goto(ref t) => {
                     let is_jump = matches!(v, Verdict::Jump(_));
                     let Some(target) = table.chains.iter().position(|c| &c.name == t) else {
-                        return Err(Stop(Choice::Unknown {
+                        return Err(Stop(Box::new(Choice::Unknown {
                             what: format!("a jump to chain {t}, which is not in the rule set"),
                             at: Some(here()),
-                        }));
+                        })));
                     };
                     if stack.len() >= MAX_DEPTH {
-                        return Err(Stop(Choice::Unknown {
+                        return Err(Stop(Box::new(Choice::Unknown {
                             what: "jumps nested deeper than the kernel allows (a loop?)".into(),
                             at: Some(here()),
-                        }));
+                        })));
                     }
                     if is_jump {
                         stack.push((ci, ri));
@@ -424,10 +440,10 @@ impl<'a> Walk<'a> {
                             Some(s) => s.elems.clone(),
                             None => {
                                 let at = RuleRef::rule(table, chain, rule);
-                                return Err(Stop(Choice::Unknown {
+                                return Err(Stop(Box::new(Choice::Unknown {
                                     what: format!("verdict map @{n}, which is not in the rule set"),
                                     at: Some(at),
-                                }));
+                                })));
                             }
                         },
                     };
@@ -539,7 +555,11 @@ impl<'a> Walk<'a> {
                 "iif" | "iifname" => Field::Name(None),
                 "oif" | "oifname" if !inbound => name(&p.iface),
                 "oif" | "oifname" => Field::Name(None),
-                "pkttype" if inbound => name(if p.is_multicast() { "multicast" } else { "host" }),
+                "pkttype" if inbound => name(if p.is_multicast() {
+                    "multicast"
+                } else {
+                    "host"
+                }),
                 "mark" if self.meta_mark != u64::MAX => Field::Num(self.meta_mark),
                 other => Field::Unknown(format!("meta {other}")),
             },
@@ -548,7 +568,11 @@ impl<'a> Walk<'a> {
                 "state" => Field::Ct(self.ct),
                 "mark" if self.ct_mark != u64::MAX => Field::Num(self.ct_mark),
                 "direction" if matches!(self.ct, CtState::New | CtState::Established) => {
-                    name(if self.ct == CtState::New { "original" } else { "reply" })
+                    name(if self.ct == CtState::New {
+                        "original"
+                    } else {
+                        "reply"
+                    })
                 }
                 "l3proto" => name(p.family.as_str()),
                 "protocol" => Field::Proto(p.l4proto),
@@ -619,7 +643,12 @@ impl<'a> Walk<'a> {
         }
         if p.direction == Direction::In && result == "type" && has("daddr") && flags.len() == 1 {
             return Field::Name(Some(
-                if p.is_multicast() { "multicast" } else { "local" }.into(),
+                if p.is_multicast() {
+                    "multicast"
+                } else {
+                    "local"
+                }
+                .into(),
             ));
         }
         Field::Unknown(format!("fib {} {result}", flags.join(" . ")))
@@ -726,9 +755,11 @@ impl<'a> Walk<'a> {
                 Some(h) => bool_tri(name_matches(h, pat)),
             },
             (Field::Ct(state), Value::Str(s)) if op == Op::Eq => bool_tri(state.name() == s),
-            (Field::Ct(state), Value::List(items)) => {
-                any_of(items.iter().map(|x| self.cmp(&Field::Ct(*state), Op::Eq, x)))
-            }
+            (Field::Ct(state), Value::List(items)) => any_of(
+                items
+                    .iter()
+                    .map(|x| self.cmp(&Field::Ct(*state), Op::Eq, x)),
+            ),
             (Field::Num(n), Value::Num(m)) => ord(*n, op, *m),
             (Field::Num(n), Value::Str(s)) => match parse_num(s) {
                 Some(m) => ord(*n, op, m),

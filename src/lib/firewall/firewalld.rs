@@ -143,12 +143,15 @@ fn xml_files(dir: &Path) -> Result<Vec<(String, PathBuf, String)>, FirewallError
         if path.extension().and_then(|x| x.to_str()) != Some("xml") {
             continue;
         }
-        let Some(name) = path.file_stem().and_then(|s| s.to_str()).map(str::to_string) else {
+        let Some(name) = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .map(str::to_string)
+        else {
             continue;
         };
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            FirewallError::Read(format!("cannot read {}: {e}", path.display()))
-        })?;
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| FirewallError::Read(format!("cannot read {}: {e}", path.display())))?;
         out.push((name, path, text));
     }
     out.sort();
@@ -192,7 +195,10 @@ pub fn parse_zone(name: &str, file: &Path, text: &str) -> Result<Zone, FirewallE
 fn parse_rich(n: roxmltree::Node) -> RichRule {
     let mut r = RichRule {
         family: n.attribute("family").map(str::to_string),
-        priority: n.attribute("priority").and_then(|p| p.parse().ok()).unwrap_or(0),
+        priority: n
+            .attribute("priority")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0),
         ..Default::default()
     };
     let mut words: Vec<String> = vec!["rule".into()];
@@ -260,7 +266,8 @@ fn parse_rich(n: roxmltree::Node) -> RichRule {
             }
             other => {
                 words.push(other.to_string());
-                r.opaque_source.get_or_insert(format!("rich rule element <{other}>"));
+                r.opaque_source
+                    .get_or_insert(format!("rich rule element <{other}>"));
             }
         }
     }
@@ -275,7 +282,9 @@ pub fn parse_service(file: &Path, text: &str) -> Result<Service, FirewallError> 
     for n in doc.root_element().children().filter(|n| n.is_element()) {
         match n.tag_name().name() {
             "protocol" => s.protocols.extend(n.attribute("value").map(str::to_string)),
-            "include" => s.includes.extend(n.attribute("service").map(str::to_string)),
+            "include" => s
+                .includes
+                .extend(n.attribute("service").map(str::to_string)),
             "destination" => {
                 s.destination_v4 = n.attribute("ipv4").map(str::to_string);
                 s.destination_v6 = n.attribute("ipv6").map(str::to_string);
@@ -345,7 +354,10 @@ fn service_rules(p: &Permanent, name: &str, depth: usize, out: &mut Vec<Rule>, s
         }
         stmts.push(l4(proto));
         stmts.push(verdict(Verdict::Accept));
-        out.push(rule(stmts, format!("{src} (service {name}: protocol {proto})")));
+        out.push(rule(
+            stmts,
+            format!("{src} (service {name}: protocol {proto})"),
+        ));
     }
     if depth < 8 {
         for inc in &svc.includes {
@@ -401,7 +413,11 @@ fn rich_rules(p: &Permanent, r: &RichRule) -> Vec<Rule> {
         let mut svc = Vec::new();
         service_rules(p, s, 0, &mut svc, "");
         for rl in svc {
-            if let Some(Stmt::Match { right: Value::Str(pr), .. }) = rl.stmts.iter().rev().nth(1) {
+            if let Some(Stmt::Match {
+                right: Value::Str(pr),
+                ..
+            }) = rl.stmts.iter().rev().nth(1)
+            {
                 protos.push(pr.clone());
             }
         }
@@ -512,14 +528,19 @@ pub fn compile(p: &Permanent) -> Table {
                 Stmt::Verdict(Verdict::Accept),
             ]),
             nft_rule(ct_state(&["invalid"], Verdict::Drop)),
-            nft_rule(vec![Stmt::Verdict(Verdict::Jump("filter_INPUT_ZONES".into()))]),
+            nft_rule(vec![Stmt::Verdict(Verdict::Jump(
+                "filter_INPUT_ZONES".into(),
+            ))]),
             nft_rule(vec![Stmt::Verdict(Verdict::Reject)]),
         ],
     ));
     chains.push(base(
         "filter_OUTPUT",
         Hook::Output,
-        vec![nft_rule(ct_state(&["established", "related"], Verdict::Accept))],
+        vec![nft_rule(ct_state(
+            &["established", "related"],
+            Verdict::Accept,
+        ))],
     ));
     let mut dispatch = Vec::new();
     for z in p.zones.values() {
@@ -567,7 +588,13 @@ pub fn compile(p: &Permanent) -> Table {
             .collect();
         let (mut pre, mut deny, mut allow, mut post) = (vec![], vec![], vec![], vec![]);
         for s in &z.services {
-            service_rules(p, s, 0, &mut allow, &format!("<service name=\"{s}\"/> in {file}"));
+            service_rules(
+                p,
+                s,
+                0,
+                &mut allow,
+                &format!("<service name=\"{s}\"/> in {file}"),
+            );
         }
         for pr in &z.protocols {
             allow.push(rule(
@@ -674,7 +701,10 @@ mod tests {
 
     #[test]
     fn zone_names_from_chain_names() {
-        assert_eq!(zone_of_chain("filter_IN_public_allow").as_deref(), Some("public"));
+        assert_eq!(
+            zone_of_chain("filter_IN_public_allow").as_deref(),
+            Some("public")
+        );
         assert_eq!(zone_of_chain("filter_IN_drop").as_deref(), Some("drop"));
         assert_eq!(zone_of_chain("filter_INPUT"), None);
     }

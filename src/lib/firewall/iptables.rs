@@ -98,9 +98,8 @@ pub fn parse(text: &str, family: IpFamily, origin: Origin) -> Result<Ruleset, Fi
         } else {
             line
         };
-        let words = split_words(line).map_err(|e| {
-            FirewallError::Parse(format!("iptables-save line {lineno}: {e}"))
-        })?;
+        let words = split_words(line)
+            .map_err(|e| FirewallError::Parse(format!("iptables-save line {lineno}: {e}")))?;
         if words.first().map(String::as_str) != Some("-A") || words.len() < 2 {
             return Err(FirewallError::Parse(format!(
                 "iptables-save line {lineno}: expected `-A CHAIN ...`, found {line:?}"
@@ -228,7 +227,10 @@ fn addr_value(s: &str) -> Value {
     };
     let parts: Vec<Value> = s.split(',').map(one).collect();
     if parts.len() == 1 {
-        parts.into_iter().next().unwrap_or(Value::Other(String::new()))
+        parts
+            .into_iter()
+            .next()
+            .unwrap_or(Value::Other(String::new()))
     } else {
         Value::Set(parts)
     }
@@ -272,7 +274,11 @@ fn rule_stmts(words: &[String], family: IpFamily) -> Vec<Stmt> {
             "-p" | "--protocol" => {
                 let p = arg(i);
                 if !(p == "all" || p == "0") || negate {
-                    out.push(m(Expr::Meta("l4proto".into()), negate, Value::Str(p.into())));
+                    out.push(m(
+                        Expr::Meta("l4proto".into()),
+                        negate,
+                        Value::Str(p.into()),
+                    ));
                 }
             }
             "-s" | "--source" => out.push(m(
@@ -312,8 +318,8 @@ fn rule_stmts(words: &[String], family: IpFamily) -> Vec<Stmt> {
             "-m" | "--match" => {
                 module = arg(i).to_string();
                 match module.as_str() {
-                    "tcp" | "udp" | "sctp" | "dccp" | "udplite" | "icmp" | "icmp6"
-                    | "icmpv6" | "multiport" => {
+                    "tcp" | "udp" | "sctp" | "dccp" | "udplite" | "icmp" | "icmp6" | "icmpv6"
+                    | "multiport" => {
                         let proto = match module.as_str() {
                             "icmp6" | "icmpv6" => "icmpv6",
                             "multiport" => "tcp",
@@ -406,13 +412,25 @@ fn rule_stmts(words: &[String], family: IpFamily) -> Vec<Stmt> {
                 // one we do not know: the module-level match already covers it.
                 if !matches!(
                     module.as_str(),
-                    "tcp" | "udp" | "sctp" | "dccp" | "udplite" | "icmp" | "icmp6" | "icmpv6"
-                        | "multiport" | "comment" | "limit"
+                    "tcp"
+                        | "udp"
+                        | "sctp"
+                        | "dccp"
+                        | "udplite"
+                        | "icmp"
+                        | "icmp6"
+                        | "icmpv6"
+                        | "multiport"
+                        | "comment"
+                        | "limit"
                 ) {
                     out.push(unknown_match(format!("`-m {module} {other}`")));
                 }
                 // Options without an argument (`--syn`) take one word.
-                if words.get(i + 1).is_none_or(|n| n.starts_with('-') || n == "!") {
+                if words
+                    .get(i + 1)
+                    .is_none_or(|n| n.starts_with('-') || n == "!")
+                {
                     used = 1;
                 }
             }
@@ -438,11 +456,24 @@ fn target_stmt(target: &str, rest: &[String]) -> Stmt {
         "NOTRACK" => Stmt::Notrack,
         "CT" if rest.iter().any(|w| w == "--notrack") => Stmt::Notrack,
         "CT" => Stmt::Passive("-j CT".into()),
-        t if t.chars().all(|c| c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit())
+        t if t
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c == '_' || c.is_ascii_digit())
             && matches!(
                 t,
-                "QUEUE" | "NFQUEUE" | "DNAT" | "SNAT" | "MASQUERADE" | "REDIRECT" | "TPROXY"
-                    | "NETMAP" | "TEE" | "SECMARK" | "CONNSECMARK" | "IDLETIMER" | "LED"
+                "QUEUE"
+                    | "NFQUEUE"
+                    | "DNAT"
+                    | "SNAT"
+                    | "MASQUERADE"
+                    | "REDIRECT"
+                    | "TPROXY"
+                    | "NETMAP"
+                    | "TEE"
+                    | "SECMARK"
+                    | "CONNSECMARK"
+                    | "IDLETIMER"
+                    | "LED"
             ) =>
         {
             Stmt::Unknown(format!("target `-j {t}`"))
@@ -486,7 +517,7 @@ COMMIT
         let text = render(&input.rules[1].stmts);
         assert_eq!(
             text,
-            "ip daddr 224.0.0.18/32 iifname veth* meta l4proto vrrp comment \"keep alive d\" accept"
+            "ip daddr 224.0.0.18/32 iifname \"veth*\" meta l4proto vrrp comment \"keep alive d\" accept"
         );
         let vrrp_in = t.chain("VRRP_IN").unwrap();
         assert!(vrrp_in.base.is_none());
@@ -499,7 +530,17 @@ COMMIT
     #[test]
     fn malformed_input_is_an_error_not_a_panic() {
         assert!(parse("-A INPUT -j ACCEPT\n", IpFamily::V4, Origin::IptablesLegacy).is_err());
-        assert!(parse("*filter\n-A NOPE -j ACCEPT\n", IpFamily::V4, Origin::IptablesLegacy).is_err());
-        assert!(parse("*filter\n:INPUT ACCEPT\n-A INPUT -m comment --comment \"x\n", IpFamily::V4, Origin::IptablesLegacy).is_err());
+        assert!(parse(
+            "*filter\n-A NOPE -j ACCEPT\n",
+            IpFamily::V4,
+            Origin::IptablesLegacy
+        )
+        .is_err());
+        assert!(parse(
+            "*filter\n:INPUT ACCEPT\n-A INPUT -m comment --comment \"x\n",
+            IpFamily::V4,
+            Origin::IptablesLegacy
+        )
+        .is_err());
     }
 }

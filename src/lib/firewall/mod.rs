@@ -3,6 +3,9 @@
 //! (`probe`) through the hooks on its path and names the rule that decided; `check` turns
 //! instances into packets and outcomes into verdicts with the fix for the backend in use.
 
+pub mod advice;
+pub mod check;
+pub mod collect;
 pub mod eval;
 pub mod firewalld;
 pub mod iptables;

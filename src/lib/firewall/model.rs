@@ -185,11 +185,17 @@ pub enum Expr {
     /// `meta KEY` (l4proto, nfproto, protocol, iif, iifname, oif, oifname, pkttype, mark, ...).
     Meta(String),
     /// `PROTO FIELD` (`ip protocol`, `ip6 saddr`, `tcp dport`, ...).
-    Payload { proto: String, field: String },
+    Payload {
+        proto: String,
+        field: String,
+    },
     /// `ct KEY` (state, status, mark, direction, ...).
     Ct(String),
     /// `fib FLAGS RESULT` (firewalld's reverse-path filter).
-    Fib { flags: Vec<String>, result: String },
+    Fib {
+        flags: Vec<String>,
+        result: String,
+    },
     Concat(Vec<Expr>),
     /// An expression the backend produced that we do not model; named for the report.
     Other(String),
@@ -222,14 +228,24 @@ pub enum MapRef {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Stmt {
-    Match { left: Expr, op: Op, right: Value },
+    Match {
+        left: Expr,
+        op: Op,
+        right: Value,
+    },
     Verdict(Verdict),
     /// `KEY vmap { k : verdict, ... }` or `KEY vmap @map`.
-    Vmap { key: Expr, map: MapRef },
+    Vmap {
+        key: Expr,
+        map: MapRef,
+    },
     /// `limit rate ...`: adverts over the rate fall through to the next rule.
     Limit(String),
     /// `meta mark set` / `ct mark set` with a constant (None: not a constant we can follow).
-    SetMark { ct: bool, value: Option<u64> },
+    SetMark {
+        ct: bool,
+        value: Option<u64>,
+    },
     /// `notrack`: later `ct state` sees `untracked`.
     Notrack,
     /// A statement with no effect on whether the packet passes (counter, log, ...).
@@ -321,7 +337,15 @@ impl fmt::Display for Stmt {
                     Op::Le => "<= ",
                     Op::Ge => ">= ",
                 };
-                write!(f, "{left} {op}{right}")
+                // nft quotes interface names.
+                match (left, right) {
+                    (Expr::Meta(k), Value::Str(v))
+                        if matches!(k.as_str(), "iif" | "iifname" | "oif" | "oifname") =>
+                    {
+                        write!(f, "{left} {op}\"{v}\"")
+                    }
+                    _ => write!(f, "{left} {op}{right}"),
+                }
             }
             Stmt::Verdict(v) => write!(f, "{v}"),
             Stmt::Vmap { key, map } => match map {

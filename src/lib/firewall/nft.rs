@@ -12,15 +12,17 @@ use super::FirewallError;
 
 /// Parse the JSON document `nft -j list ruleset` prints.
 pub fn parse(text: &str) -> Result<Ruleset, FirewallError> {
-    let doc: J = serde_json::from_str(text)
-        .map_err(|e| FirewallError::Parse(format!("nft JSON: {e}")))?;
+    let doc: J =
+        serde_json::from_str(text).map_err(|e| FirewallError::Parse(format!("nft JSON: {e}")))?;
     let items = doc
         .get("nftables")
         .and_then(J::as_array)
         .ok_or_else(|| FirewallError::Parse("nft JSON: no top-level \"nftables\" array".into()))?;
     let mut rs = Ruleset::default();
     for item in items {
-        let Some(obj) = item.as_object() else { continue };
+        let Some(obj) = item.as_object() else {
+            continue;
+        };
         for (kind, body) in obj {
             match kind.as_str() {
                 "table" => add_table(&mut rs, body),
@@ -56,7 +58,7 @@ pub fn fill_devices_from_listing(rs: &mut Ruleset, listing: &str) {
                 .unwrap_or_default()
         } else if line.starts_with("devices = {") {
             line.trim_start_matches("devices = {")
-                .trim_end_matches(|c| c == '}' || c == ';' || c == ' ')
+                .trim_end_matches(['}', ';', ' '])
                 .split(',')
                 .map(|d| d.trim().trim_matches('"').to_string())
                 .filter(|d| !d.is_empty())
@@ -283,12 +285,8 @@ fn stmt(v: &J) -> Stmt {
         }
         "mangle" => {
             let key = body.get("key").unwrap_or(&J::Null);
-            let is_mark = |k: &str| {
-                key.get(k)
-                    .and_then(|m| m.get("key"))
-                    .and_then(J::as_str)
-                    == Some("mark")
-            };
+            let is_mark =
+                |k: &str| key.get(k).and_then(|m| m.get("key")).and_then(J::as_str) == Some("mark");
             if is_mark("meta") || is_mark("ct") {
                 Stmt::SetMark {
                     ct: is_mark("ct"),

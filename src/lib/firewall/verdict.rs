@@ -85,7 +85,10 @@ fn from_outcomes(fresh: Outcome, established: Option<Outcome>) -> Finding {
             verdict: Verdict::Allowed,
             reason: match &by {
                 Some(r) if !r.is_policy => format!("accepted by {r}"),
-                Some(r) => format!("accepted by the {} of {}", r.text, r.location()),
+                Some(r) => format!(
+                    "no rule on this path drops it; the chain policies accept (last: {})",
+                    r.location()
+                ),
                 None => "no rule on this path filters it".into(),
             },
             decider: by,
