@@ -6,9 +6,12 @@ use std::net::IpAddr;
 
 use crate::wire::arp::parse_arp;
 use crate::wire::ethernet::{ETHERTYPE_ARP, ETHERTYPE_IPV4, ETHERTYPE_IPV6};
-use crate::wire::ndisc::{parse_na, IPPROTO_ICMPV6, ICMPV6_NEIGHBOR_ADVERT};
+use crate::wire::ndisc::{parse_na, ICMPV6_NEIGHBOR_ADVERT, IPPROTO_ICMPV6};
 use crate::wire::vrrp::{check_ah, check_ttl, IPPROTO_AH, IPPROTO_VRRP};
-use crate::wire::{parse_advert, parse_ipv4, parse_ipv6, Arp, Ipv4Meta, Ipv6Meta, NeighborAdvert, Parsed, ValidationError};
+use crate::wire::{
+    parse_advert, parse_ipv4, parse_ipv6, Arp, Ipv4Meta, Ipv6Meta, NeighborAdvert, Parsed,
+    ValidationError,
+};
 
 use super::link::network;
 use super::source::{Frame, Timestamp};
@@ -67,8 +70,16 @@ pub struct Malformed {
 #[derive(Debug, Clone)]
 pub enum Event {
     Vrrp(Box<VrrpPacket>),
-    Garp { ts: Timestamp, arp: Arp },
-    Na { ts: Timestamp, src: IpAddr, src_mac: Option<[u8; 6]>, na: NeighborAdvert },
+    Garp {
+        ts: Timestamp,
+        arp: Arp,
+    },
+    Na {
+        ts: Timestamp,
+        src: IpAddr,
+        src_mac: Option<[u8; 6]>,
+        na: NeighborAdvert,
+    },
     Malformed(Malformed),
 }
 
@@ -107,7 +118,15 @@ pub fn decode(frame: &Frame<'_>) -> Option<Event> {
             if !meta.checksum_valid {
                 pre.push(ValidationError::BadIpChecksum);
             }
-            vrrp(ts, IpHeader::V4(meta), meta.src.into(), meta.dst.into(), net.src_mac, payload, pre)
+            vrrp(
+                ts,
+                IpHeader::V4(meta),
+                meta.src.into(),
+                meta.dst.into(),
+                net.src_mac,
+                payload,
+                pre,
+            )
         }
         ETHERTYPE_IPV6 => {
             let b = net.payload;
@@ -117,13 +136,26 @@ pub fn decode(frame: &Frame<'_>) -> Option<Event> {
             let (meta, payload) = match parse_ipv6(b) {
                 Ok(x) => x,
                 Err(e) => {
-                    return (matches!(b[6], IPPROTO_VRRP | IPPROTO_AH)).then(|| malformed(ts, ipv6_addrs(b), e.to_string()))
+                    return (matches!(b[6], IPPROTO_VRRP | IPPROTO_AH))
+                        .then(|| malformed(ts, ipv6_addrs(b), e.to_string()))
                 }
             };
             match meta.upper_protocol {
                 IPPROTO_VRRP => {
-                    let pre = if meta.fragment { vec![ValidationError::Fragmented] } else { Vec::new() };
-                    vrrp(ts, IpHeader::V6(meta), meta.src.into(), meta.dst.into(), net.src_mac, payload, pre)
+                    let pre = if meta.fragment {
+                        vec![ValidationError::Fragmented]
+                    } else {
+                        Vec::new()
+                    };
+                    vrrp(
+                        ts,
+                        IpHeader::V6(meta),
+                        meta.src.into(),
+                        meta.dst.into(),
+                        net.src_mac,
+                        payload,
+                        pre,
+                    )
                 }
                 IPPROTO_ICMPV6 if payload.first() == Some(&ICMPV6_NEIGHBOR_ADVERT) => {
                     let na = parse_na(payload, meta.src, meta.dst).ok()?;
@@ -181,11 +213,19 @@ fn vrrp(
 }
 
 fn malformed(ts: Timestamp, (src, dst): (Option<IpAddr>, Option<IpAddr>), reason: String) -> Event {
-    Event::Malformed(Malformed { ts, src, dst, reason })
+    Event::Malformed(Malformed {
+        ts,
+        src,
+        dst,
+        reason,
+    })
 }
 
 fn ipv4_addrs(b: &[u8]) -> (Option<IpAddr>, Option<IpAddr>) {
-    let get = |o: usize| b.get(o..o + 4).map(|s| IpAddr::from([s[0], s[1], s[2], s[3]]));
+    let get = |o: usize| {
+        b.get(o..o + 4)
+            .map(|s| IpAddr::from([s[0], s[1], s[2], s[3]]))
+    };
     (get(12), get(16))
 }
 

@@ -147,9 +147,23 @@ mod tests {
         b.push(b' ');
         push_ip(&mut b, &"fe80::53:1".parse().unwrap());
         b.push(b' ');
-        push_epoch(&mut b, Timestamp { secs: 1795347338, nanos: 890_765_000, nano_res: false });
+        push_epoch(
+            &mut b,
+            Timestamp {
+                secs: 1795347338,
+                nanos: 890_765_000,
+                nano_res: false,
+            },
+        );
         b.push(b' ');
-        push_time_of_day(&mut b, Timestamp { secs: 1795347338, nanos: 890_765_123, nano_res: true });
+        push_time_of_day(
+            &mut b,
+            Timestamp {
+                secs: 1795347338,
+                nanos: 890_765_123,
+                nano_res: true,
+            },
+        );
         b.push(b' ');
         push_json_str(&mut b, "a\"\\\u{1}é");
         b.push(b' ');

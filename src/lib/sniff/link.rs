@@ -90,8 +90,13 @@ mod tests {
         let mut sll = vec![0, 4, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0, 0x08, 0x00];
         sll.push(0x45);
         let n = network(LINKTYPE_LINUX_SLL, &sll).unwrap();
-        assert_eq!((n.ethertype, n.payload, n.src_mac), (0x0800, &[0x45][..], Some([1, 2, 3, 4, 5, 6])));
-        let mut sll2 = vec![0x86, 0xdd, 0, 0, 0, 0, 0, 2, 0, 1, 4, 6, 1, 2, 3, 4, 5, 6, 0, 0];
+        assert_eq!(
+            (n.ethertype, n.payload, n.src_mac),
+            (0x0800, &[0x45][..], Some([1, 2, 3, 4, 5, 6]))
+        );
+        let mut sll2 = vec![
+            0x86, 0xdd, 0, 0, 0, 0, 0, 2, 0, 1, 4, 6, 1, 2, 3, 4, 5, 6, 0, 0,
+        ];
         sll2.push(0x60);
         let n = network(LINKTYPE_LINUX_SLL2, &sll2).unwrap();
         assert_eq!((n.ethertype, n.payload.len()), (0x86dd, 1));

@@ -63,7 +63,11 @@ const FLUSH_AT: usize = 1 << 16;
 
 /// Run a capture to its end (source exhausted, `count` reached, or Ctrl-C) and return the
 /// summary. Lines go to `out`; `paint` colors text output.
-pub fn run(opts: &Options, out: &mut dyn Write, paint: render::Paint<'_>) -> Result<Report, SniffError> {
+pub fn run(
+    opts: &Options,
+    out: &mut dyn Write,
+    paint: render::Paint<'_>,
+) -> Result<Report, SniffError> {
     stop::install();
     let mut writer = match &opts.write {
         Some(p) => Some(writer::FrameWriter::create(p)?),
@@ -122,7 +126,10 @@ pub fn run(opts: &Options, out: &mut dyn Write, paint: render::Paint<'_>) -> Res
             }
         }
         if live || buf.len() >= FLUSH_AT {
-            if let Err(e) = out.write_all(&buf).and_then(|_| if live { out.flush() } else { Ok(()) }) {
+            if let Err(e) = out
+                .write_all(&buf)
+                .and_then(|_| if live { out.flush() } else { Ok(()) })
+            {
                 failure = Some(e.into());
                 return ControlFlow::Break(());
             }

@@ -30,7 +30,12 @@ pub fn json_line(buf: &mut Vec<u8>, ev: &Event) {
             push_u64(buf, u64::from(arp.op));
             buf.extend_from_slice(b"}\n");
         }
-        Event::Na { ts, src, src_mac, na } => {
+        Event::Na {
+            ts,
+            src,
+            src_mac,
+            na,
+        } => {
             buf.extend_from_slice(b"{\"ts\":");
             push_epoch(buf, *ts);
             buf.extend_from_slice(b",\"kind\":\"na\",\"src\":\"");
@@ -206,7 +211,10 @@ pub fn text_line(buf: &mut Vec<u8>, ev: &Event, verbose: bool, paint: Paint<'_>)
         }
         Event::Na { ts, src, na, .. } => {
             push_time_of_day(buf, *ts);
-            let mac = na.target_mac.map(|m| format_mac(&m)).unwrap_or_else(|| "?".into());
+            let mac = na
+                .target_mac
+                .map(|m| format_mac(&m))
+                .unwrap_or_else(|| "?".into());
             let line = format!(
                 " IP6 {src} > ff02::1: ICMP6, unsolicited neighbor advertisement, tgt is {} is-at {mac}{}",
                 na.target,
@@ -242,7 +250,11 @@ fn text_vrrp(buf: &mut Vec<u8>, p: &VrrpPacket, verbose: bool, paint: Paint<'_>)
                 4 => "+",
                 _ => "DF+",
             };
-            let proto = if m.protocol == 51 { "AH (51)" } else { "VRRP (112)" };
+            let proto = if m.protocol == 51 {
+                "AH (51)"
+            } else {
+                "VRRP (112)"
+            };
             let _ = std::io::Write::write_fmt(
                 buf,
                 format_args!(
@@ -279,7 +291,8 @@ fn text_vrrp(buf: &mut Vec<u8>, p: &VrrpPacket, verbose: bool, paint: Paint<'_>)
     buf.extend_from_slice(b": ");
     if let Some(ah) = p.ip.ah() {
         buf.extend_from_slice(b"AH(spi=");
-        let _ = std::io::Write::write_fmt(buf, format_args!("{:#010x},seq={:#x}): ", ah.spi, ah.seq));
+        let _ =
+            std::io::Write::write_fmt(buf, format_args!("{:#010x},seq={:#x}): ", ah.spi, ah.seq));
     }
     buf.extend_from_slice(b"VRRPv");
     push_u64(buf, u64::from(a.version));
@@ -299,7 +312,9 @@ fn text_vrrp(buf: &mut Vec<u8>, p: &VrrpPacket, verbose: bool, paint: Paint<'_>)
     push_u64(buf, u64::from(a.vrid));
     if a.priority == 0 {
         buf.extend_from_slice(b", ");
-        buf.extend_from_slice(paint("prio 0 (master leaving)", Style::new().yellow().bold()).as_bytes());
+        buf.extend_from_slice(
+            paint("prio 0 (master leaving)", Style::new().yellow().bold()).as_bytes(),
+        );
     } else {
         buf.extend_from_slice(b", prio ");
         push_u64(buf, u64::from(a.priority));
@@ -396,8 +411,16 @@ pub fn text_summary(buf: &mut Vec<u8>, r: &Report, paint: Paint<'_>) {
                 sp.advert_int_cs,
                 observed,
                 sp.adverts,
-                if sp.invalid > 0 { format!(", {} invalid", sp.invalid) } else { String::new() },
-                if sp.shutdown_adverts > 0 { format!(", {} priority-0", sp.shutdown_adverts) } else { String::new() },
+                if sp.invalid > 0 {
+                    format!(", {} invalid", sp.invalid)
+                } else {
+                    String::new()
+                },
+                if sp.shutdown_adverts > 0 {
+                    format!(", {} priority-0", sp.shutdown_adverts)
+                } else {
+                    String::new()
+                },
             );
         }
         for pr in &v.problems {

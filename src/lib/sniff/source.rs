@@ -138,11 +138,10 @@ fn read_pcap<R: Read>(
     path: &str,
     f: &mut dyn FnMut(Frame<'_>) -> ControlFlow<()>,
 ) -> Result<(), SniffError> {
-    let mut reader = PcapReader::new(BufReader::with_capacity(1 << 16, r)).map_err(|_| {
-        SniffError::NotPcap {
+    let mut reader =
+        PcapReader::new(BufReader::with_capacity(1 << 16, r)).map_err(|_| SniffError::NotPcap {
             path: path.to_string(),
-        }
-    })?;
+        })?;
     let header = reader.header();
     let linktype = u32::from(header.datalink);
     let nano_res = header.ts_resolution == TsResolution::NanoSecond;
@@ -232,7 +231,9 @@ fn read_pcapng<R: Read>(
     Ok(())
 }
 
-fn tsresol_units(options: &[pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionOption<'_>]) -> u64 {
+fn tsresol_units(
+    options: &[pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionOption<'_>],
+) -> u64 {
     use pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionOption as O;
     for o in options {
         if let O::IfTsResol(r) = o {
@@ -302,7 +303,9 @@ fn capture_live(
             Err(e)
                 if matches!(
                     e.kind(),
-                    io::ErrorKind::TimedOut | io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock
+                    io::ErrorKind::TimedOut
+                        | io::ErrorKind::Interrupted
+                        | io::ErrorKind::WouldBlock
                 ) => {}
             Err(e) => {
                 return Err(SniffError::Capture {

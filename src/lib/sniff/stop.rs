@@ -14,7 +14,11 @@ extern "C" fn on_signal(_: libc::c_int) {
 /// Install the handlers (idempotent). Without SA_RESTART, a blocked read returns EINTR at once.
 pub fn install() {
     use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
-    let action = SigAction::new(SigHandler::Handler(on_signal), SaFlags::empty(), SigSet::empty());
+    let action = SigAction::new(
+        SigHandler::Handler(on_signal),
+        SaFlags::empty(),
+        SigSet::empty(),
+    );
     for sig in [Signal::SIGINT, Signal::SIGTERM] {
         // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
         if let Err(e) = unsafe { sigaction(sig, &action) } {

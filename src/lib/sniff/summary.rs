@@ -80,7 +80,11 @@ impl Summary {
                 let window = 1.5 * f64::from(sp.advert_int_cs.max(1)) / 100.0;
                 if let Some(last) = sp.last_active_ts {
                     if sp.priority > 0 && t - last <= window {
-                        let key = if p.src < *other { (p.src, *other) } else { (*other, p.src) };
+                        let key = if p.src < *other {
+                            (p.src, *other)
+                        } else {
+                            (*other, p.src)
+                        };
                         *st.concurrent.entry(key).or_default() += 1;
                     }
                 }
@@ -91,7 +95,8 @@ impl Summary {
             sp.first_ts = t;
         } else {
             let d = t - sp.last_ts;
-            if d >= 0.0 && d <= RUN_BREAK_INTERVALS * interval && a.priority > 0 && sp.priority > 0 {
+            if d >= 0.0 && d <= RUN_BREAK_INTERVALS * interval && a.priority > 0 && sp.priority > 0
+            {
                 if sp.deltas == 0 {
                     sp.min = d;
                     sp.max = d;
@@ -225,7 +230,9 @@ fn vrid_report(vrid: u8, family: u8, st: &VridState) -> VridReport {
             split_brain = true;
             problems.push(Problem {
                 code: "split-brain",
-                message: format!("{a} and {b} both advertised as master at the same time ({n} times)"),
+                message: format!(
+                    "{a} and {b} both advertised as master at the same time ({n} times)"
+                ),
             });
         } else {
             collision = true;
@@ -253,7 +260,9 @@ fn vrid_report(vrid: u8, family: u8, st: &VridState) -> VridReport {
             });
         }
     };
-    differ("version-mismatch", "VRRP version", &|sp| format!("v{}", sp.version));
+    differ("version-mismatch", "VRRP version", &|sp| {
+        format!("v{}", sp.version)
+    });
     differ("auth-mismatch", "authentication", &|sp| {
         let mut s = auth_name(sp.version, sp.auth_type);
         if !sp.auth.is_empty() {
@@ -261,7 +270,9 @@ fn vrid_report(vrid: u8, family: u8, st: &VridState) -> VridReport {
         }
         s
     });
-    differ("interval-mismatch", "advertisement interval", &|sp| format!("{}cs", sp.advert_int_cs));
+    differ("interval-mismatch", "advertisement interval", &|sp| {
+        format!("{}cs", sp.advert_int_cs)
+    });
     if !collision {
         differ("address-mismatch", "address list", &|sp| {
             let v: Vec<String> = sp.addresses.iter().map(|a| a.to_string()).collect();

@@ -58,7 +58,8 @@ impl FrameWriter {
                 endianness: pcap_file::Endianness::Little,
                 ..Default::default()
             };
-            let w = PcapWriter::with_header(BufWriter::new(file), header).map_err(|e| self.err(e))?;
+            let w =
+                PcapWriter::with_header(BufWriter::new(file), header).map_err(|e| self.err(e))?;
             self.inner = Some((w, frame.linktype));
         }
         let Some((w, linktype)) = self.inner.as_mut() else {
