@@ -200,7 +200,7 @@ fn vrid_report(vrid: u8, family: u8, st: &VridState) -> VridReport {
                 priorities: sp.priorities.clone(),
                 version: sp.version,
                 auth_type: auth_name(sp.version, sp.auth_type),
-                auth: (!sp.auth.is_empty()).then(|| String::from_utf8_lossy(&sp.auth).into_owned()),
+                auth: (!sp.auth.is_empty()).then(|| printable(&sp.auth)),
                 advert_int_cs: sp.advert_int_cs,
                 observed_interval_ms: mean.map(round3),
                 jitter_ms: jitter.map(round3),
@@ -244,10 +244,13 @@ fn vrid_report(vrid: u8, family: u8, st: &VridState) -> VridReport {
             });
         }
     }
-    let mut differ = |code: &'static str, what: &str, f: &dyn Fn(&Speaker) -> String| {
+    // `f` gives a speaker's setting, or None when it has none to compare (auth in v3).
+    let mut differ = |code: &'static str, what: &str, f: &dyn Fn(&Speaker) -> Option<String>| {
         let mut seen: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (ip, sp) in &st.speakers {
-            seen.entry(f(sp)).or_default().push(ip.to_string());
+            if let Some(v) = f(sp) {
+                seen.entry(v).or_default().push(ip.to_string());
+            }
         }
         if seen.len() > 1 {
             let parts: Vec<String> = seen
@@ -260,23 +263,23 @@ fn vrid_report(vrid: u8, family: u8, st: &VridState) -> VridReport {
             });
         }
     };
-    differ("version-mismatch", "VRRP version", &|sp| {
-        format!("v{}", sp.version)
-    });
+    differ("version-mismatch", "VRRP version", &|sp| Some(format!("v{}", sp.version)));
     differ("auth-mismatch", "authentication", &|sp| {
-        let mut s = auth_name(sp.version, sp.auth_type);
-        if !sp.auth.is_empty() {
-            s.push_str(&format!(" \"{}\"", String::from_utf8_lossy(&sp.auth)));
-        }
-        s
+        (sp.version == 2).then(|| {
+            let mut s = auth_name(sp.version, sp.auth_type);
+            if !sp.auth.is_empty() {
+                s.push_str(&format!(" \"{}\"", printable(&sp.auth)));
+            }
+            s
+        })
     });
     differ("interval-mismatch", "advertisement interval", &|sp| {
-        format!("{}cs", sp.advert_int_cs)
+        Some(format!("{}cs", sp.advert_int_cs))
     });
     if !collision {
         differ("address-mismatch", "address list", &|sp| {
             let v: Vec<String> = sp.addresses.iter().map(|a| a.to_string()).collect();
-            format!("[{}]", v.join(","))
+            Some(format!("[{}]", v.join(",")))
         });
     }
     VridReport {
@@ -288,6 +291,13 @@ fn vrid_report(vrid: u8, family: u8, st: &VridState) -> VridReport {
         speakers,
         problems,
     }
+}
+
+/// A password as tcpdump shows it (`^A` for control bytes), never a replacement character.
+fn printable(b: &[u8]) -> String {
+    let mut out = Vec::new();
+    super::fmt::push_tcpdump_auth(&mut out, b);
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn round3(x: f64) -> f64 {
