@@ -5,6 +5,8 @@
 //! Scenario: node A 192.0.2.1 (priority 150) and node B 192.0.2.2 (priority 100), VRIDs
 //! 51 v2 PASS "s3cr3t" 1 s; 52 v3 0.5 s two VIPs; 53 v3 IPv6 1 s; 54 v3 unicast 1 s; 55 v2 AH 1 s.
 
+// Only the path helpers of the shared harness are used here.
+#[allow(unused_imports)]
 mod common;
 use common::data;
 

@@ -1,6 +1,8 @@
 //! Every field of every VRRP packet in the committed captures, as `vrrpctl sniff --json`
 //! reports it, must equal what Wireshark's VRRP dissector (tshark) says.
 
+// Only the path helpers of the shared harness are used here.
+#[allow(unused_imports)]
 mod common;
 use common::*;
 
@@ -175,7 +177,10 @@ fn every_field_matches_tshark() {
         // Packets too broken to decode are "malformed" lines for us and partial decodes for
         // tshark: tests/sniff_edge.rs checks those.
         let broken = p.file_name().is_some_and(|n| n == "codec_malformed.pcap");
-        let capture = matches!(p.extension().and_then(|x| x.to_str()), Some("pcap" | "pcapng"));
+        let capture = matches!(
+            p.extension().and_then(|x| x.to_str()),
+            Some("pcap" | "pcapng")
+        );
         if capture && !broken {
             n += compare(&p);
             files += 1;

@@ -263,7 +263,9 @@ fn vrid_report(vrid: u8, family: u8, st: &VridState) -> VridReport {
             });
         }
     };
-    differ("version-mismatch", "VRRP version", &|sp| Some(format!("v{}", sp.version)));
+    differ("version-mismatch", "VRRP version", &|sp| {
+        Some(format!("v{}", sp.version))
+    });
     differ("auth-mismatch", "authentication", &|sp| {
         (sp.version == 2).then(|| {
             let mut s = auth_name(sp.version, sp.auth_type);
