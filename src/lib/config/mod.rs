@@ -1,4 +1,107 @@
 //! keepalived.conf: lexer with spans -> preprocessor (include globs, @conditionals, $MACROS,
 //! ~SEQ) keeping a source map -> keyword tree -> typed model of the VRRP side.
+//!
+//! The loader never gives up on a readable file: like keepalived, it reports what is wrong as
+//! diagnostics and applies keepalived's default, so callers always get a best-effort model.
+//! Only an unreadable top file is a `ConfigError`.
 
+mod build;
+pub mod diag;
+mod lexer;
 pub mod model;
+mod preprocess;
+pub mod source;
+pub mod tree;
+mod values;
+
+use std::path::{Path, PathBuf};
+
+pub use build::NOT_RUN_BY_VRRPD;
+pub use diag::{Diagnostic, Severity};
+pub use lexer::Word;
+pub use source::SourceMap;
+pub use tree::{Block, KeywordTree, Node};
+
+/// The top file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Options of the load that keepalived takes from its command line.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// keepalived's `-i/--config-id` for `@id` lines; None means this host's short hostname,
+    /// as keepalived does.
+    pub config_id: Option<String>,
+}
+
+/// A loaded configuration: the model, the tree it came from, what the loader found wrong, and
+/// the text of every file read.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub config: model::Config,
+    pub tree: KeywordTree,
+    pub diagnostics: Vec<Diagnostic>,
+    pub sources: SourceMap,
+}
+
+impl Loaded {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Load `path` and its includes with the host's config id.
+pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
+    load_with(path, &LoadOptions::default())
+}
+
+pub fn load_with(path: &Path, opts: &LoadOptions) -> Result<Loaded, ConfigError> {
+    let mut p = preprocess::Preprocessor::new(config_id(opts));
+    p.run_file(path)
+        .map_err(|preprocess::ReadError::Io(source)| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    Ok(finish(p))
+}
+
+/// Load from text (tests, stdin); `name` is the file name used in spans, and includes are
+/// relative to its directory.
+pub fn load_str(name: impl AsRef<Path>, text: &str) -> Loaded {
+    load_str_with(name, text, &LoadOptions::default())
+}
+
+pub fn load_str_with(name: impl AsRef<Path>, text: &str, opts: &LoadOptions) -> Loaded {
+    let mut p = preprocess::Preprocessor::new(config_id(opts));
+    p.run_text(name.as_ref(), text, 0);
+    finish(p)
+}
+
+fn finish(p: preprocess::Preprocessor) -> Loaded {
+    let mut diagnostics = p.diags;
+    let tree = tree::build(p.items, &mut diagnostics);
+    let config = build::build(&tree, &mut diagnostics);
+    Loaded {
+        config,
+        tree,
+        diagnostics,
+        sources: p.sources,
+    }
+}
+
+/// keepalived's default config id: the host name up to the first dot.
+fn config_id(opts: &LoadOptions) -> Option<String> {
+    if let Some(id) = &opts.config_id {
+        return Some(id.clone());
+    }
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
+    let host = host.trim();
+    Some(host.split('.').next().unwrap_or(host).to_string())
+}

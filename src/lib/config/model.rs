@@ -42,6 +42,8 @@ pub struct GlobalDefs {
     pub vrrp_gna_interval: Duration,
     pub vrrp_garp_lower_prio_delay: Option<Duration>,
     pub vrrp_garp_lower_prio_repeat: Option<u32>,
+    /// `vrrp_down_timer_adverts`, default 3 (1..=100).
+    pub vrrp_down_timer_adverts: u32,
     pub vrrp_lower_prio_no_advert: bool,
     pub vrrp_higher_prio_send_advert: bool,
     pub vrrp_strict: bool,
@@ -74,6 +76,7 @@ impl Default for GlobalDefs {
             vrrp_gna_interval: Duration::ZERO,
             vrrp_garp_lower_prio_delay: None,
             vrrp_garp_lower_prio_repeat: None,
+            vrrp_down_timer_adverts: 3,
             vrrp_lower_prio_no_advert: false,
             vrrp_higher_prio_send_advert: false,
             vrrp_strict: false,
@@ -229,6 +232,15 @@ impl VrrpInstance {
         self.virtual_ipaddress
             .first()
             .is_some_and(|v| v.addr.is_ipv6())
+    }
+    /// The state the instance starts in: `state` as written (after keepalived's fix-ups), else
+    /// MASTER exactly when the priority is 255.
+    pub fn initial_state(&self) -> InitialState {
+        match self.state {
+            Some(s) => s,
+            None if self.priority == 255 => InitialState::Master,
+            None => InitialState::Backup,
+        }
     }
     /// Unicast when peers are configured (keepalived falls back to multicast without peers).
     pub fn is_unicast(&self) -> bool {

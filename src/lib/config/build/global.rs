@@ -1,0 +1,148 @@
+//! `global_defs`: the VRRP-relevant globals; the others are accepted and left to the tree.
+
+use super::super::model::GlobalDefs;
+use super::super::tree::Node;
+use super::super::values::Reader;
+
+pub(super) fn read(r: &mut Reader, node: &Node, g: &mut GlobalDefs) {
+    for k in node.children() {
+        match k.name() {
+            "router_id" => g.router_id = r.arg(k, 0).map(|w| w.text.clone()),
+            "vrrp_version" => {
+                if let Some(v) = r.int_arg(k, 2, 3) {
+                    g.vrrp_version = v as u8;
+                }
+            }
+            "vrrp_mcast_group4" => {
+                if let Some(std::net::IpAddr::V4(a)) = r.ip_arg(k) {
+                    if a.is_multicast() {
+                        g.vrrp_mcast_group4 = a;
+                    } else {
+                        r.push(not_multicast(k, &a.to_string()));
+                    }
+                }
+            }
+            "vrrp_mcast_group6" => {
+                if let Some(std::net::IpAddr::V6(a)) = r.ip_arg(k) {
+                    if a.is_multicast() {
+                        g.vrrp_mcast_group6 = a;
+                    } else {
+                        r.push(not_multicast(k, &a.to_string()));
+                    }
+                }
+            }
+            "vrrp_garp_master_delay" => {
+                if let Some(v) = r.int_arg(k, 0, i64::from(u32::MAX)) {
+                    g.vrrp_garp_master_delay = std::time::Duration::from_secs(v as u64);
+                }
+            }
+            "vrrp_garp_master_repeat" => {
+                if let Some(v) = r.int_arg(k, 0, i64::from(u32::MAX)) {
+                    g.vrrp_garp_master_repeat = (v as u32).max(1);
+                }
+            }
+            "vrrp_garp_master_refresh" => {
+                if let Some(v) = r.int_arg(k, 0, i64::from(u32::MAX)) {
+                    g.vrrp_garp_master_refresh =
+                        (v > 0).then(|| std::time::Duration::from_secs(v as u64));
+                }
+            }
+            "vrrp_garp_master_refresh_repeat" => {
+                if let Some(v) = r.int_arg(k, 0, i64::from(u32::MAX)) {
+                    g.vrrp_garp_master_refresh_repeat = (v as u32).max(1);
+                }
+            }
+            "vrrp_garp_lower_prio_delay" => {
+                if let Some(v) = r.int_arg(k, 0, i64::from(u32::MAX)) {
+                    g.vrrp_garp_lower_prio_delay = Some(std::time::Duration::from_secs(v as u64));
+                }
+            }
+            "vrrp_garp_lower_prio_repeat" => {
+                if let Some(v) = r.int_arg(k, 0, i64::from(u32::MAX)) {
+                    g.vrrp_garp_lower_prio_repeat = Some(v as u32);
+                }
+            }
+            "vrrp_garp_interval" => {
+                if let Some(v) = r.timer_arg(k, 0.0, 1.0) {
+                    g.vrrp_garp_interval = v;
+                }
+            }
+            "vrrp_gna_interval" => {
+                if let Some(v) = r.timer_arg(k, 0.0, 1.0) {
+                    g.vrrp_gna_interval = v;
+                }
+            }
+            "vrrp_min_garp" => {
+                if r.bool_at(k, 0) == Some(true) {
+                    g.vrrp_garp_master_repeat = 1;
+                    g.vrrp_garp_master_refresh = None;
+                    g.vrrp_garp_master_refresh_repeat = 0;
+                    g.vrrp_garp_master_delay = std::time::Duration::ZERO;
+                }
+            }
+            "vrrp_down_timer_adverts" => {
+                if let Some(v) = r.int_arg(k, 1, 100) {
+                    g.vrrp_down_timer_adverts = v as u32;
+                }
+            }
+            "vrrp_lower_prio_no_advert" => {
+                if let Some(v) = r.bool_at(k, 0) {
+                    g.vrrp_lower_prio_no_advert = v;
+                }
+            }
+            "vrrp_higher_prio_send_advert" => {
+                if let Some(v) = r.bool_at(k, 0) {
+                    g.vrrp_higher_prio_send_advert = v;
+                }
+            }
+            "vrrp_strict" => g.vrrp_strict = true,
+            "vrrp_skip_check_adv_addr" => g.vrrp_skip_check_adv_addr = true,
+            "vrrp_check_unicast_src" => g.vrrp_check_unicast_src = true,
+            "enable_script_security" => g.enable_script_security = true,
+            "script_user" => {
+                if let Some(u) = r.arg(k, 0) {
+                    g.script_user = Some((u.text.clone(), k.arg(1).map(|w| w.text.clone())));
+                }
+            }
+            "max_auto_priority" => {
+                g.max_auto_priority = match k.arg(0) {
+                    None => Some(99),
+                    Some(w) => r.int("max_auto_priority", w, -1, 99).map(|v| v as i32),
+                }
+            }
+            "notification_email" => {
+                g.notification_email = k
+                    .children()
+                    .iter()
+                    .flat_map(|n| n.words())
+                    .map(|w| w.text.clone())
+                    .chain(k.args.iter().map(|w| w.text.clone()))
+                    .collect();
+            }
+            "notification_email_from" => {
+                g.notification_email_from = r.arg(k, 0).map(|w| w.text.clone())
+            }
+            "smtp_server" => g.smtp_server = r.arg(k, 0).map(|w| w.text.clone()),
+            "smtp_connect_timeout" => {
+                if let Some(v) = r.int_arg(k, 0, i64::from(u32::MAX)) {
+                    g.smtp_connect_timeout = Some(std::time::Duration::from_secs(v.max(1) as u64));
+                }
+            }
+            "vrrp_notify_fifo" => g.vrrp_notify_fifo = r.arg(k, 0).map(|w| w.text.clone().into()),
+            "notify_fifo" => g.notify_fifo = r.arg(k, 0).map(|w| w.text.clone().into()),
+            "dynamic_interfaces" => g.dynamic_interfaces = true,
+            _ => {}
+        }
+    }
+}
+
+fn not_multicast(k: &Node, a: &str) -> super::super::diag::Diagnostic {
+    super::super::diag::Diagnostic::error(
+        "invalid-value",
+        k.span(),
+        format!(
+            "`{}` {a} is not a multicast address; keepalived ignores it",
+            k.name()
+        ),
+    )
+}

@@ -1,0 +1,511 @@
+//! `vrrp_instance`: read every keyword as written, then `finish` applies keepalived 2.2.7's
+//! defaults and inheritance from global_defs (inventory §1.3).
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use super::super::diag::Diagnostic;
+use super::super::model::{
+    Authentication, GlobalDefs, InitialState, Notify, UnicastPeer, VirtualIp, VirtualRoute,
+    VrrpInstance,
+};
+use super::super::tree::Node;
+use super::super::values::Reader;
+use super::block_name;
+use super::track::{notify_keyword, track_list};
+
+/// An instance as written, with the values that inherit from the globals still unset.
+pub(crate) struct Raw {
+    pub inst: VrrpInstance,
+    priority: Option<u8>,
+    version: Option<u8>,
+    advert_int: Option<f64>,
+    accept: Option<bool>,
+    down_timer_adverts: Option<u32>,
+    native_ipv6: bool,
+}
+
+fn empty(name: String, span: super::super::model::Span) -> VrrpInstance {
+    VrrpInstance {
+        name,
+        span,
+        state: None,
+        interface: None,
+        virtual_router_id: None,
+        priority: 100,
+        advert_int: Duration::from_secs(1),
+        version: 2,
+        authentication: None,
+        virtual_ipaddress: Vec::new(),
+        virtual_ipaddress_excluded: Vec::new(),
+        virtual_routes: Vec::new(),
+        virtual_rules: Vec::new(),
+        mcast_src_ip: None,
+        mcast_dst_ip: None,
+        unicast_src_ip: None,
+        unicast_peer: Vec::new(),
+        unicast_ttl: None,
+        nopreempt: false,
+        preempt_delay: Duration::ZERO,
+        accept: true,
+        garp_master_delay: None,
+        garp_master_repeat: None,
+        garp_master_refresh: None,
+        garp_master_refresh_repeat: None,
+        garp_lower_prio_delay: None,
+        garp_lower_prio_repeat: None,
+        down_timer_adverts: 3,
+        lower_prio_no_advert: None,
+        higher_prio_send_advert: None,
+        skip_check_adv_addr: None,
+        check_unicast_src: None,
+        strict_mode: None,
+        dont_track_primary: false,
+        track_src_ip: false,
+        track_interface: Vec::new(),
+        track_script: Vec::new(),
+        track_process: Vec::new(),
+        track_file: Vec::new(),
+        notify: Notify::default(),
+        notify_priority_changes: None,
+        smtp_alert: None,
+        use_vmac: None,
+        vmac_xmit_base: false,
+        promote_secondaries: false,
+    }
+}
+
+pub(crate) fn read(r: &mut Reader, node: &Node) -> Option<Raw> {
+    let name = block_name(r, node)?;
+    let mut raw = Raw {
+        inst: empty(name, node.span().clone()),
+        priority: None,
+        version: None,
+        advert_int: None,
+        accept: None,
+        down_timer_adverts: None,
+        native_ipv6: false,
+    };
+    let i = &mut raw.inst;
+    for k in node.children() {
+        if notify_keyword(r, k, &mut i.notify) {
+            continue;
+        }
+        match k.name() {
+            "state" => {
+                if let Some(w) = r.arg(k, 0) {
+                    match w.text.as_str() {
+                        "MASTER" => i.state = Some(InitialState::Master),
+                        // BACKUP after MASTER is ignored by keepalived.
+                        "BACKUP" => {
+                            if i.state.is_none() {
+                                i.state = Some(InitialState::Backup)
+                            }
+                        }
+                        other => r.push(
+                            Diagnostic::error(
+                                "invalid-value",
+                                &w.span,
+                                format!("unknown state `{other}`; keepalived uses BACKUP"),
+                            )
+                            .with_help("use MASTER or BACKUP (upper case)"),
+                        ),
+                    }
+                }
+            }
+            "interface" => {
+                if let Some(w) = r.arg(k, 0) {
+                    if w.text.len() >= 16 {
+                        r.push(Diagnostic::error(
+                            "invalid-value",
+                            &w.span,
+                            format!("interface name `{}` is longer than 15 characters", w.text),
+                        ));
+                    } else {
+                        i.interface = Some(w.text.clone());
+                    }
+                }
+            }
+            "virtual_router_id" => i.virtual_router_id = r.int_arg(k, 1, 255).map(|v| v as u8),
+            "priority" => raw.priority = r.int_arg(k, 1, 255).map(|v| v as u8),
+            "advert_int" => {
+                if let Some(w) = r.arg(k, 0) {
+                    raw.advert_int = r.seconds("advert_int", w, 0.01, 255.0);
+                }
+            }
+            "version" => raw.version = r.int_arg(k, 2, 3).map(|v| v as u8),
+            "authentication" => i.authentication = authentication(r, k),
+            "virtual_ipaddress" => i.virtual_ipaddress.extend(vips(r, k)),
+            "virtual_ipaddress_excluded" => i.virtual_ipaddress_excluded.extend(vips(r, k)),
+            "virtual_routes" => i.virtual_routes.extend(routes(k)),
+            "virtual_rules" => i.virtual_rules.extend(routes(k)),
+            "mcast_src_ip" => i.mcast_src_ip = r.ip_arg(k),
+            "mcast_dst_ip" => i.mcast_dst_ip = r.ip_arg(k),
+            "unicast_src_ip" => i.unicast_src_ip = r.ip_arg(k),
+            "unicast_peer" => i.unicast_peer.extend(peers(r, k)),
+            "unicast_ttl" => i.unicast_ttl = r.int_arg(k, 0, 255).map(|v| v as u8),
+            "nopreempt" => i.nopreempt = true,
+            "preempt" => i.nopreempt = false,
+            "preempt_delay" => {
+                if let Some(d) = r.timer_arg(k, 0.0, 1000.0) {
+                    i.preempt_delay = d;
+                }
+            }
+            "accept" => raw.accept = Some(true),
+            "no_accept" => raw.accept = Some(false),
+            "garp_master_delay" => i.garp_master_delay = secs_arg(r, k),
+            "garp_master_repeat" => i.garp_master_repeat = count_arg(r, k).map(|v| v.max(1)),
+            "garp_master_refresh" => i.garp_master_refresh = secs_arg(r, k),
+            "garp_master_refresh_repeat" => {
+                i.garp_master_refresh_repeat = count_arg(r, k).map(|v| v.max(1))
+            }
+            "garp_lower_prio_delay" => i.garp_lower_prio_delay = secs_arg(r, k),
+            "garp_lower_prio_repeat" => i.garp_lower_prio_repeat = count_arg(r, k),
+            "down_timer_adverts" => raw.down_timer_adverts = r.int_arg(k, 1, 100).map(|v| v as u32),
+            "lower_prio_no_advert" => i.lower_prio_no_advert = r.bool_at(k, 0),
+            "higher_prio_send_advert" => i.higher_prio_send_advert = r.bool_at(k, 0),
+            // keepalived 2.2.7 sets the flag for any valid BOOL, `off` included.
+            "skip_check_adv_addr" => {
+                if r.bool_at(k, 0).is_some() {
+                    i.skip_check_adv_addr = Some(true)
+                }
+            }
+            "check_unicast_src" => i.check_unicast_src = Some(true),
+            "strict_mode" => i.strict_mode = r.bool_at(k, 0),
+            "dont_track_primary" => i.dont_track_primary = true,
+            "track_src_ip" => i.track_src_ip = true,
+            "track_interface" => i.track_interface.extend(track_list(r, k, -254, 254)),
+            "track_script" => i.track_script.extend(track_list(r, k, -253, 253)),
+            "track_process" => i.track_process.extend(track_list(r, k, -254, 254)),
+            "track_file" => i.track_file.extend(track_list(r, k, -254, 254)),
+            "notify_priority_changes" => i.notify_priority_changes = r.bool_at(k, 0),
+            "smtp_alert" => i.smtp_alert = r.bool_at(k, 0),
+            "use_vmac" => i.use_vmac = Some(k.arg(0).map(|w| w.text.clone())),
+            "vmac_xmit_base" => i.vmac_xmit_base = true,
+            "promote_secondaries" => i.promote_secondaries = true,
+            "native_ipv6" => raw.native_ipv6 = true,
+            _ => {}
+        }
+    }
+    // track_interface weights outside ±253 are clamped by keepalived (with an error).
+    for t in &mut raw.inst.track_interface {
+        if let Some(w) = t.weight.as_mut() {
+            if w.abs() > 253 {
+                r.push(Diagnostic::error(
+                    "value-out-of-range",
+                    &t.span,
+                    format!(
+                        "track_interface weight {w} is outside -253..=253; keepalived uses ±253"
+                    ),
+                ));
+                *w = w.signum() * 253;
+            }
+        }
+    }
+    Some(raw)
+}
+
+fn secs_arg(r: &mut Reader, k: &Node) -> Option<Duration> {
+    r.int_arg(k, 0, i64::from(u32::MAX))
+        .map(|v| Duration::from_secs(v as u64))
+}
+
+fn count_arg(r: &mut Reader, k: &Node) -> Option<u32> {
+    r.int_arg(k, 0, i64::from(u32::MAX)).map(|v| v as u32)
+}
+
+fn authentication(r: &mut Reader, k: &Node) -> Option<Authentication> {
+    let mut kind = None;
+    let mut pass: Option<Vec<u8>> = None;
+    for c in k.children() {
+        match c.name() {
+            "auth_type" => {
+                if let Some(w) = r.arg(c, 0) {
+                    match w.text.as_str() {
+                        "PASS" => kind = Some(false),
+                        "AH" => kind = Some(true),
+                        other => r.push(
+                            Diagnostic::error(
+                                "invalid-value",
+                                &w.span,
+                                format!("unknown auth_type `{other}`"),
+                            )
+                            .with_help("use PASS or AH"),
+                        ),
+                    }
+                }
+            }
+            "auth_pass" => {
+                if let Some(w) = r.arg(c, 0) {
+                    // keepalived keeps at most 8 bytes (the field of the v2 header).
+                    let mut b = w.text.as_bytes().to_vec();
+                    b.truncate(8);
+                    pass = Some(b);
+                }
+            }
+            _ => {}
+        }
+    }
+    match (kind, pass) {
+        (Some(false), Some(p)) => Some(Authentication::Pass(p)),
+        (Some(true), Some(p)) => Some(Authentication::Ah(p)),
+        (Some(_), None) => {
+            r.push(Diagnostic::error(
+                "missing-required",
+                k.span(),
+                "authentication without `auth_pass`; keepalived ignores it",
+            ));
+            None
+        }
+        (None, _) => {
+            r.push(Diagnostic::error(
+                "missing-required",
+                k.span(),
+                "authentication without `auth_type`; keepalived ignores it",
+            ));
+            None
+        }
+    }
+}
+
+/// `<IP>[/len] [brd IP] [dev IF] [scope S] [label L] ...` lines.
+fn vips(r: &mut Reader, k: &Node) -> Vec<VirtualIp> {
+    let mut out = Vec::new();
+    for line in k.children() {
+        let words: Vec<_> = line.words().collect();
+        let first = words[0];
+        let (addr_s, len_s) = match first.text.split_once('/') {
+            Some((a, l)) => (a, Some(l)),
+            None => (first.text.as_str(), None),
+        };
+        let Ok(addr) = addr_s.parse::<IpAddr>() else {
+            r.push(
+                Diagnostic::error(
+                    "invalid-value",
+                    &first.span,
+                    format!("`{}` is not an IP address", first.text),
+                )
+                .with_help("write one address per line: IP[/PREFIX] [dev IF] [label L] ..."),
+            );
+            continue;
+        };
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix_len = match len_s {
+            None => max,
+            Some(l) => match l.parse::<u8>() {
+                Ok(v) if v <= max => v,
+                _ => {
+                    r.push(Diagnostic::error(
+                        "value-out-of-range",
+                        &first.span,
+                        format!("prefix length `/{l}` is not within 0..={max}"),
+                    ));
+                    continue;
+                }
+            },
+        };
+        let mut v = VirtualIp {
+            addr,
+            prefix_len,
+            brd: None,
+            dev: None,
+            scope: None,
+            label: None,
+            no_track: false,
+            span: first.span.clone(),
+        };
+        let mut i = 1;
+        while i < words.len() {
+            let w = words[i];
+            let val = words.get(i + 1).map(|w| w.text.clone());
+            let takes = match w.text.as_str() {
+                "brd" | "broadcast" => {
+                    v.brd = val.as_deref().and_then(|s| s.parse().ok());
+                    true
+                }
+                "dev" => {
+                    v.dev = val.clone();
+                    true
+                }
+                "scope" => {
+                    v.scope = val.clone();
+                    true
+                }
+                "label" => {
+                    v.label = val.clone();
+                    true
+                }
+                "peer" | "preferred_lft" | "track_group" => true,
+                "no_track" => {
+                    v.no_track = true;
+                    false
+                }
+                "use_vmac" | "home" | "-nodad" | "nodad" | "mngtmpaddr" | "noprefixroute"
+                | "autojoin" => false,
+                other => {
+                    r.push(
+                        Diagnostic::error(
+                            "invalid-value",
+                            &w.span,
+                            format!("unknown option `{other}` for a virtual address; keepalived ignores it"),
+                        )
+                        .with_help("options are brd, dev, scope, label, peer, home, -nodad, noprefixroute, autojoin, no_track, preferred_lft; a comment needs `#` or `!`"),
+                    );
+                    false
+                }
+            };
+            if takes {
+                if val.is_none() {
+                    r.push(Diagnostic::error(
+                        "invalid-value",
+                        &w.span,
+                        format!("`{}` is missing its value", w.text),
+                    ));
+                }
+                i += 1;
+            }
+            i += 1;
+        }
+        out.push(v);
+    }
+    out
+}
+
+fn routes(k: &Node) -> Vec<VirtualRoute> {
+    k.children()
+        .iter()
+        .map(|l| VirtualRoute {
+            words: l.words().map(|w| w.text.clone()).collect(),
+            span: l.span().clone(),
+        })
+        .collect()
+}
+
+fn peers(r: &mut Reader, k: &Node) -> Vec<UnicastPeer> {
+    let mut out = Vec::new();
+    for line in k.children() {
+        let words: Vec<_> = line.words().collect();
+        let Some(addr) = r.ip("unicast_peer", words[0]) else {
+            continue;
+        };
+        let mut p = UnicastPeer {
+            addr,
+            min_ttl: None,
+            max_ttl: None,
+        };
+        let mut i = 1;
+        while i < words.len() {
+            let w = words[i];
+            match (w.text.as_str(), words.get(i + 1)) {
+                ("min_ttl", Some(v)) => p.min_ttl = r.int("min_ttl", v, 0, 255).map(|v| v as u8),
+                ("max_ttl", Some(v)) => p.max_ttl = r.int("max_ttl", v, 0, 255).map(|v| v as u8),
+                (other, _) => {
+                    r.push(Diagnostic::error(
+                        "invalid-value",
+                        &w.span,
+                        format!("unknown option `{other}` for a unicast peer"),
+                    ));
+                    i += 1;
+                    continue;
+                }
+            }
+            i += 2;
+        }
+        out.push(p);
+    }
+    out
+}
+
+/// keepalived's end-of-config fix-ups for one instance.
+pub(crate) fn finish(raw: Raw, g: &GlobalDefs) -> VrrpInstance {
+    let mut i = raw.inst;
+    let ipv6 = raw.native_ipv6
+        || i.virtual_ipaddress
+            .first()
+            .is_some_and(|v| v.addr.is_ipv6());
+    // All VIPs take the family of the first one.
+    if let Some(first) = i.virtual_ipaddress.first() {
+        let v6 = first.addr.is_ipv6();
+        i.virtual_ipaddress.retain(|v| v.addr.is_ipv6() == v6);
+    }
+    i.version = if ipv6 {
+        3
+    } else {
+        raw.version.unwrap_or(g.vrrp_version)
+    };
+    let strict = i.strict_mode.unwrap_or(g.vrrp_strict);
+    i.strict_mode = Some(strict);
+    i.priority = match (raw.priority, i.state) {
+        (Some(p), _) => p,
+        (None, Some(InitialState::Master)) => 255,
+        (None, _) => 100,
+    };
+    // Authentication does not exist in v3, strict mode, or AH over IPv6.
+    if i.version == 3 || strict || (ipv6 && matches!(i.authentication, Some(Authentication::Ah(_))))
+    {
+        i.authentication = None;
+    }
+    if matches!(i.authentication, Some(Authentication::Ah(_)))
+        && i.state == Some(InitialState::Master)
+        && i.priority != 255
+    {
+        i.state = Some(InitialState::Backup);
+    }
+    let master = i.state == Some(InitialState::Master) || i.priority == 255;
+    if i.priority == 255 || i.state == Some(InitialState::Master) {
+        i.nopreempt = false;
+    }
+    if master || strict || i.nopreempt {
+        i.preempt_delay = Duration::ZERO;
+    }
+    i.accept = match raw.accept {
+        Some(a) => a,
+        None => !strict || i.priority == 255,
+    };
+    if strict && i.version == 2 && i.accept {
+        i.accept = false;
+    }
+    i.advert_int = match raw.advert_int {
+        None => Duration::from_secs(1),
+        Some(s) if i.version == 2 => Duration::from_secs((s.round() as u64).max(1)),
+        Some(s) => Duration::from_millis(((s * 100.0).round().max(1.0) as u64) * 10),
+    };
+    i.garp_master_delay = i.garp_master_delay.or(Some(g.vrrp_garp_master_delay));
+    i.garp_master_repeat = i.garp_master_repeat.or(Some(g.vrrp_garp_master_repeat));
+    i.garp_master_refresh = i.garp_master_refresh.or(g.vrrp_garp_master_refresh);
+    i.garp_master_refresh_repeat = i
+        .garp_master_refresh_repeat
+        .or(Some(g.vrrp_garp_master_refresh_repeat));
+    i.garp_lower_prio_delay = i
+        .garp_lower_prio_delay
+        .or(g.vrrp_garp_lower_prio_delay)
+        .or(i.garp_master_delay);
+    i.garp_lower_prio_repeat = i
+        .garp_lower_prio_repeat
+        .or(g.vrrp_garp_lower_prio_repeat)
+        .or(i.garp_master_repeat);
+    i.down_timer_adverts = raw.down_timer_adverts.unwrap_or(g.vrrp_down_timer_adverts);
+    i.lower_prio_no_advert = Some(
+        i.lower_prio_no_advert
+            .unwrap_or(g.vrrp_lower_prio_no_advert),
+    );
+    i.higher_prio_send_advert = Some(
+        i.higher_prio_send_advert
+            .unwrap_or(g.vrrp_higher_prio_send_advert),
+    );
+    i.skip_check_adv_addr = Some(i.skip_check_adv_addr.unwrap_or(g.vrrp_skip_check_adv_addr));
+    i.check_unicast_src = Some(
+        i.check_unicast_src.unwrap_or(g.vrrp_check_unicast_src)
+            || i.unicast_peer
+                .iter()
+                .any(|p| p.min_ttl.is_some() || p.max_ttl.is_some()),
+    );
+    if strict {
+        i.garp_lower_prio_delay = Some(Duration::ZERO);
+        i.garp_lower_prio_repeat = Some(0);
+        i.lower_prio_no_advert = Some(true);
+        i.higher_prio_send_advert = Some(false);
+        i.down_timer_adverts = 3;
+    }
+    i
+}

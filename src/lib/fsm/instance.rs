@@ -1,0 +1,564 @@
+//! One VRRP instance's state machine: RFC 5798 §6.4 (Initialize, Backup, Master) with the
+//! behaviour keepalived 2.2.7 adds on top (FAULT, preempt_delay, lower_prio_no_advert,
+//! higher_prio_send_advert, owner conflict, GARP schedule, effective priority changes).
+//!
+//! Timers are deadlines kept here; the driver arms one timer at `next_deadline()` and feeds
+//! `Input::TimerExpired`. Durations are computed in microseconds as keepalived does.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use crate::config::model::InitialState;
+
+use super::{Action, Input, InstanceConfig, Reason, State, Time, Transition, Version};
+
+/// keepalived's per-instance counters (the stats-file names) that the machine can know; the
+/// receive-path error counters belong to the daemon, which drops bad packets before us.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Counters {
+    /// Valid adverts handled in BACKUP or MASTER.
+    pub advert_rcvd: u64,
+    /// Adverts sent, priority-0 ones included.
+    pub advert_sent: u64,
+    pub become_master: u64,
+    pub release_master: u64,
+    pub pri_zero_rcvd: u64,
+    pub pri_zero_sent: u64,
+}
+
+/// What a backup will report when its Master_Down_Timer runs out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DownCause {
+    MasterSilent,
+    PriorityZero,
+    /// The last advert was discarded as lower priority.
+    Preempt,
+}
+
+/// One VRRP instance (one VRID on one segment).
+#[derive(Debug, Clone)]
+pub struct Instance {
+    cfg: InstanceConfig,
+    state: State,
+    /// Base priority; keepalived lowers it to 254 on an owner conflict.
+    base_priority: u8,
+    effective_priority: u8,
+    /// Whether the caller has reported a fault (held across Startup and Stop).
+    fault: Option<String>,
+    master_adver_int_us: u64,
+    master_addr: Option<IpAddr>,
+    master_priority: Option<u8>,
+    /// Adver_Timer in MASTER, Master_Down_Timer in BACKUP.
+    timer: Option<Time>,
+    down_cause: DownCause,
+    /// keepalived's preempt_time: until then a backup keeps accepting lower-priority adverts.
+    preempt_until: Option<Time>,
+    garp_delayed: Option<(Time, u32)>,
+    garp_refresh: Option<Time>,
+    counters: Counters,
+    last_transition: Option<Transition>,
+}
+
+impl Instance {
+    pub fn new(cfg: InstanceConfig) -> Instance {
+        let priority = cfg.priority.max(1);
+        let master_adver_int_us = u64::from(cfg.advert_int_cs) * 10_000;
+        Instance {
+            cfg,
+            state: State::Initialize,
+            base_priority: priority,
+            effective_priority: priority,
+            fault: None,
+            master_adver_int_us,
+            master_addr: None,
+            master_priority: None,
+            timer: None,
+            down_cause: DownCause::MasterSilent,
+            preempt_until: None,
+            garp_delayed: None,
+            garp_refresh: None,
+            counters: Counters::default(),
+            last_transition: None,
+        }
+    }
+
+    pub fn config(&self) -> &InstanceConfig {
+        &self.cfg
+    }
+    pub fn name(&self) -> &str {
+        &self.cfg.name
+    }
+    pub fn state(&self) -> State {
+        self.state
+    }
+    /// Base priority (the configured one, unless an owner conflict lowered it to 254).
+    pub fn base_priority(&self) -> u8 {
+        self.base_priority
+    }
+    /// The priority this instance advertises and compares with.
+    pub fn effective_priority(&self) -> u8 {
+        self.effective_priority
+    }
+    /// The current master's address: ours in MASTER, the last accepted advert's source in
+    /// BACKUP, None otherwise.
+    pub fn master_addr(&self) -> Option<IpAddr> {
+        match self.state {
+            State::Master => Some(self.cfg.primary_addr),
+            State::Backup => self.master_addr,
+            _ => None,
+        }
+    }
+    /// The priority of the master we follow (BACKUP only).
+    pub fn master_priority(&self) -> Option<u8> {
+        match self.state {
+            State::Master => Some(self.effective_priority),
+            State::Backup => self.master_priority,
+            _ => None,
+        }
+    }
+    /// The one deadline the driver must arm a timer for (None: no timer needed).
+    pub fn next_deadline(&self) -> Option<Time> {
+        [
+            self.timer,
+            self.garp_delayed.map(|(t, _)| t),
+            self.garp_refresh,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+    pub fn last_transition(&self) -> Option<&Transition> {
+        self.last_transition.as_ref()
+    }
+    /// Master_Adver_Interval (v3: learned from the master; v2: the configured interval).
+    pub fn master_adver_interval(&self) -> Duration {
+        Duration::from_micros(self.master_adver_int_us)
+    }
+    /// Skew_Time for our current effective priority and Master_Adver_Interval.
+    pub fn skew_time(&self) -> Duration {
+        Duration::from_micros(self.skew_us(self.effective_priority))
+    }
+    /// Master_Down_Interval = down_timer_adverts x Master_Adver_Interval + Skew_Time.
+    pub fn master_down_interval(&self) -> Duration {
+        Duration::from_micros(self.master_down_us())
+    }
+
+    /// Feed one input; returns the actions to perform, in order.
+    pub fn handle(&mut self, now: Time, input: Input) -> Vec<Action> {
+        let mut out = Vec::new();
+        self.handle_into(now, input, &mut out);
+        out
+    }
+
+    /// As [`Instance::handle`], appending to a caller-owned buffer (no allocation per event).
+    pub fn handle_into(&mut self, now: Time, input: Input, out: &mut Vec<Action>) {
+        match input {
+            Input::Startup => self.on_startup(now, out),
+            Input::AdvertReceived {
+                src,
+                priority,
+                advert_int_cs,
+            } => match self.state {
+                State::Backup => self.backup_rx(now, src, priority, advert_int_cs),
+                State::Master => self.master_rx(now, src, priority, advert_int_cs, out),
+                // keepalived ignores adverts in FAULT and INIT (inventory §3, check 0d).
+                State::Initialize | State::Fault | State::Stop => {}
+            },
+            Input::TimerExpired => self.on_timer(now, out),
+            Input::PriorityChanged { effective } => self.on_priority(effective, out),
+            Input::Fault { reason } => self.on_fault(now, reason, out),
+            Input::FaultCleared => self.on_fault_cleared(now, out),
+            Input::Shutdown => self.on_shutdown(now, out),
+        }
+    }
+
+    // ---- timer arithmetic (microseconds, as keepalived) ----
+
+    /// Skew_Time: v3 ((256 - priority) x Master_Adver_Interval) / 256; v2 (256 - priority) / 256 s.
+    fn skew_us(&self, priority: u8) -> u64 {
+        let weight = 256 - u64::from(priority);
+        match self.cfg.version {
+            Version::V3 => weight * self.master_adver_int_us / 256,
+            Version::V2 => weight * 1_000_000 / 256,
+        }
+    }
+
+    fn master_down_us(&self) -> u64 {
+        u64::from(self.cfg.down_timer_adverts) * self.master_adver_int_us
+            + self.skew_us(self.effective_priority)
+    }
+
+    fn own_adver_int_us(&self) -> u64 {
+        u64::from(self.cfg.advert_int_cs) * 10_000
+    }
+
+    fn learn_interval(&mut self, advert_int_cs: u16) {
+        // v2 intervals never differ (the receive path drops mismatches); a v3 backup adopts
+        // the master's. Zero is rejected by the wire layer; guard anyway so no timer is 0.
+        if self.cfg.version == Version::V3 && advert_int_cs != 0 {
+            self.master_adver_int_us = u64::from(advert_int_cs) * 10_000;
+        }
+    }
+
+    // ---- events ----
+
+    fn on_startup(&mut self, now: Time, out: &mut Vec<Action>) {
+        if !matches!(self.state, State::Initialize | State::Stop) {
+            return;
+        }
+        if let Some(why) = self.fault.clone() {
+            self.transition(now, State::Fault, Reason::Fault(why), out);
+            return;
+        }
+        if self.cfg.initial_state == InitialState::Master && self.base_priority == 255 {
+            self.become_master(now, Reason::Startup, out);
+            return;
+        }
+        self.master_adver_int_us = self.own_adver_int_us();
+        self.master_addr = None;
+        self.master_priority = None;
+        let first_down_us = if self.cfg.initial_state == InitialState::Master {
+            // keepalived: a non-owner `state MASTER` waits one interval and the smallest skew.
+            self.master_adver_int_us + self.skew_us(255)
+        } else {
+            self.master_down_us()
+        };
+        self.enter_backup(now, Reason::Startup, out);
+        self.timer = Some(now + Duration::from_micros(first_down_us));
+        if !self.cfg.preempt_delay.is_zero() {
+            self.preempt_until = Some(now + self.cfg.preempt_delay);
+        }
+    }
+
+    fn backup_rx(&mut self, now: Time, src: IpAddr, priority: u8, int_cs: u16) {
+        self.counters.advert_rcvd += 1;
+        if priority == 0 {
+            // RFC 5798 6.4.2: Set the Master_Down_Timer to Skew_Time.
+            self.counters.pri_zero_rcvd += 1;
+            self.timer = Some(now + Duration::from_micros(self.skew_us(self.effective_priority)));
+            self.down_cause = DownCause::PriorityZero;
+            return;
+        }
+        let preempt_delay_pending =
+            !self.cfg.preempt_delay.is_zero() && self.preempt_until.is_none_or(|until| until > now);
+        if !self.cfg.preempt || priority >= self.effective_priority || preempt_delay_pending {
+            self.learn_interval(int_cs);
+            self.master_addr = Some(src);
+            self.master_priority = Some(priority);
+            if !self.cfg.preempt_delay.is_zero() {
+                if priority >= self.effective_priority {
+                    self.preempt_until = None;
+                } else if self.preempt_until.is_none() {
+                    self.preempt_until = Some(now + self.cfg.preempt_delay);
+                }
+            }
+            self.timer = Some(now + Duration::from_micros(self.master_down_us()));
+            self.down_cause = DownCause::MasterSilent;
+        } else {
+            // Lower priority and preempt: discard; the running down timer makes us master.
+            tracing::debug!(
+                instance = %self.cfg.name,
+                "received lower priority ({priority}) advert from {src} - discarding"
+            );
+            self.master_addr = Some(src);
+            self.master_priority = Some(priority);
+            self.down_cause = DownCause::Preempt;
+        }
+    }
+
+    fn master_rx(
+        &mut self,
+        now: Time,
+        src: IpAddr,
+        priority: u8,
+        int_cs: u16,
+        out: &mut Vec<Action>,
+    ) {
+        self.counters.advert_rcvd += 1;
+        let ours = self.cfg.primary_addr;
+        if priority == 0 {
+            // RFC 5798 6.4.3: send an advert and reset the Adver_Timer.
+            self.counters.pri_zero_rcvd += 1;
+            self.send_advert(self.effective_priority, out);
+            self.timer = Some(now + Duration::from_micros(self.own_adver_int_us()));
+            return;
+        }
+        if priority == self.effective_priority && src == ours {
+            tracing::warn!(instance = %self.cfg.name, "equal priority advert received from remote host with our IP address {src}");
+            return;
+        }
+        if priority == 255 && self.effective_priority == 255 {
+            tracing::error!(instance = %self.cfg.name, "configuration error: this instance and {src} are both address owner (priority 255); reducing local priority to 254");
+            self.base_priority = 254;
+            self.effective_priority = 254;
+        }
+        let they_win = priority > self.effective_priority
+            || (priority == self.effective_priority && src > ours);
+        if !they_win {
+            tracing::debug!(instance = %self.cfg.name, "received advert from {src} with lower priority {priority}, ours {}", self.effective_priority);
+            if !self.cfg.lower_prio_no_advert {
+                self.send_advert(self.effective_priority, out);
+            }
+            if self.cfg.garp.lower_prio_repeat > 0 {
+                let count = self.cfg.garp.lower_prio_repeat;
+                out.push(Action::SendGarp { count });
+                if let Some(delay) = self.cfg.garp.lower_prio_delay {
+                    self.garp_delayed = Some((now + delay, count));
+                }
+            }
+            out.push(Action::NotifyMasterRxLowerPri);
+            return;
+        }
+        if self.cfg.higher_prio_send_advert {
+            self.send_advert(self.effective_priority, out);
+        }
+        let reason = if priority > self.effective_priority {
+            Reason::HigherPriorityAdvert
+        } else {
+            Reason::EqualPriorityHigherAddress
+        };
+        self.learn_interval(int_cs);
+        self.master_addr = Some(src);
+        self.master_priority = Some(priority);
+        self.leave_master(now, State::Backup, reason, out);
+    }
+
+    fn on_timer(&mut self, now: Time, out: &mut Vec<Action>) {
+        if let Some((at, count)) = self.garp_delayed {
+            if at <= now {
+                self.garp_delayed = None;
+                if self.state == State::Master {
+                    out.push(Action::SendGarp { count });
+                }
+            }
+        }
+        if let Some(at) = self.garp_refresh {
+            if at <= now && self.state == State::Master {
+                out.push(Action::SendGarp {
+                    count: self.cfg.garp.master_refresh_repeat,
+                });
+                self.garp_refresh = self.cfg.garp.master_refresh.map(|p| next_tick(at, p, now));
+            }
+        }
+        let Some(at) = self.timer.filter(|&at| at <= now) else {
+            return;
+        };
+        match self.state {
+            State::Master => {
+                // Adver_Timer: send and re-arm from the deadline, not from `now`, so a late
+                // wake-up does not make the period drift.
+                self.send_advert(self.effective_priority, out);
+                let period = Duration::from_micros(self.own_adver_int_us());
+                self.timer = Some(next_tick(at, period, now));
+            }
+            State::Backup => {
+                let reason = match self.down_cause {
+                    DownCause::MasterSilent => Reason::MasterDownTimerExpired,
+                    DownCause::PriorityZero => Reason::PriorityZeroReceived,
+                    DownCause::Preempt => Reason::PreemptLowerPriority,
+                };
+                self.become_master(now, reason, out);
+            }
+            State::Initialize | State::Fault | State::Stop => self.timer = None,
+        }
+    }
+
+    fn on_priority(&mut self, effective: u8, out: &mut Vec<Action>) {
+        let effective = effective.max(1);
+        if effective == self.effective_priority {
+            return;
+        }
+        self.effective_priority = effective;
+        // A master tells the segment at once, so a backup that now outranks it can preempt
+        // (by discarding our adverts) without waiting for our next regular advert.
+        if self.state == State::Master {
+            self.send_advert(effective, out);
+        }
+    }
+
+    fn on_fault(&mut self, now: Time, reason: String, out: &mut Vec<Action>) {
+        self.fault = Some(reason.clone());
+        match self.state {
+            State::Master => self.leave_master(now, State::Fault, Reason::Fault(reason), out),
+            State::Backup => {
+                self.timer = None;
+                self.transition(now, State::Fault, Reason::Fault(reason), out);
+            }
+            // Remembered: Startup will go straight to FAULT.
+            State::Initialize | State::Stop | State::Fault => {}
+        }
+    }
+
+    fn on_fault_cleared(&mut self, now: Time, out: &mut Vec<Action>) {
+        self.fault = None;
+        if self.state != State::Fault {
+            return;
+        }
+        if self.base_priority == 255 && self.cfg.initial_state == InitialState::Master {
+            self.become_master(now, Reason::FaultCleared, out);
+            return;
+        }
+        self.master_adver_int_us = self.own_adver_int_us();
+        self.master_addr = None;
+        self.master_priority = None;
+        self.preempt_until = None;
+        self.enter_backup(now, Reason::FaultCleared, out);
+        self.timer = Some(now + Duration::from_micros(self.master_down_us()));
+    }
+
+    fn on_shutdown(&mut self, now: Time, out: &mut Vec<Action>) {
+        match self.state {
+            State::Master => self.leave_master(now, State::Stop, Reason::Shutdown, out),
+            State::Backup | State::Fault | State::Initialize => {
+                self.timer = None;
+                self.transition(now, State::Stop, Reason::Shutdown, out);
+            }
+            State::Stop => {}
+        }
+    }
+
+    // ---- state entry/exit ----
+
+    fn become_master(&mut self, now: Time, reason: Reason, out: &mut Vec<Action>) {
+        self.transition(now, State::Master, reason, out);
+        self.counters.become_master += 1;
+        self.master_adver_int_us = self.own_adver_int_us();
+        self.master_addr = None;
+        self.master_priority = None;
+        self.preempt_until = None;
+        self.send_advert(self.effective_priority, out);
+        out.push(Action::AddVips);
+        let garp = &self.cfg.garp;
+        if garp.master_repeat > 0 {
+            out.push(Action::SendGarp {
+                count: garp.master_repeat,
+            });
+        }
+        self.garp_delayed = (!garp.master_delay.is_zero() && garp.master_repeat > 0)
+            .then(|| (now + garp.master_delay, garp.master_repeat));
+        self.garp_refresh = garp.master_refresh.map(|p| now + p);
+        self.timer = Some(now + Duration::from_micros(self.own_adver_int_us()));
+        out.push(Action::Notify(State::Master));
+    }
+
+    fn leave_master(&mut self, now: Time, to: State, reason: Reason, out: &mut Vec<Action>) {
+        self.transition(now, to, reason, out);
+        self.counters.release_master += 1;
+        if to != State::Backup {
+            // Going away (FAULT or STOP): priority 0 lets a backup take over after Skew_Time.
+            self.send_advert(0, out);
+        }
+        out.push(Action::RemoveVips);
+        self.garp_delayed = None;
+        self.garp_refresh = None;
+        self.preempt_until = None;
+        self.timer =
+            (to == State::Backup).then(|| now + Duration::from_micros(self.master_down_us()));
+        self.down_cause = DownCause::MasterSilent;
+        out.push(Action::Notify(to));
+    }
+
+    fn enter_backup(&mut self, now: Time, reason: Reason, out: &mut Vec<Action>) {
+        self.transition(now, State::Backup, reason, out);
+        self.down_cause = DownCause::MasterSilent;
+        out.push(Action::Notify(State::Backup));
+    }
+
+    fn transition(&mut self, now: Time, to: State, reason: Reason, out: &mut Vec<Action>) {
+        let from = self.state;
+        self.state = to;
+        if to != State::Master {
+            self.garp_delayed = None;
+            self.garp_refresh = None;
+        }
+        out.push(Action::Transition {
+            from,
+            to,
+            reason: reason.clone(),
+        });
+        self.last_transition = Some(Transition {
+            at: now,
+            from,
+            to,
+            reason,
+        });
+    }
+
+    fn send_advert(&mut self, priority: u8, out: &mut Vec<Action>) {
+        self.counters.advert_sent += 1;
+        if priority == 0 {
+            self.counters.pri_zero_sent += 1;
+        }
+        out.push(Action::SendAdvert { priority });
+    }
+}
+
+/// The first `deadline + k x period` (k >= 1) after `now`: keeps a periodic timer on its grid.
+fn next_tick(deadline: Time, period: Duration, now: Time) -> Time {
+    let period_us = u64::try_from(period.as_micros()).unwrap_or(u64::MAX).max(1);
+    let next = deadline + period;
+    if next > now {
+        return next;
+    }
+    let behind = now.as_micros() - deadline.as_micros();
+    Time(deadline.as_micros() + (behind / period_us + 1) * period_us)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    fn addr(last: u8) -> IpAddr {
+        IpAddr::V4(Ipv4Addr::new(192, 0, 2, last))
+    }
+
+    #[test]
+    fn next_tick_stays_on_the_grid_after_a_late_wakeup() {
+        let p = Duration::from_secs(1);
+        assert_eq!(
+            next_tick(Time::from_millis(1000), p, Time::from_millis(1000)),
+            Time::from_millis(2000)
+        );
+        assert_eq!(
+            next_tick(Time::from_millis(1000), p, Time::from_millis(3500)),
+            Time::from_millis(4000)
+        );
+    }
+
+    #[test]
+    fn v3_skew_and_down_interval_follow_rfc5798() {
+        let mut cfg = InstanceConfig::new("VI_1", 1, 100, addr(1));
+        cfg.version = Version::V3;
+        cfg.advert_int_cs = 100;
+        let vi = Instance::new(cfg);
+        // (256 - 100) x 1 s / 256 = 609375 us; 3 x 1 s + skew.
+        assert_eq!(vi.skew_time(), Duration::from_micros(609_375));
+        assert_eq!(vi.master_down_interval(), Duration::from_micros(3_609_375));
+    }
+
+    #[test]
+    fn backup_takes_over_when_master_down_timer_expires() {
+        let mut vi = Instance::new(InstanceConfig::new("VI_1", 1, 150, addr(1)));
+        let acts = vi.handle(Time::ZERO, Input::Startup);
+        assert_eq!(vi.state(), State::Backup);
+        assert!(acts.contains(&Action::Notify(State::Backup)));
+        let due = vi.next_deadline().expect("backup arms the down timer");
+        assert_eq!(due, Time::ZERO + vi.master_down_interval());
+        let acts = vi.handle(due, Input::TimerExpired);
+        assert_eq!(vi.state(), State::Master);
+        assert_eq!(
+            acts[0],
+            Action::Transition {
+                from: State::Backup,
+                to: State::Master,
+                reason: Reason::MasterDownTimerExpired
+            }
+        );
+        assert_eq!(acts[1], Action::SendAdvert { priority: 150 });
+        assert_eq!(acts[2], Action::AddVips);
+    }
+}
