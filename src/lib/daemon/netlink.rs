@@ -158,7 +158,11 @@ impl Route {
         let mut scope = None;
         let mut onlink = false;
         while let Some(w) = words.next() {
-            let mut arg = || words.next().ok_or_else(|| bad(&format!("{w} needs a value")));
+            let mut arg = || {
+                words
+                    .next()
+                    .ok_or_else(|| bad(&format!("{w} needs a value")))
+            };
             match w {
                 "via" | "gw" => {
                     via = Some(arg()?.parse::<IpAddr>().map_err(|_| bad("bad gateway"))?)
@@ -272,7 +276,10 @@ impl Netlink {
 
     /// Add a VIP; an address that is already there counts as added.
     pub async fn add_vip(&self, vip: &Vip) -> Result<(), NetlinkError> {
-        let mut req = self.handle.address().add(vip.ifindex, vip.addr, vip.prefix_len);
+        let mut req = self
+            .handle
+            .address()
+            .add(vip.ifindex, vip.addr, vip.prefix_len);
         *req.message_mut() = vip.message();
         match req.execute().await.map_err(io_error) {
             Ok(()) => Ok(()),

@@ -101,10 +101,9 @@ impl VrrpSocket {
     pub fn join(&self, group: IpAddr) -> std::io::Result<()> {
         let s = self.fd.get_ref();
         let r = match group {
-            IpAddr::V4(g) => s.join_multicast_v4_n(
-                &g,
-                &socket2::InterfaceIndexOrAddress::Index(self.ifindex),
-            ),
+            IpAddr::V4(g) => {
+                s.join_multicast_v4_n(&g, &socket2::InterfaceIndexOrAddress::Index(self.ifindex))
+            }
             IpAddr::V6(g) => s.join_multicast_v6(&g, self.ifindex),
         };
         match r {
@@ -176,12 +175,8 @@ impl VrrpSocket {
             }
             Family::V6 => {
                 let mut cmsg = nix::cmsg_space!(libc::in6_pktinfo, libc::c_int);
-                let msg = recvmsg::<SockaddrIn6>(
-                    fd,
-                    &mut iov,
-                    Some(&mut cmsg),
-                    MsgFlags::MSG_DONTWAIT,
-                )?;
+                let msg =
+                    recvmsg::<SockaddrIn6>(fd, &mut iov, Some(&mut cmsg), MsgFlags::MSG_DONTWAIT)?;
                 let mut r = Received {
                     len: msg.bytes,
                     truncated: msg.flags.contains(MsgFlags::MSG_TRUNC),
@@ -216,57 +211,9 @@ fn is_link_scope(a: &Ipv6Addr) -> bool {
     (s[0] & 0xffc0) == 0xfe80 || (a.is_multicast() && (s[0] & 0x000f) <= 2)
 }
 
-/// Write an IPv4 header for an advert into `buf[..20]` as keepalived does: TOS 0xc0, id 0
-/// (the kernel fills it), DF clear, protocol 112, header checksum computed here.
-pub fn ipv4_header(buf: &mut [u8], src: Ipv4Addr, dst: Ipv4Addr, payload_len: usize, ttl: u8) {
-    let total = (20 + payload_len) as u16;
-    buf[0] = 0x45;
-    buf[1] = VRRP_TOS as u8;
-    buf[2..4].copy_from_slice(&total.to_be_bytes());
-    buf[4..8].copy_from_slice(&[0, 0, 0, 0]);
-    buf[8] = ttl;
-    buf[9] = IPPROTO_VRRP as u8;
-    buf[10..12].copy_from_slice(&[0, 0]);
-    buf[12..16].copy_from_slice(&src.octets());
-    buf[16..20].copy_from_slice(&dst.octets());
-    let mut sum: u32 = 0;
-    for c in buf[..20].chunks(2) {
-        sum += u32::from(u16::from_be_bytes([c[0], c[1]]));
-    }
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    buf[10..12].copy_from_slice(&(!(sum as u16)).to_be_bytes());
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ipv4_header_checksums_to_zero() {
-        let mut b = [0u8; 20];
-        ipv4_header(
-            &mut b,
-            "192.0.2.1".parse().unwrap(),
-            "224.0.0.18".parse().unwrap(),
-            20,
-            255,
-        );
-        assert_eq!(b[0], 0x45);
-        assert_eq!(b[1], 0xc0);
-        assert_eq!(u16::from_be_bytes([b[2], b[3]]), 40);
-        assert_eq!(b[8], 255);
-        assert_eq!(b[9], 112);
-        let mut sum: u32 = b
-            .chunks(2)
-            .map(|c| u32::from(u16::from_be_bytes([c[0], c[1]])))
-            .sum();
-        while sum > 0xffff {
-            sum = (sum & 0xffff) + (sum >> 16);
-        }
-        assert_eq!(sum, 0xffff);
-    }
 
     #[test]
     fn link_scope() {
