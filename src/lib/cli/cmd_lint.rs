@@ -1,7 +1,35 @@
-//! `vrrpctl lint`.
+//! `vrrpctl lint`: lint keepalived.conf files (several files are one cluster) and print the
+//! findings like rustc, or as DESIGN.md's JSON.
 
-use super::{CmdError, CmdResult, LintArgs, Output};
+use super::{CmdError, CmdResult, Exit, LintArgs, Output};
+use crate::config::LoadOptions;
+use crate::lint::{self, render};
 
-pub fn run(_a: &LintArgs, _out: &Output) -> CmdResult {
-    Err(CmdError::not_implemented("lint"))
+pub fn run(a: &LintArgs, out: &Output) -> CmdResult {
+    let opts = LoadOptions {
+        config_id: a.config_id.clone(),
+    };
+    let report = lint::lint_files_with(&a.files, &opts, &lint::LocalHost);
+    if let Some(e) = report.unreadable.first() {
+        return Err(CmdError::usage(format!(
+            "{e}; give the path of a readable keepalived.conf"
+        )));
+    }
+    if out.json {
+        println!("{}", render::json(&report));
+    } else {
+        print!("{}", render::text(&report, out.color));
+        let style = if report.has_errors() {
+            owo_colors::Style::new().red().bold()
+        } else {
+            owo_colors::Style::new().green().bold()
+        };
+        let word = if report.has_errors() { "lint:" } else { "ok:" };
+        println!("{} {}", out.paint(word, style), render::summary(&report));
+    }
+    Ok(if report.has_errors() {
+        Exit::Problem
+    } else {
+        Exit::Ok
+    })
 }

@@ -7,6 +7,7 @@
 
 mod build;
 pub mod diag;
+pub mod keywords;
 mod lexer;
 pub mod model;
 mod preprocess;

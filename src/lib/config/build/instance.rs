@@ -317,6 +317,10 @@ fn vips(r: &mut Reader, k: &Node) -> Vec<VirtualIp> {
         let mut i = 1;
         while i < words.len() {
             let w = words[i];
+            if w.text.starts_with("//") || w.text.starts_with(';') {
+                // Lint's not-a-comment reports it; the rest of the line is the "comment".
+                break;
+            }
             let val = words.get(i + 1).map(|w| w.text.clone());
             let takes = match w.text.as_str() {
                 "brd" | "broadcast" => {

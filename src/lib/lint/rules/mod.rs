@@ -1,0 +1,106 @@
+//! The per-file rules, one function each, with their stable ids. A rule reads the typed model
+//! for meaning and the keyword tree for where to point.
+
+mod host;
+mod instance;
+mod refs;
+mod scripts;
+mod syntax;
+
+use crate::config::model::VrrpInstance;
+use crate::config::{Diagnostic, Loaded, Node};
+
+use super::host::Host;
+
+/// What every rule sees.
+pub(crate) struct Cx<'a> {
+    pub loaded: &'a Loaded,
+    pub host: &'a dyn Host,
+}
+
+impl<'a> Cx<'a> {
+    /// The `vrrp_instance` node of `inst`.
+    pub fn node_of(&self, inst: &VrrpInstance) -> Option<&'a Node> {
+        self.loaded
+            .tree
+            .nodes
+            .iter()
+            .find(|n| n.name() == "vrrp_instance" && n.span() == &inst.span)
+    }
+
+    /// The last `name` line inside the block of `inst` (the one keepalived keeps).
+    pub fn kw(&self, inst: &VrrpInstance, name: &str) -> Option<&'a Node> {
+        self.node_of(inst).and_then(|n| child(n, name))
+    }
+
+    /// The last `name` line in any global_defs block.
+    pub fn global_kw(&self, name: &str) -> Option<&'a Node> {
+        self.loaded
+            .tree
+            .nodes
+            .iter()
+            .filter(|n| n.name() == "global_defs")
+            .filter_map(|n| child(n, name))
+            .next_back()
+    }
+}
+
+pub(crate) fn child<'n>(n: &'n Node, name: &str) -> Option<&'n Node> {
+    n.children().iter().rev().find(|c| c.name() == name)
+}
+
+pub(crate) type Rule = fn(&Cx, &mut Vec<Diagnostic>);
+
+/// Every per-file rule with the id(s) it reports.
+pub(crate) const RULES: &[(&str, Rule)] = &[
+    ("unknown-keyword", syntax::unknown_keyword),
+    ("not-a-comment", syntax::not_a_comment),
+    ("deprecated-keyword", syntax::deprecated_keyword),
+    ("missing-required", instance::missing_required),
+    ("duplicate-vrid", instance::duplicate_vrid),
+    ("auth-pass-truncated", instance::auth_pass_truncated),
+    ("nopreempt-needs-backup", instance::nopreempt_needs_backup),
+    ("v2-subsecond-advert", instance::v2_subsecond_advert),
+    ("ipv6-needs-v3", instance::ipv6_needs_v3),
+    ("too-many-vips", instance::too_many_vips),
+    ("strict-mode-conflict", instance::strict_mode_conflict),
+    ("mcast-group-nondefault", instance::mcast_group_nondefault),
+    ("unicast-self-peer", instance::unicast_self_peer),
+    ("unicast-without-peers", instance::unicast_without_peers),
+    ("no-vips", instance::no_vips),
+    ("auth-ignored", instance::auth_ignored),
+    ("undefined-reference", refs::undefined_reference),
+    ("sync-group-drops-weight", refs::sync_group_drops_weight),
+    ("script-not-absolute", scripts::script_not_absolute),
+    ("unsafe-script", scripts::unsafe_script),
+    ("script-security", scripts::script_security),
+    ("interface-missing", host::interface_missing),
+    ("priority-owner", host::priority_owner),
+    ("vip-is-interface-address", host::vip_is_interface_address),
+];
+
+/// "did you mean `x`?" for the closest of `candidates`, when one is close enough.
+pub(crate) fn did_you_mean<'c>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'c str>,
+) -> Option<String> {
+    let limit = (word.chars().count() / 3).clamp(1, 4);
+    let candidates: Vec<&str> = candidates.into_iter().collect();
+    let close = candidates
+        .iter()
+        .map(|c| (strsim::damerau_levenshtein(word, c), *c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c);
+    // A name cut short or extended (chk_http for chk_http_port) is a typo too.
+    let partial = || {
+        candidates
+            .iter()
+            .filter(|c| word.len() >= 3 && (c.starts_with(word) || word.starts_with(**c)))
+            .min_by_key(|c| c.len().abs_diff(word.len()))
+            .copied()
+    };
+    close
+        .or_else(partial)
+        .map(|c| format!("did you mean `{c}`?"))
+}
