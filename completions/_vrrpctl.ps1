@@ -82,6 +82,8 @@ Register-ArgumentCompleter -Native -CommandName 'vrrpctl' -ScriptBlock {
             break
         }
         'vrrpctl;lint' {
+            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Config id for `@id` lines, as keepalived''s -i/--config-id (default: the short hostname)')
+            [CompletionResult]::new('--config-id', '--config-id', [CompletionResultType]::ParameterName, 'Config id for `@id` lines, as keepalived''s -i/--config-id (default: the short hostname)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color the output; NO_COLOR in the environment means never')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON (one document, or JSON lines for streams) instead of text')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -91,6 +93,8 @@ Register-ArgumentCompleter -Native -CommandName 'vrrpctl' -ScriptBlock {
             break
         }
         'vrrpctl;lint-config' {
+            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Config id for `@id` lines, as keepalived''s -i/--config-id (default: the short hostname)')
+            [CompletionResult]::new('--config-id', '--config-id', [CompletionResultType]::ParameterName, 'Config id for `@id` lines, as keepalived''s -i/--config-id (default: the short hostname)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color the output; NO_COLOR in the environment means never')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON (one document, or JSON lines for streams) instead of text')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')

@@ -75,6 +75,8 @@ set edit:completion:arg-completer[vrrpctl] = {|@words|
             cand --version 'Print version'
         }
         &'vrrpctl;lint'= {
+            cand -i 'Config id for `@id` lines, as keepalived''s -i/--config-id (default: the short hostname)'
+            cand --config-id 'Config id for `@id` lines, as keepalived''s -i/--config-id (default: the short hostname)'
             cand --color 'When to color the output; NO_COLOR in the environment means never'
             cand --json 'Print JSON (one document, or JSON lines for streams) instead of text'
             cand -h 'Print help'
@@ -83,6 +85,8 @@ set edit:completion:arg-completer[vrrpctl] = {|@words|
             cand --version 'Print version'
         }
         &'vrrpctl;lint-config'= {
+            cand -i 'Config id for `@id` lines, as keepalived''s -i/--config-id (default: the short hostname)'
+            cand --config-id 'Config id for `@id` lines, as keepalived''s -i/--config-id (default: the short hostname)'
             cand --color 'When to color the output; NO_COLOR in the environment means never'
             cand --json 'Print JSON (one document, or JSON lines for streams) instead of text'
             cand -h 'Print help'

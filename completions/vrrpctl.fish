@@ -68,12 +68,14 @@ complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand sniff" -l no-summary -d 
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand sniff" -l json -d 'Print JSON (one document, or JSON lines for streams) instead of text'
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand sniff" -s h -l help -d 'Print help'
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand sniff" -s V -l version -d 'Print version'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand lint" -s i -l config-id -d 'Config id for `@id` lines, as keepalived\'s -i/--config-id (default: the short hostname)' -r
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand lint" -l color -d 'When to color the output; NO_COLOR in the environment means never' -r -f -a "auto\t''
 always\t''
 never\t''"
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand lint" -l json -d 'Print JSON (one document, or JSON lines for streams) instead of text'
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand lint" -s h -l help -d 'Print help'
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand lint" -s V -l version -d 'Print version'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand lint-config" -s i -l config-id -d 'Config id for `@id` lines, as keepalived\'s -i/--config-id (default: the short hostname)' -r
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand lint-config" -l color -d 'When to color the output; NO_COLOR in the environment means never' -r -f -a "auto\t''
 always\t''
 never\t''"

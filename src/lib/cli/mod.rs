@@ -108,6 +108,9 @@ pub struct LintArgs {
     /// keepalived.conf files; several files are linted as the nodes of one cluster.
     #[arg(value_name = "FILE", default_value = DEFAULT_CONFIG)]
     pub files: Vec<PathBuf>,
+    /// Config id for `@id` lines, as keepalived's -i/--config-id (default: the short hostname).
+    #[arg(short = 'i', long, value_name = "ID")]
+    pub config_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -1,6 +1,6 @@
-//! The machine's static parameters, and how they are derived from keepalived.conf's model with
-//! keepalived's own adjustments (keepalived-inventory §1.3: strict mode, `state MASTER`,
-//! nopreempt/preempt_delay clearing, inheritance from global_defs).
+//! The machine's static parameters, and how they are read from keepalived.conf's typed model
+//! (which the loader has already adjusted the way keepalived does: strict mode, `state MASTER`
+//! clearing nopreempt/preempt_delay, inheritance from global_defs; inventory §1.3).
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -178,39 +178,21 @@ impl InstanceConfig {
             }
         })?;
 
-        let strict = inst.strict_mode.unwrap_or(global.vrrp_strict);
+        // The loader already applied keepalived's adjustments (strict mode, `state MASTER`
+        // clearing nopreempt and preempt_delay, global inheritance); what is left here is the
+        // fallback for a model built by hand with some options unset.
         let initial_state = inst.state.unwrap_or(if inst.priority == 255 {
             InitialState::Master
         } else {
             InitialState::Backup
         });
-        let explicit_master = inst.state == Some(InitialState::Master);
-        // keepalived clears nopreempt for the owner and for `state MASTER`.
-        let preempt = !inst.nopreempt || inst.priority == 255 || explicit_master;
-        // ... and preempt_delay with `state MASTER`, strict mode or nopreempt.
-        let preempt_delay = if explicit_master || strict || !preempt {
-            Duration::ZERO
-        } else {
+        let preempt = !inst.nopreempt;
+        let preempt_delay = if preempt {
             inst.preempt_delay
-        };
-        let accept = if strict {
-            inst.priority == 255 && version == Version::V3 && inst.accept
         } else {
-            inst.accept
+            Duration::ZERO
         };
-        let down_timer_adverts = if strict || inst.down_timer_adverts == 0 {
-            3
-        } else {
-            inst.down_timer_adverts.min(100)
-        };
-        let lower_prio_no_advert = strict
-            || inst
-                .lower_prio_no_advert
-                .unwrap_or(global.vrrp_lower_prio_no_advert);
-        let higher_prio_send_advert = !strict
-            && inst
-                .higher_prio_send_advert
-                .unwrap_or(global.vrrp_higher_prio_send_advert);
+        let down_timer_adverts = inst.down_timer_adverts.clamp(1, 100);
         let garp = GarpConfig {
             master_delay: inst
                 .garp_master_delay
@@ -225,20 +207,14 @@ impl InstanceConfig {
             master_refresh_repeat: inst
                 .garp_master_refresh_repeat
                 .unwrap_or(global.vrrp_garp_master_refresh_repeat),
-            lower_prio_delay: if strict {
-                None
-            } else {
-                inst.garp_lower_prio_delay
-                    .or(global.vrrp_garp_lower_prio_delay)
-                    .filter(|d| !d.is_zero())
-            },
-            lower_prio_repeat: if strict {
-                0
-            } else {
-                inst.garp_lower_prio_repeat
-                    .or(global.vrrp_garp_lower_prio_repeat)
-                    .unwrap_or(0)
-            },
+            lower_prio_delay: inst
+                .garp_lower_prio_delay
+                .or(global.vrrp_garp_lower_prio_delay)
+                .filter(|d| !d.is_zero()),
+            lower_prio_repeat: inst
+                .garp_lower_prio_repeat
+                .or(global.vrrp_garp_lower_prio_repeat)
+                .unwrap_or(0),
         };
         Ok(InstanceConfig {
             name,
@@ -249,10 +225,14 @@ impl InstanceConfig {
             initial_state,
             preempt,
             preempt_delay,
-            accept,
+            accept: inst.accept,
             down_timer_adverts,
-            lower_prio_no_advert,
-            higher_prio_send_advert,
+            lower_prio_no_advert: inst
+                .lower_prio_no_advert
+                .unwrap_or(global.vrrp_lower_prio_no_advert),
+            higher_prio_send_advert: inst
+                .higher_prio_send_advert
+                .unwrap_or(global.vrrp_higher_prio_send_advert),
             garp,
             primary_addr,
         })

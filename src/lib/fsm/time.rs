@@ -18,6 +18,9 @@ impl Time {
     pub const fn from_micros(us: u64) -> Time {
         Time(us)
     }
+    pub const fn from_secs(s: u64) -> Time {
+        Time(s.saturating_mul(1_000_000))
+    }
     pub const fn from_millis(ms: u64) -> Time {
         Time(ms.saturating_mul(1_000))
     }

@@ -1,0 +1,693 @@
+//! The event loop: a priority queue of (virtual time, sequence) ordered happenings, the nodes
+//! with their live `fsm::Instance`s, and the LAN between them.
+//!
+//! The simulator drives each instance the way the daemon does: one timer armed at
+//! `next_deadline()` (re-armed after every `handle`), `TimerExpired` when it is due, every
+//! valid advert of the VRID as `AdvertReceived`, and the actions performed in order.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::net::IpAddr;
+use std::time::Duration;
+
+use super::report::{
+    InstanceSummary, PacketStats, Report, SplitBrain, TimelineEntry, VipOwnership,
+};
+use super::{Event, Link, NodeSpec, SimError, XorShift64};
+use crate::fsm::{Action, Input, Instance, State, Time, Version};
+
+/// An advert on the wire, as the receiving daemon would hand it to the machine.
+#[derive(Debug, Clone, Copy)]
+struct Packet {
+    from_node: usize,
+    src: IpAddr,
+    vrid: u8,
+    version: Version,
+    priority: u8,
+    advert_int_cs: u16,
+}
+
+#[derive(Debug)]
+enum Happening {
+    Scheduled(Event),
+    Timer { node: usize, inst: usize },
+    Deliver { node: usize, pkt: Packet },
+}
+
+#[derive(Debug)]
+struct Queued {
+    at: Time,
+    seq: u64,
+    what: Happening,
+}
+
+impl PartialEq for Queued {
+    fn eq(&self, o: &Self) -> bool {
+        (self.at, self.seq) == (o.at, o.seq)
+    }
+}
+impl Eq for Queued {}
+impl PartialOrd for Queued {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Queued {
+    /// Reversed: BinaryHeap is a max-heap and we want the earliest (then first queued) first.
+    fn cmp(&self, o: &Self) -> Ordering {
+        (o.at, o.seq).cmp(&(self.at, self.seq))
+    }
+}
+
+#[derive(Debug)]
+struct Live {
+    inst: Instance,
+    owns_vips: bool,
+    /// The deadline our "daemon" armed a timer for; a popped timer for another time is stale.
+    armed: Option<Time>,
+}
+
+#[derive(Debug)]
+struct Node {
+    spec: NodeSpec,
+    up: bool,
+    block_vrrp: bool,
+    /// Partition group; nodes hear each other only within one group.
+    group: usize,
+    live: Vec<Live>,
+}
+
+#[derive(Debug)]
+struct OpenSplit {
+    start: Time,
+    masters: Vec<String>,
+}
+
+/// A deterministic simulation of one LAN segment.
+#[derive(Debug)]
+pub struct Sim {
+    now: Time,
+    seq: u64,
+    queue: BinaryHeap<Queued>,
+    nodes: Vec<Node>,
+    default_link: Link,
+    links: HashMap<(usize, usize), Link>,
+    rng: XorShift64,
+    timeline: Vec<TimelineEntry>,
+    vip_owners: Vec<VipOwnership>,
+    last_owners: BTreeMap<IpAddr, Vec<String>>,
+    open_splits: BTreeMap<u8, OpenSplit>,
+    split_brains: Vec<SplitBrain>,
+    packets: PacketStats,
+    /// Something that may change VIP owners or masters happened since the last check.
+    dirty: bool,
+    scratch: Vec<Action>,
+}
+
+impl Sim {
+    /// An empty LAN; `seed` drives packet loss.
+    pub fn new(seed: u64) -> Sim {
+        Sim {
+            now: Time::ZERO,
+            seq: 0,
+            queue: BinaryHeap::new(),
+            nodes: Vec::new(),
+            default_link: Link::default(),
+            links: HashMap::new(),
+            rng: XorShift64::new(seed),
+            timeline: Vec::new(),
+            vip_owners: Vec::new(),
+            last_owners: BTreeMap::new(),
+            open_splits: BTreeMap::new(),
+            split_brains: Vec::new(),
+            packets: PacketStats::default(),
+            dirty: false,
+            scratch: Vec::new(),
+        }
+    }
+
+    pub fn now(&self) -> Time {
+        self.now
+    }
+
+    /// Add a node that starts at the current time.
+    pub fn add_node(&mut self, spec: NodeSpec) -> Result<(), SimError> {
+        let name = spec.name.clone();
+        self.add_node_down(spec)?;
+        self.push(self.now, Happening::Scheduled(Event::Start { node: name }));
+        Ok(())
+    }
+
+    /// Add a node that stays down until an `Event::Start`.
+    pub fn add_node_down(&mut self, spec: NodeSpec) -> Result<(), SimError> {
+        if self.nodes.iter().any(|n| n.spec.name == spec.name) {
+            return Err(SimError::DuplicateNode(spec.name));
+        }
+        for i in &spec.instances {
+            for &vip in &i.vips {
+                self.last_owners.entry(vip).or_default();
+            }
+        }
+        self.nodes.push(Node {
+            spec,
+            up: false,
+            block_vrrp: false,
+            group: 0,
+            live: Vec::new(),
+        });
+        Ok(())
+    }
+
+    /// The link used between nodes without a `set_link`.
+    pub fn set_default_link(&mut self, link: Link) -> Result<(), SimError> {
+        check_loss(link.loss)?;
+        self.default_link = link;
+        Ok(())
+    }
+
+    /// The link from `from` to `to` (one direction).
+    pub fn set_link(&mut self, from: &str, to: &str, link: Link) -> Result<(), SimError> {
+        check_loss(link.loss)?;
+        let a = self.node_index(from)?;
+        let b = self.node_index(to)?;
+        self.links.insert((a, b), link);
+        Ok(())
+    }
+
+    /// Schedule `event` at `at` after the origin of virtual time.
+    pub fn schedule(&mut self, at: Duration, event: Event) -> Result<(), SimError> {
+        self.validate(&event)?;
+        self.push(Time::ZERO + at, Happening::Scheduled(event));
+        Ok(())
+    }
+
+    /// A live instance, for inspection between `run_until` calls.
+    pub fn instance(&self, node: &str, instance: &str) -> Option<&Instance> {
+        let n = self.nodes.iter().find(|n| n.spec.name == node)?;
+        n.live
+            .iter()
+            .map(|l| &l.inst)
+            .find(|i| i.name() == instance)
+    }
+
+    /// Process everything due at or before `end`, then stop the clock at `end`.
+    pub fn run_until(&mut self, end: Duration) {
+        let end = Time::ZERO + end;
+        while self.queue.peek().is_some_and(|q| q.at <= end) {
+            let Some(q) = self.queue.pop() else { break };
+            self.now = q.at;
+            match q.what {
+                Happening::Scheduled(ev) => self.apply_event(ev),
+                Happening::Timer { node, inst } => self.fire_timer(node, inst),
+                Happening::Deliver { node, pkt } => self.deliver(node, pkt),
+            }
+            if self.dirty {
+                self.dirty = false;
+                self.observe();
+            }
+        }
+        self.now = self.now.max(end);
+    }
+
+    /// Run to `end` and report.
+    pub fn run(mut self, end: Duration) -> Report {
+        self.run_until(end);
+        self.report()
+    }
+
+    /// What happened so far; open split brains end at the current time, marked ongoing.
+    pub fn report(&self) -> Report {
+        let mut split_brains = self.split_brains.clone();
+        for (&vrid, open) in &self.open_splits {
+            split_brains.push(SplitBrain {
+                vrid,
+                start: open.start,
+                end: self.now,
+                ongoing: true,
+                masters: open.masters.clone(),
+            });
+        }
+        split_brains.sort_by_key(|s| (s.start, s.vrid));
+        let instances = self
+            .nodes
+            .iter()
+            .flat_map(|n| {
+                let live = &n.live;
+                n.spec.instances.iter().enumerate().map(move |(i, si)| {
+                    let l = live.get(i);
+                    InstanceSummary {
+                        node: n.spec.name.clone(),
+                        instance: si.fsm.name.clone(),
+                        vrid: si.fsm.vrid,
+                        state: l.map_or(State::Stop, |l| l.inst.state()),
+                        node_up: n.up,
+                        effective_priority: l
+                            .map_or(si.fsm.priority, |l| l.inst.effective_priority()),
+                        owns_vips: l.is_some_and(|l| l.owns_vips),
+                        master_ip: l.and_then(|l| l.inst.master_addr()),
+                        counters: l.map(|l| *l.inst.counters()).unwrap_or_default(),
+                    }
+                })
+            })
+            .collect();
+        Report {
+            end: self.now,
+            timeline: self.timeline.clone(),
+            vip_owners: self.vip_owners.clone(),
+            split_brains,
+            instances,
+            packets: self.packets,
+        }
+    }
+
+    // ---- plumbing ----
+
+    fn push(&mut self, at: Time, what: Happening) {
+        self.seq += 1;
+        self.queue.push(Queued {
+            at,
+            seq: self.seq,
+            what,
+        });
+    }
+
+    fn node_index(&self, name: &str) -> Result<usize, SimError> {
+        self.nodes
+            .iter()
+            .position(|n| n.spec.name == name)
+            .ok_or_else(|| SimError::UnknownNode(name.to_string()))
+    }
+
+    fn validate(&self, ev: &Event) -> Result<(), SimError> {
+        let check_inst = |node: &str, inst: &Option<String>| -> Result<(), SimError> {
+            let n = &self.nodes[self.node_index(node)?];
+            match inst {
+                Some(i) if !n.spec.instances.iter().any(|s| &s.fsm.name == i) => {
+                    Err(SimError::UnknownInstance {
+                        node: node.to_string(),
+                        instance: i.clone(),
+                    })
+                }
+                _ => Ok(()),
+            }
+        };
+        match ev {
+            Event::Start { node }
+            | Event::Kill { node }
+            | Event::Stop { node }
+            | Event::BlockVrrp { node }
+            | Event::UnblockVrrp { node } => self.node_index(node).map(|_| ()),
+            Event::SetPriority { node, instance, .. }
+            | Event::Fault { node, instance, .. }
+            | Event::FaultCleared { node, instance } => check_inst(node, instance),
+            Event::Partition { groups } => groups
+                .iter()
+                .flatten()
+                .try_for_each(|n| self.node_index(n).map(|_| ())),
+            Event::Heal => Ok(()),
+        }
+    }
+
+    /// Instances of `node` selected by name (None: all).
+    fn select(&self, node: usize, instance: &Option<String>) -> Vec<usize> {
+        self.nodes[node]
+            .live
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| instance.as_ref().is_none_or(|n| l.inst.name() == n))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    fn apply_event(&mut self, ev: Event) {
+        // Names were validated by `schedule`; an unknown one here is skipped, not a panic.
+        let idx = |s: &Sim, n: &str| s.node_index(n).ok();
+        match ev {
+            Event::Start { node } => {
+                if let Some(n) = idx(self, &node) {
+                    self.start_node(n);
+                }
+            }
+            Event::Kill { node } => {
+                if let Some(n) = idx(self, &node) {
+                    self.kill_node(n);
+                }
+            }
+            Event::Stop { node } => {
+                if let Some(n) = idx(self, &node) {
+                    if self.nodes[n].up {
+                        for i in 0..self.nodes[n].live.len() {
+                            self.feed(n, i, Input::Shutdown);
+                        }
+                        self.nodes[n].up = false;
+                        for l in &mut self.nodes[n].live {
+                            l.armed = None;
+                        }
+                    }
+                }
+            }
+            Event::SetPriority {
+                node,
+                instance,
+                priority,
+            } => {
+                if let Some(n) = idx(self, &node) {
+                    for i in self.select(n, &instance) {
+                        self.feed(
+                            n,
+                            i,
+                            Input::PriorityChanged {
+                                effective: priority,
+                            },
+                        );
+                    }
+                }
+            }
+            Event::Fault {
+                node,
+                instance,
+                reason,
+            } => {
+                if let Some(n) = idx(self, &node) {
+                    for i in self.select(n, &instance) {
+                        let reason = reason.clone();
+                        self.feed(n, i, Input::Fault { reason });
+                    }
+                }
+            }
+            Event::FaultCleared { node, instance } => {
+                if let Some(n) = idx(self, &node) {
+                    for i in self.select(n, &instance) {
+                        self.feed(n, i, Input::FaultCleared);
+                    }
+                }
+            }
+            Event::Partition { groups } => {
+                // Unlisted nodes share group 0; listed groups are 1, 2, ...
+                for n in &mut self.nodes {
+                    n.group = 0;
+                }
+                for (g, members) in groups.iter().enumerate() {
+                    for m in members {
+                        if let Some(n) = idx(self, m) {
+                            self.nodes[n].group = g + 1;
+                        }
+                    }
+                }
+            }
+            Event::Heal => {
+                for n in &mut self.nodes {
+                    n.group = 0;
+                }
+            }
+            Event::BlockVrrp { node } => {
+                if let Some(n) = idx(self, &node) {
+                    self.nodes[n].block_vrrp = true;
+                }
+            }
+            Event::UnblockVrrp { node } => {
+                if let Some(n) = idx(self, &node) {
+                    self.nodes[n].block_vrrp = false;
+                }
+            }
+        }
+    }
+
+    fn start_node(&mut self, n: usize) {
+        if self.nodes[n].up {
+            return;
+        }
+        let node = &mut self.nodes[n];
+        node.up = true;
+        node.live = node
+            .spec
+            .instances
+            .iter()
+            .map(|si| Live {
+                inst: Instance::new(si.fsm.clone()),
+                owns_vips: false,
+                armed: None,
+            })
+            .collect();
+        for i in 0..self.nodes[n].live.len() {
+            self.feed(n, i, Input::Startup);
+        }
+    }
+
+    fn kill_node(&mut self, n: usize) {
+        if !self.nodes[n].up {
+            return;
+        }
+        let now = self.now;
+        let node = &mut self.nodes[n];
+        node.up = false;
+        for l in &mut node.live {
+            let from = l.inst.state();
+            if from != State::Stop {
+                self.timeline.push(TimelineEntry {
+                    at: now,
+                    node: node.spec.name.clone(),
+                    instance: l.inst.name().to_string(),
+                    vrid: l.inst.config().vrid,
+                    from,
+                    to: State::Stop,
+                    reason: "node killed".to_string(),
+                });
+            }
+            l.owns_vips = false;
+            l.armed = None;
+        }
+        self.dirty = true;
+    }
+
+    fn fire_timer(&mut self, n: usize, i: usize) {
+        let now = self.now;
+        let due = self.nodes[n].up
+            && self.nodes[n]
+                .live
+                .get(i)
+                .is_some_and(|l| l.armed == Some(now));
+        if due {
+            self.nodes[n].live[i].armed = None;
+            self.feed(n, i, Input::TimerExpired);
+        }
+    }
+
+    fn deliver(&mut self, n: usize, pkt: Packet) {
+        let node = &self.nodes[n];
+        if !node.up {
+            self.packets.dropped += 1;
+            return;
+        }
+        if node.group != self.nodes[pkt.from_node].group {
+            self.packets.partitioned += 1;
+            return;
+        }
+        if node.block_vrrp {
+            self.packets.firewalled += 1;
+            return;
+        }
+        let targets: Vec<usize> = node
+            .live
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| {
+                let c = l.inst.config();
+                // keepalived's receive checks that a simulated packet can fail: version
+                // (inventory §3 #4) and, for v2, the advert interval (#8).
+                c.vrid == pkt.vrid
+                    && c.version == pkt.version
+                    && (c.version == Version::V3 || c.advert_int_cs == pkt.advert_int_cs)
+            })
+            .map(|(i, _)| i)
+            .collect();
+        if targets.is_empty() {
+            self.packets.dropped += 1;
+            return;
+        }
+        self.packets.delivered += 1;
+        for i in targets {
+            self.feed(
+                n,
+                i,
+                Input::AdvertReceived {
+                    src: pkt.src,
+                    priority: pkt.priority,
+                    advert_int_cs: pkt.advert_int_cs,
+                },
+            );
+        }
+    }
+
+    /// Hand one input to one instance, perform its actions, re-arm its timer.
+    fn feed(&mut self, n: usize, i: usize, input: Input) {
+        let now = self.now;
+        let mut actions = std::mem::take(&mut self.scratch);
+        actions.clear();
+        self.nodes[n].live[i]
+            .inst
+            .handle_into(now, input, &mut actions);
+        for a in actions.drain(..) {
+            self.perform(n, i, a);
+        }
+        self.scratch = actions;
+        if !self.nodes[n].up {
+            return;
+        }
+        let next = self.nodes[n].live[i].inst.next_deadline();
+        let live = &mut self.nodes[n].live[i];
+        if next != live.armed {
+            live.armed = next;
+            if let Some(at) = next {
+                // A deadline in the past fires now, as a daemon's timer would.
+                self.push(at.max(now), Happening::Timer { node: n, inst: i });
+                self.nodes[n].live[i].armed = Some(at.max(now));
+            }
+        }
+    }
+
+    fn perform(&mut self, n: usize, i: usize, action: Action) {
+        match action {
+            Action::SendAdvert { priority } => self.send_advert(n, i, priority),
+            Action::AddVips => {
+                self.nodes[n].live[i].owns_vips = true;
+                self.dirty = true;
+            }
+            Action::RemoveVips => {
+                self.nodes[n].live[i].owns_vips = false;
+                self.dirty = true;
+            }
+            Action::Transition { from, to, reason } => {
+                let node = &self.nodes[n];
+                let inst = &node.live[i].inst;
+                self.timeline.push(TimelineEntry {
+                    at: self.now,
+                    node: node.spec.name.clone(),
+                    instance: inst.name().to_string(),
+                    vrid: inst.config().vrid,
+                    from,
+                    to,
+                    reason: reason.to_string(),
+                });
+                self.dirty = true;
+            }
+            // GARPs and notify scripts have no effect on the simulated LAN's ownership: the
+            // VIP moved with AddVips.
+            Action::SendGarp { .. } | Action::Notify(_) | Action::NotifyMasterRxLowerPri => {}
+        }
+    }
+
+    fn send_advert(&mut self, n: usize, i: usize, priority: u8) {
+        let si = &self.nodes[n].spec.instances[i];
+        let pkt = Packet {
+            from_node: n,
+            src: si.fsm.primary_addr,
+            vrid: si.fsm.vrid,
+            version: si.fsm.version,
+            priority,
+            advert_int_cs: si.fsm.advert_int_cs,
+        };
+        let peers = si.unicast_peers.clone();
+        for m in 0..self.nodes.len() {
+            if m == n {
+                continue;
+            }
+            if !peers.is_empty() && !self.is_peer(m, &peers) {
+                continue;
+            }
+            self.packets.sent += 1;
+            let link = self
+                .links
+                .get(&(n, m))
+                .copied()
+                .unwrap_or(self.default_link);
+            if self.rng.chance(link.loss) {
+                self.packets.lost += 1;
+                continue;
+            }
+            self.push(self.now + link.delay, Happening::Deliver { node: m, pkt });
+        }
+    }
+
+    fn is_peer(&self, m: usize, peers: &[IpAddr]) -> bool {
+        let node = &self.nodes[m].spec;
+        peers.contains(&node.addr)
+            || node
+                .instances
+                .iter()
+                .any(|i| peers.contains(&i.fsm.primary_addr))
+    }
+
+    /// Record VIP ownership changes and open/close split brains.
+    fn observe(&mut self) {
+        let now = self.now;
+        let mut owners: BTreeMap<IpAddr, Vec<String>> =
+            self.last_owners.keys().map(|&v| (v, Vec::new())).collect();
+        let mut masters: BTreeMap<u8, Vec<String>> = BTreeMap::new();
+        for node in self.nodes.iter().filter(|n| n.up) {
+            for (l, si) in node.live.iter().zip(&node.spec.instances) {
+                if l.owns_vips {
+                    for vip in &si.vips {
+                        owners.entry(*vip).or_default().push(node.spec.name.clone());
+                    }
+                }
+                if l.inst.state() == State::Master {
+                    masters
+                        .entry(si.fsm.vrid)
+                        .or_default()
+                        .push(node.spec.name.clone());
+                }
+            }
+        }
+        for (vip, mut who) in owners {
+            who.sort();
+            who.dedup();
+            if self.last_owners.get(&vip) != Some(&who) {
+                self.vip_owners.push(VipOwnership {
+                    at: now,
+                    vip,
+                    owners: who.clone(),
+                });
+                self.last_owners.insert(vip, who);
+            }
+        }
+        let vrids: Vec<u8> = masters
+            .keys()
+            .chain(self.open_splits.keys())
+            .copied()
+            .collect();
+        for vrid in vrids {
+            let mut who = masters.get(&vrid).cloned().unwrap_or_default();
+            who.sort();
+            who.dedup();
+            if who.len() >= 2 {
+                let open = self.open_splits.entry(vrid).or_insert(OpenSplit {
+                    start: now,
+                    masters: Vec::new(),
+                });
+                for m in who {
+                    if !open.masters.contains(&m) {
+                        open.masters.push(m);
+                    }
+                }
+                open.masters.sort();
+            } else if let Some(open) = self.open_splits.remove(&vrid) {
+                self.split_brains.push(SplitBrain {
+                    vrid,
+                    start: open.start,
+                    end: now,
+                    ongoing: false,
+                    masters: open.masters,
+                });
+            }
+        }
+    }
+}
+
+fn check_loss(loss: f64) -> Result<(), SimError> {
+    if (0.0..=1.0).contains(&loss) {
+        Ok(())
+    } else {
+        Err(SimError::BadLoss(loss))
+    }
+}
