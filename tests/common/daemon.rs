@@ -50,6 +50,8 @@ impl Vrrpd {
 #[derive(Clone)]
 pub struct InstanceConf {
     pub name: &'static str,
+    /// `state` as written (MASTER or BACKUP).
+    pub state: &'static str,
     pub vrid: u8,
     pub version: u8,
     pub priority: u8,
@@ -64,9 +66,21 @@ pub struct InstanceConf {
 }
 
 impl InstanceConf {
+    /// VRRPv2, 1 s adverts, PASS authentication.
+    pub fn v2_pass(priority: u8, vip: &'static str, pass: &'static str) -> InstanceConf {
+        InstanceConf {
+            version: 2,
+            advert_int: "1",
+            pass: Some(pass),
+            ..InstanceConf::v3(priority, vip)
+        }
+    }
+
+    /// VRRPv3, 0.1 s adverts, multicast.
     pub fn v3(priority: u8, vip: &'static str) -> InstanceConf {
         InstanceConf {
             name: "VI_1",
+            state: "BACKUP",
             vrid: 51,
             version: 3,
             priority,
@@ -82,8 +96,8 @@ impl InstanceConf {
     /// The whole config file: global_defs (fast GARP settings, a router_id) and this instance.
     pub fn file(&self, router_id: &str) -> String {
         let mut s = format!(
-            "global_defs {{\n  router_id {router_id}\n  vrrp_garp_master_delay 1\n  vrrp_garp_master_repeat 2\n}}\n\nvrrp_instance {} {{\n  state BACKUP\n  interface eth0\n  virtual_router_id {}\n  version {}\n  priority {}\n  advert_int {}\n",
-            self.name, self.vrid, self.version, self.priority, self.advert_int
+            "global_defs {{\n  router_id {router_id}\n  vrrp_garp_master_delay 1\n  vrrp_garp_master_repeat 2\n}}\n\nvrrp_instance {} {{\n  state {}\n  interface eth0\n  virtual_router_id {}\n  version {}\n  priority {}\n  advert_int {}\n",
+            self.name, self.state, self.vrid, self.version, self.priority, self.advert_int
         );
         if let Some(p) = self.pass {
             s += &format!("  authentication {{\n    auth_type PASS\n    auth_pass {p}\n  }}\n");
@@ -178,4 +192,68 @@ pub fn sigkill(pid: i32) {
     unsafe {
         libc::kill(pid, libc::SIGKILL);
     }
+}
+
+/// Three hosts on one bridge: 0 and 1 run the daemons, 2 only watches (ARP/ND, pings).
+/// IPv4 192.0.2.1-3/24; with `ipv6`, also 2001:db8::1-3/64 and link-locals usable at once.
+pub fn lan3(tag: &str, ipv6: bool) -> super::Lan {
+    let lan = super::Lan::new(tag, 3);
+    for i in 0..3 {
+        if ipv6 {
+            no_dad(&lan.hosts[i]);
+            lan.addr(i, &format!("2001:db8::{}/64", i + 1));
+        }
+        lan.addr(i, &format!("192.0.2.{}/24", i + 1));
+    }
+    lan
+}
+
+/// Skew_Time of a v3 instance with `prio` and adverts every `advert_ms`.
+pub fn skew_v3(prio: u8, advert_ms: u64) -> Duration {
+    Duration::from_micros((256 - prio as u64) * advert_ms * 1000 / 256)
+}
+
+/// Master_Down_Interval of a v3 instance: 3 x advert + skew.
+pub fn master_down_v3(prio: u8, advert_ms: u64) -> Duration {
+    Duration::from_millis(3 * advert_ms) + skew_v3(prio, advert_ms)
+}
+
+/// Host 2 pings `vip` once and returns the MAC its neighbour table then holds for it.
+pub fn learn_mac(lan: &super::Lan, vip: &str) -> Option<String> {
+    wait_for(Duration::from_secs(3), || {
+        let _ = lan.hosts[2].try_exec(&["ping", "-c", "1", "-W", "1", vip]);
+        neigh_mac(&lan.hosts[2], vip)
+    })
+}
+
+/// Wait until host 2's neighbour entry for `vip` is `mac`.
+pub fn wait_neigh(lan: &super::Lan, vip: &str, mac: &str, timeout: Duration) -> bool {
+    wait_for(timeout, || {
+        (neigh_mac(&lan.hosts[2], vip).as_deref() == Some(mac)).then_some(())
+    })
+    .is_some()
+}
+
+/// Wait until `master` holds `vip` and `backup` does not, then check it stays so for `hold`.
+pub fn converge(lan: &super::Lan, vip: &str, master: usize, backup: usize, hold: Duration) {
+    assert!(
+        wait_addr(&lan.hosts[master], vip, true, Duration::from_secs(6)).is_some(),
+        "host {master} never got the VIP {vip}"
+    );
+    std::thread::sleep(hold);
+    assert!(
+        has_addr(&lan.hosts[master], vip),
+        "host {master} lost the VIP {vip}"
+    );
+    assert!(
+        !has_addr(&lan.hosts[backup], vip),
+        "both hosts hold the VIP {vip} (split brain)"
+    );
+}
+
+/// A scratch directory per daemon under one temp dir.
+pub fn subdir(root: &Path, name: &str) -> PathBuf {
+    let d = root.join(name);
+    std::fs::create_dir_all(&d).expect("create dir");
+    d
 }

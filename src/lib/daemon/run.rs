@@ -63,10 +63,13 @@ pub fn run(args: Args) -> ExitCode {
             }
         };
     }
+    if args.config_test {
+        return config_test(&args);
+    }
     let loaded = match config::load(&args.config) {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("vrrpd: {e}");
+            tracing::error!("{e}");
             return ExitCode::from(EXIT_CONFIG);
         }
     };
@@ -79,9 +82,7 @@ pub fn run(args: Args) -> ExitCode {
             d.severity,
             d.message
         );
-        if args.config_test {
-            eprintln!("{line}");
-        } else if d.is_error() {
+        if d.is_error() {
             tracing::error!("{line}");
         } else {
             tracing::warn!("{line}");
@@ -93,22 +94,14 @@ pub fn run(args: Args) -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("vrrpd: cannot start the runtime: {e}");
+            tracing::error!("cannot start the runtime: {e}");
             return ExitCode::from(1);
         }
     };
     rt.block_on(async move {
         let (daemon, refused) = Daemon::build(&loaded.config);
         for e in &refused {
-            if args.config_test {
-                eprintln!("{e}");
-            } else {
-                tracing::error!("{e}; instance not started");
-            }
-        }
-        if args.config_test {
-            let bad = loaded.has_errors() || !refused.is_empty();
-            return ExitCode::from(u8::from(bad));
+            tracing::error!("{e}; instance not started");
         }
         let mut daemon = match daemon {
             Ok(d) => d,
@@ -144,6 +137,24 @@ pub fn run(args: Args) -> ExitCode {
             }
         }
     })
+}
+
+/// `vrrpd -t`: the lint machinery on the config, diagnostics on stderr, exit 0 (no errors) or
+/// 1 (errors, or the file cannot be read). Needs no privilege and opens no socket.
+fn config_test(args: &Args) -> ExitCode {
+    match crate::lint::check_config(&args.config) {
+        Ok(report) => {
+            let text = crate::lint::render::text(&report, false);
+            if !text.is_empty() {
+                eprint!("{text}");
+            }
+            ExitCode::from(u8::from(report.has_errors()))
+        }
+        Err(e) => {
+            eprintln!("vrrpd: {e}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 /// Every instance and the I/O they share.
@@ -212,6 +223,15 @@ impl Daemon {
                 }
             }
         }
+        // Open the GARP senders now: the first announcement must not wait for a socket.
+        let mut garp = GarpSenders::default();
+        for inst in &instances {
+            for v in &inst.vips {
+                if let Err(e) = garp.get(&v.ifname, v.ifindex) {
+                    tracing::warn!("{}: {e}", inst.name);
+                }
+            }
+        }
         let netlink = match Netlink::connect() {
             Ok(n) => n,
             Err(e) => return (Err(e.into()), refused),
@@ -224,7 +244,7 @@ impl Daemon {
             sockets,
             dispatch,
             netlink,
-            garp: GarpSenders::default(),
+            garp,
             actions: Vec::new(),
             txbuf: vec![0u8; RECV_BUF + 64],
             queries_tx,
