@@ -596,3 +596,96 @@ fn unreadable_rule_set_is_exit_2_with_the_reason() {
     );
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// The config path against a real keepalived master: host A checks its own keepalived.conf,
+/// host B runs keepalived (VRRPv3, 100 ms adverts). The firewall drops VRRP, vrrpctl says so
+/// and prints a fix; applying that fix lets keepalived's adverts in.
+#[test]
+fn config_instances_against_a_real_keepalived_master() {
+    if !require_root() || !require_tool("nft") || !require_tool("keepalived") {
+        return;
+    }
+    let mut lan = Lan::new("fk", 2);
+    lan.addr(0, "192.0.2.1/24");
+    lan.addr(1, "192.0.2.2/24");
+    let rx = RawVrrp::v4(&lan.hosts[0], A4, false);
+    let dir = tempdir();
+    let conf_a = dir.path().join("a.conf");
+    let instance = |state: &str, prio: u32| {
+        format!(
+            "global_defs {{
+  vrrp_version 3
+}}
+vrrp_instance VI_1 {{
+  state {state}
+  interface eth0
+  virtual_router_id 51
+  priority {prio}
+  advert_int 0.1
+  virtual_ipaddress {{
+    192.0.2.100/24
+  }}
+}}
+"
+        )
+    };
+    std::fs::write(&conf_a, instance("BACKUP", 100)).unwrap();
+    let kdir = dir.path().join("b");
+    std::fs::create_dir(&kdir).unwrap();
+    let (_ka, _proc) = Keepalived::start(&mut lan.hosts[1], &kdir, &instance("MASTER", 200));
+    let a = &lan.hosts[0];
+    let rules = dir.path().join("rules.nft");
+    std::fs::write(&rules, format!("flush ruleset\n{POLICY_DROP_NO_VRRP}")).unwrap();
+    a.exec(&["nft", "-f", rules.to_str().unwrap()]);
+    let check = || {
+        let out = a
+            .command(bin("vrrpctl"))
+            .args([
+                "firewall-check",
+                "--config",
+                conf_a.to_str().unwrap(),
+                "--json",
+            ])
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        (out.status.code(), v)
+    };
+    let (code, v) = check();
+    assert_eq!(code, Some(1), "{v}");
+    let c = &v["checks"][0];
+    assert_eq!(c["instance"], "VI_1");
+    assert_eq!(
+        (c["direction"].as_str(), c["verdict"].as_str()),
+        (Some("in"), Some("blocked")),
+        "{v}"
+    );
+    assert_eq!(c["source"], "192.0.2.0/24");
+    let master = wait_for(Duration::from_secs(5), || {
+        _ka.log().contains("Entering MASTER STATE").then_some(())
+    });
+    assert!(
+        master.is_some(),
+        "keepalived on B never became master: {}",
+        _ka.log()
+    );
+    rx.drain();
+    assert_eq!(
+        rx.count_from(Some(IpAddr::V4(B4)), Duration::from_millis(500)),
+        0
+    );
+    let fix = c["fix"].as_str().unwrap().to_string();
+    a.exec(&["sh", "-c", &fix]);
+    let (code, v) = check();
+    assert_eq!(code, Some(0), "{v}");
+    let got = wait_for(Duration::from_secs(5), || {
+        let n = rx.count_from(Some(IpAddr::V4(B4)), Duration::from_millis(500));
+        (n > 0).then_some(n)
+    });
+    assert!(
+        got.is_some(),
+        "keepalived's adverts did not arrive after the fix: {}",
+        _ka.log()
+    );
+}
