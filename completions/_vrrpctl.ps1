@@ -82,6 +82,8 @@ Register-ArgumentCompleter -Native -CommandName 'vrrpctl' -ScriptBlock {
             break
         }
         'vrrpctl;lint' {
+            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Config id for `@id` lines, as keepalived''s -i/--config-id (default: the short hostname)')
+            [CompletionResult]::new('--config-id', '--config-id', [CompletionResultType]::ParameterName, 'Config id for `@id` lines, as keepalived''s -i/--config-id (default: the short hostname)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color the output; NO_COLOR in the environment means never')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON (one document, or JSON lines for streams) instead of text')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -91,6 +93,8 @@ Register-ArgumentCompleter -Native -CommandName 'vrrpctl' -ScriptBlock {
             break
         }
         'vrrpctl;lint-config' {
+            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Config id for `@id` lines, as keepalived''s -i/--config-id (default: the short hostname)')
+            [CompletionResult]::new('--config-id', '--config-id', [CompletionResultType]::ParameterName, 'Config id for `@id` lines, as keepalived''s -i/--config-id (default: the short hostname)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color the output; NO_COLOR in the environment means never')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON (one document, or JSON lines for streams) instead of text')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -106,8 +110,13 @@ Register-ArgumentCompleter -Native -CommandName 'vrrpctl' -ScriptBlock {
             [CompletionResult]::new('--peer', '--peer', [CompletionResultType]::ParameterName, 'A peer that sends adverts to this host (repeatable); narrows multicast instances')
             [CompletionResult]::new('--family', '--family', [CompletionResultType]::ParameterName, 'Address family to check with -i')
             [CompletionResult]::new('--group', '--group', [CompletionResultType]::ParameterName, 'Destination group (default 224.0.0.18 / ff02::12)')
+            [CompletionResult]::new('--local', '--local', [CompletionResultType]::ParameterName, 'This host''s address on the interface, ADDR or ADDR/LEN (default: read from the interface)')
             [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Which firewall to read')
+            [CompletionResult]::new('--nft-json', '--nft-json', [CompletionResultType]::ParameterName, 'Read this saved `nft -j list ruleset` output instead of the live rule set')
+            [CompletionResult]::new('--iptables-save', '--iptables-save', [CompletionResultType]::ParameterName, 'Read this saved `iptables-save` / `ip6tables-save` output (repeatable)')
+            [CompletionResult]::new('--firewalld-root', '--firewalld-root', [CompletionResultType]::ParameterName, 'Read firewalld''s permanent config under this root instead of /')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color the output; NO_COLOR in the environment means never')
+            [CompletionResult]::new('--unicast', '--unicast', [CompletionResultType]::ParameterName, 'With -i: the peers send unicast adverts to this host''s address instead of the group')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON (one document, or JSON lines for streams) instead of text')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')

@@ -75,6 +75,8 @@ set edit:completion:arg-completer[vrrpctl] = {|@words|
             cand --version 'Print version'
         }
         &'vrrpctl;lint'= {
+            cand -i 'Config id for `@id` lines, as keepalived''s -i/--config-id (default: the short hostname)'
+            cand --config-id 'Config id for `@id` lines, as keepalived''s -i/--config-id (default: the short hostname)'
             cand --color 'When to color the output; NO_COLOR in the environment means never'
             cand --json 'Print JSON (one document, or JSON lines for streams) instead of text'
             cand -h 'Print help'
@@ -83,6 +85,8 @@ set edit:completion:arg-completer[vrrpctl] = {|@words|
             cand --version 'Print version'
         }
         &'vrrpctl;lint-config'= {
+            cand -i 'Config id for `@id` lines, as keepalived''s -i/--config-id (default: the short hostname)'
+            cand --config-id 'Config id for `@id` lines, as keepalived''s -i/--config-id (default: the short hostname)'
             cand --color 'When to color the output; NO_COLOR in the environment means never'
             cand --json 'Print JSON (one document, or JSON lines for streams) instead of text'
             cand -h 'Print help'
@@ -97,8 +101,13 @@ set edit:completion:arg-completer[vrrpctl] = {|@words|
             cand --peer 'A peer that sends adverts to this host (repeatable); narrows multicast instances'
             cand --family 'Address family to check with -i'
             cand --group 'Destination group (default 224.0.0.18 / ff02::12)'
+            cand --local 'This host''s address on the interface, ADDR or ADDR/LEN (default: read from the interface)'
             cand --backend 'Which firewall to read'
+            cand --nft-json 'Read this saved `nft -j list ruleset` output instead of the live rule set'
+            cand --iptables-save 'Read this saved `iptables-save` / `ip6tables-save` output (repeatable)'
+            cand --firewalld-root 'Read firewalld''s permanent config under this root instead of /'
             cand --color 'When to color the output; NO_COLOR in the environment means never'
+            cand --unicast 'With -i: the peers send unicast adverts to this host''s address instead of the group'
             cand --json 'Print JSON (one document, or JSON lines for streams) instead of text'
             cand -h 'Print help'
             cand --help 'Print help'

@@ -5,6 +5,7 @@
 //! even when the test panics.
 #![allow(dead_code)]
 
+pub mod daemon;
 pub mod netns;
 pub use netns::*;
 

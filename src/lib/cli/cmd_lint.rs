@@ -2,10 +2,14 @@
 //! findings like rustc, or as DESIGN.md's JSON.
 
 use super::{CmdError, CmdResult, Exit, LintArgs, Output};
+use crate::config::LoadOptions;
 use crate::lint::{self, render};
 
 pub fn run(a: &LintArgs, out: &Output) -> CmdResult {
-    let report = lint::lint_files(&a.files);
+    let opts = LoadOptions {
+        config_id: a.config_id.clone(),
+    };
+    let report = lint::lint_files_with(&a.files, &opts, &lint::LocalHost);
     if let Some(e) = report.unreadable.first() {
         return Err(CmdError::usage(format!(
             "{e}; give the path of a readable keepalived.conf"

@@ -28,11 +28,20 @@ impl Member<'_> {
     }
 }
 
-fn node_name(path: &Path, l: &Loaded) -> String {
-    match &l.config.global.router_id {
-        Some(r) => format!("{r} ({})", path.display()),
-        None => path.display().to_string(),
-    }
+/// A node is called by its router_id, or by its file when router_ids are missing or repeated.
+fn node_names(nodes: &[(&Path, &Loaded)]) -> Vec<String> {
+    let ids: Vec<Option<&String>> = nodes
+        .iter()
+        .map(|(_, l)| l.config.global.router_id.as_ref())
+        .collect();
+    nodes
+        .iter()
+        .zip(&ids)
+        .map(|((path, _), id)| match id {
+            Some(r) if ids.iter().filter(|o| **o == Some(*r)).count() == 1 => r.to_string(),
+            _ => path.display().to_string(),
+        })
+        .collect()
 }
 
 fn auth_text(a: &Option<Authentication>) -> String {
@@ -59,7 +68,8 @@ pub(crate) fn check(nodes: &[(&Path, &Loaded)]) -> Vec<Diagnostic> {
             }
         }
     }
-    for (path, l) in nodes {
+    let names = node_names(nodes);
+    for ((_, l), name) in nodes.iter().zip(&names) {
         for i in &l.config.instances {
             let Some(v) = i.virtual_router_id else {
                 continue;
@@ -67,7 +77,7 @@ pub(crate) fn check(nodes: &[(&Path, &Loaded)]) -> Vec<Diagnostic> {
             let k = (v, i.is_ipv6());
             let iface = crowded.contains(&k).then(|| i.interface.clone()).flatten();
             groups.entry((k.0, k.1, iface)).or_default().push(Member {
-                node: node_name(path, l),
+                node: name.clone(),
                 loaded: l,
                 inst: i,
             });
@@ -262,16 +272,22 @@ fn election(what: &str, members: &[Member]) -> Diagnostic {
     let mut text = String::new();
     if let Some(m) = best(None) {
         text.push_str(&format!(
-            "{what}: {} (priority {}) is MASTER when all nodes start together{}",
+            "{what}: {} is MASTER when all nodes start together (priority {}){}",
             m.node,
             m.inst.priority,
             tie_note(m, None)
         ));
     }
+    let first = best(None);
     for (i, f) in members.iter().enumerate() {
         if let Some(m) = best(Some(i)) {
+            let verb = if first.is_some_and(|b| std::ptr::eq(b, m)) {
+                "stays MASTER"
+            } else {
+                "takes over"
+            };
             text.push_str(&format!(
-                "; if {} fails: {} (priority {}){}",
+                "; if {} fails: {} {verb} ({}){}",
                 f.node,
                 m.node,
                 m.inst.priority,

@@ -13,7 +13,7 @@ mod rules;
 
 use std::path::{Path, PathBuf};
 
-use crate::config::{self, ConfigError, Diagnostic, Loaded, Severity, SourceMap};
+use crate::config::{self, ConfigError, Diagnostic, LoadOptions, Loaded, Severity, SourceMap};
 
 pub use host::{Host, LocalHost};
 
@@ -67,17 +67,18 @@ pub fn check_config(path: &Path) -> Result<LintReport, ConfigError> {
 
 /// Lint files; several files are the nodes of one cluster.
 pub fn lint_files(paths: &[PathBuf]) -> LintReport {
-    lint_files_on(paths, &LocalHost)
+    lint_files_with(paths, &LoadOptions::default(), &LocalHost)
 }
 
-pub fn lint_files_on(paths: &[PathBuf], host: &dyn Host) -> LintReport {
+/// `lint_files` with keepalived's load options (`-i` config id) and a given host.
+pub fn lint_files_with(paths: &[PathBuf], opts: &LoadOptions, host: &dyn Host) -> LintReport {
     let mut report = LintReport {
         files: paths.to_vec(),
         ..Default::default()
     };
     let mut loaded = Vec::new();
     for p in paths {
-        match config::load(p) {
+        match config::load_with(p, opts) {
             Ok(l) => {
                 report.diagnostics.extend(file_diagnostics(&l, host));
                 for (f, t) in l.sources.iter() {
