@@ -81,12 +81,14 @@ fn keepalived_master_vrrpd_backup_v3_ipv4_sigkill() {
     let mut lan = lan3("dm", false);
     let dir = tempdir();
     let (vd, kd) = (subdir(dir.path(), "vrrpd"), subdir(dir.path(), "ka"));
-    let ka = Keepalived::start(
-        &mut lan.hosts[0],
-        &kd,
-        &InstanceConf::v3(150, VIP_CIDR).file("A"),
-    )
-    .0;
+    let (ka, ka_pid) = {
+        let (k, p) = Keepalived::start(
+            &mut lan.hosts[0],
+            &kd,
+            &InstanceConf::v3(150, VIP_CIDR).file("A"),
+        );
+        (k, p.pid())
+    };
     assert!(
         wait_addr(&lan.hosts[0], VIP, true, Duration::from_secs(5)).is_some(),
         "keepalived never became master alone"
