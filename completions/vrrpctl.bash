@@ -136,7 +136,7 @@ _vrrpctl() {
             return 0
             ;;
         vrrpctl__subcmd__firewall__subcmd__check)
-            opts="-i -h -V --config --interface --peer --family --group --backend --json --color --help --version"
+            opts="-i -h -V --config --interface --peer --family --group --unicast --local --backend --nft-json --iptables-save --firewalld-root --json --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -166,8 +166,24 @@ _vrrpctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --local)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --backend)
                     COMPREPLY=($(compgen -W "auto nftables iptables firewalld" -- "${cur}"))
+                    return 0
+                    ;;
+                --nft-json)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --iptables-save)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --firewalld-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --color)

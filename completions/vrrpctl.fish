@@ -88,13 +88,18 @@ complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand firewall-check" -l peer 
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand firewall-check" -l family -d 'Address family to check with -i' -r -f -a "4\t''
 6\t''"
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand firewall-check" -l group -d 'Destination group (default 224.0.0.18 / ff02::12)' -r
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand firewall-check" -l local -d 'This host\'s address on the interface, ADDR or ADDR/LEN (default: read from the interface)' -r
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand firewall-check" -l backend -d 'Which firewall to read' -r -f -a "auto\t''
 nftables\t''
 iptables\t''
 firewalld\t''"
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand firewall-check" -l nft-json -d 'Read this saved `nft -j list ruleset` output instead of the live rule set' -r -F
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand firewall-check" -l iptables-save -d 'Read this saved `iptables-save` / `ip6tables-save` output (repeatable)' -r -F
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand firewall-check" -l firewalld-root -d 'Read firewalld\'s permanent config under this root instead of /' -r -F
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand firewall-check" -l color -d 'When to color the output; NO_COLOR in the environment means never' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand firewall-check" -l unicast -d 'With -i: the peers send unicast adverts to this host\'s address instead of the group'
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand firewall-check" -l json -d 'Print JSON (one document, or JSON lines for streams) instead of text'
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand firewall-check" -s h -l help -d 'Print help'
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand firewall-check" -s V -l version -d 'Print version'

@@ -478,3 +478,15 @@ fn nodes_built_from_keepalived_configs() {
     }
     assert_eq!(json["final"][0]["state"], "STOP");
 }
+
+#[test]
+fn event_budget_stops_a_run_and_says_so() {
+    let mut sim = pair(150, 100, &Opts::default());
+    sim.set_event_budget(50);
+    let r = sim.run(secs(3600));
+    assert!(r.truncated);
+    assert!(r.end < at(secs(3600)));
+    let r = pair(150, 100, &Opts::default()).run(secs(10));
+    assert!(!r.truncated);
+    assert_eq!(r.end, at(secs(10)));
+}

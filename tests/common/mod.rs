@@ -5,6 +5,8 @@
 //! even when the test panics.
 #![allow(dead_code)]
 
+pub mod daemon;
+pub mod firewall;
 pub mod netns;
 pub use netns::*;
 

@@ -1,7 +1,36 @@
-//! `vrrpctl sniff`.
+//! `vrrpctl sniff`: command-line edge of [`crate::sniff`]. Maps the flags to options, prints
+//! through `Output` (colors, JSON), and turns failures into one sentence and exit 2.
 
-use super::{CmdError, CmdResult, Output, SniffArgs};
+use crate::sniff::{self, Options, SniffError, SourceSpec};
 
-pub fn run(_a: &SniffArgs, _out: &Output) -> CmdResult {
-    Err(CmdError::not_implemented("sniff"))
+use super::{CmdError, CmdResult, Exit, Output, SniffArgs};
+
+pub fn run(a: &SniffArgs, out: &Output) -> CmdResult {
+    let source = match (&a.interface, &a.read) {
+        (Some(i), _) => SourceSpec::Live(i.clone()),
+        (None, Some(r)) => SourceSpec::File(r.clone()),
+        (None, None) => {
+            return Err(CmdError::usage(
+                "sniff needs a source: -i IFACE to capture live, or -r FILE to read a capture",
+            ))
+        }
+    };
+    let opts = Options {
+        source,
+        write: a.write.clone(),
+        count: a.count,
+        vrid: a.vrid,
+        verbose: a.verbose,
+        json: out.json,
+        summary: !a.no_summary,
+    };
+    let paint = |t: &str, s: owo_colors::Style| out.paint(t, s);
+    let stdout = std::io::stdout();
+    let mut lock = stdout.lock();
+    match sniff::run(&opts, &mut lock, &paint) {
+        Ok(_) => Ok(Exit::Ok),
+        // `vrrpctl sniff ... | head` closing the pipe is a normal way to stop.
+        Err(SniffError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(Exit::Ok),
+        Err(e) => Err(CmdError::usage(e.to_string())),
+    }
 }

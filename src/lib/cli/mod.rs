@@ -146,9 +146,24 @@ pub struct FirewallArgs {
     /// Destination group (default 224.0.0.18 / ff02::12).
     #[arg(long, value_name = "ADDR")]
     pub group: Option<IpAddr>,
+    /// With -i: the peers send unicast adverts to this host's address instead of the group.
+    #[arg(long)]
+    pub unicast: bool,
+    /// This host's address on the interface, ADDR or ADDR/LEN (default: read from the interface).
+    #[arg(long, value_name = "ADDR[/LEN]")]
+    pub local: Option<String>,
     /// Which firewall to read.
     #[arg(long, value_enum, default_value_t = FirewallBackend::Auto)]
     pub backend: FirewallBackend,
+    /// Read this saved `nft -j list ruleset` output instead of the live rule set.
+    #[arg(long, value_name = "FILE", hide = true, env = "VRRPCTL_NFT_JSON")]
+    pub nft_json: Option<PathBuf>,
+    /// Read this saved `iptables-save` / `ip6tables-save` output (repeatable).
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub iptables_save: Vec<PathBuf>,
+    /// Read firewalld's permanent config under this root instead of /.
+    #[arg(long, value_name = "DIR", hide = true, env = "VRRPCTL_FIREWALLD_ROOT")]
+    pub firewalld_root: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -211,6 +211,7 @@ impl Instance {
         }
         if let Some(why) = self.fault.clone() {
             self.transition(now, State::Fault, Reason::Fault(why), out);
+            out.push(Action::Notify(State::Fault));
             return;
         }
         if self.cfg.initial_state == InitialState::Master && self.base_priority == 255 {
@@ -386,6 +387,7 @@ impl Instance {
             State::Backup => {
                 self.timer = None;
                 self.transition(now, State::Fault, Reason::Fault(reason), out);
+                out.push(Action::Notify(State::Fault));
             }
             // Remembered: Startup will go straight to FAULT.
             State::Initialize | State::Stop | State::Fault => {}
@@ -415,6 +417,7 @@ impl Instance {
             State::Backup | State::Fault | State::Initialize => {
                 self.timer = None;
                 self.transition(now, State::Stop, Reason::Shutdown, out);
+                out.push(Action::Notify(State::Stop));
             }
             State::Stop => {}
         }

@@ -102,6 +102,10 @@ pub struct Sim {
     /// Something that may change VIP owners or masters happened since the last check.
     dirty: bool,
     scratch: Vec<Action>,
+    /// Happenings processed, and the most allowed (a guard against a runaway advert storm).
+    processed: u64,
+    budget: u64,
+    truncated: bool,
 }
 
 impl Sim {
@@ -123,7 +127,16 @@ impl Sim {
             packets: PacketStats::default(),
             dirty: false,
             scratch: Vec::new(),
+            processed: 0,
+            budget: DEFAULT_BUDGET,
+            truncated: false,
         }
+    }
+
+    /// Stop a run after this many happenings (packets, timers, events); the report then says
+    /// `truncated`. The default, ten million, is far beyond any sane scenario.
+    pub fn set_event_budget(&mut self, budget: u64) {
+        self.budget = budget;
     }
 
     pub fn now(&self) -> Time {
@@ -194,6 +207,11 @@ impl Sim {
     pub fn run_until(&mut self, end: Duration) {
         let end = Time::ZERO + end;
         while self.queue.peek().is_some_and(|q| q.at <= end) {
+            if self.processed >= self.budget {
+                self.truncated = true;
+                return;
+            }
+            self.processed += 1;
             let Some(q) = self.queue.pop() else { break };
             self.now = q.at;
             match q.what {
@@ -239,7 +257,8 @@ impl Sim {
                         node: n.spec.name.clone(),
                         instance: si.fsm.name.clone(),
                         vrid: si.fsm.vrid,
-                        state: l.map_or(State::Stop, |l| l.inst.state()),
+                        // A killed node's machine still believes what it believed; it is down.
+                        state: l.filter(|_| n.up).map_or(State::Stop, |l| l.inst.state()),
                         node_up: n.up,
                         effective_priority: l
                             .map_or(si.fsm.priority, |l| l.inst.effective_priority()),
@@ -257,6 +276,7 @@ impl Sim {
             split_brains,
             instances,
             packets: self.packets,
+            truncated: self.truncated,
         }
     }
 
@@ -308,8 +328,12 @@ impl Sim {
         }
     }
 
-    /// Instances of `node` selected by name (None: all).
+    /// Instances of `node` selected by name (None: all); none while the node is down, as its
+    /// trackers are not running.
     fn select(&self, node: usize, instance: &Option<String>) -> Vec<usize> {
+        if !self.nodes[node].up {
+            return Vec::new();
+        }
         self.nodes[node]
             .live
             .iter()
@@ -683,6 +707,8 @@ impl Sim {
         }
     }
 }
+
+const DEFAULT_BUDGET: u64 = 10_000_000;
 
 fn check_loss(loss: f64) -> Result<(), SimError> {
     if (0.0..=1.0).contains(&loss) {

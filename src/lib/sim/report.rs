@@ -100,6 +100,8 @@ pub struct Report {
     #[serde(rename = "final")]
     pub instances: Vec<InstanceSummary>,
     pub packets: PacketStats,
+    /// The run hit its event budget before the end time; `end` is where it stopped.
+    pub truncated: bool,
 }
 
 impl Report {

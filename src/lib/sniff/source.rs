@@ -1,0 +1,323 @@
+//! Where frames come from: a pcap or pcapng file (or stdin), or a live interface via pnet's
+//! AF_PACKET channel. Each frame is handed to a callback with its timestamp and link type, so
+//! file readers can lend their buffers without copying.
+
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use pcap_file::pcap::PcapReader;
+use pcap_file::pcapng::{Block, PcapNgReader};
+use pcap_file::{DataLink, TsResolution};
+use pnet::datalink::{self, Channel};
+
+use super::link::LINKTYPE_ETHERNET;
+use super::stop;
+use super::SniffError;
+
+/// A capture timestamp (seconds since the epoch) and how many fraction digits it deserves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Timestamp {
+    pub secs: i64,
+    pub nanos: u32,
+    /// True when the source had nanosecond resolution (print 9 digits instead of 6).
+    pub nano_res: bool,
+}
+
+impl Timestamp {
+    pub fn as_secs_f64(&self) -> f64 {
+        self.secs as f64 + f64::from(self.nanos) / 1e9
+    }
+    fn from_duration(d: Duration, nano_res: bool) -> Timestamp {
+        Timestamp {
+            secs: d.as_secs() as i64,
+            nanos: d.subsec_nanos(),
+            nano_res,
+        }
+    }
+}
+
+/// One captured frame, borrowed from the source for the duration of the callback.
+#[derive(Debug, Clone, Copy)]
+pub struct Frame<'a> {
+    pub ts: Timestamp,
+    /// The link-layer header type (tcpdump.org LINKTYPE_ values).
+    pub linktype: u32,
+    pub data: &'a [u8],
+    /// The frame's length on the wire (data may be cut by the snap length).
+    pub orig_len: u32,
+}
+
+/// Where to read from.
+#[derive(Debug, Clone)]
+pub enum SourceSpec {
+    /// A pcap or pcapng file; "-" is standard input.
+    File(PathBuf),
+    /// Live capture on an interface.
+    Live(String),
+}
+
+impl SourceSpec {
+    /// The link type and timestamp resolution a `-w` file should get before the first frame
+    /// (files report theirs in the frames; live capture is Ethernet with nanoseconds).
+    pub fn describe(&self) -> String {
+        match self {
+            SourceSpec::File(p) if p.as_os_str() == "-" => "standard input".into(),
+            SourceSpec::File(p) => p.display().to_string(),
+            SourceSpec::Live(i) => format!("interface {i}"),
+        }
+    }
+}
+
+/// Read frames from `spec` and call `f` for each until it breaks, the source ends, or a stop
+/// was requested (Ctrl-C).
+pub fn for_each_frame(
+    spec: &SourceSpec,
+    f: &mut dyn FnMut(Frame<'_>) -> ControlFlow<()>,
+) -> Result<(), SniffError> {
+    match spec {
+        SourceSpec::File(path) => read_file(path, f),
+        SourceSpec::Live(iface) => capture_live(iface, f),
+    }
+}
+
+const PCAP_MAGICS: [[u8; 4]; 4] = [
+    [0xd4, 0xc3, 0xb2, 0xa1],
+    [0xa1, 0xb2, 0xc3, 0xd4],
+    [0x4d, 0x3c, 0xb2, 0xa1],
+    [0xa1, 0xb2, 0x3c, 0x4d],
+];
+const PCAPNG_MAGIC: [u8; 4] = [0x0a, 0x0d, 0x0d, 0x0a];
+
+fn read_file(
+    path: &Path,
+    f: &mut dyn FnMut(Frame<'_>) -> ControlFlow<()>,
+) -> Result<(), SniffError> {
+    let name = path.display().to_string();
+    let open_err = |e: io::Error| SniffError::File {
+        path: name.clone(),
+        reason: e.to_string(),
+    };
+    let mut input: Box<dyn Read> = if path.as_os_str() == "-" {
+        Box::new(io::stdin().lock())
+    } else {
+        Box::new(File::open(path).map_err(open_err)?)
+    };
+    let mut magic = [0u8; 4];
+    let mut got = 0;
+    while got < 4 {
+        match input.read(&mut magic[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(open_err(e)),
+        }
+    }
+    let chained = io::Cursor::new(magic[..got].to_vec()).chain(input);
+    let not_pcap = || SniffError::NotPcap { path: name.clone() };
+    if PCAP_MAGICS.contains(&magic) {
+        read_pcap(chained, &name, f)
+    } else if magic == PCAPNG_MAGIC {
+        read_pcapng(chained, &name, f)
+    } else {
+        Err(not_pcap())
+    }
+}
+
+fn corrupt(path: &str, e: pcap_file::PcapError) -> SniffError {
+    SniffError::File {
+        path: path.to_string(),
+        reason: format!("the file is damaged or cut short ({e})"),
+    }
+}
+
+fn read_pcap<R: Read>(
+    r: R,
+    path: &str,
+    f: &mut dyn FnMut(Frame<'_>) -> ControlFlow<()>,
+) -> Result<(), SniffError> {
+    let mut reader =
+        PcapReader::new(BufReader::with_capacity(1 << 16, r)).map_err(|_| SniffError::NotPcap {
+            path: path.to_string(),
+        })?;
+    let header = reader.header();
+    let linktype = u32::from(header.datalink);
+    let nano_res = header.ts_resolution == TsResolution::NanoSecond;
+    while let Some(pkt) = reader.next_packet() {
+        let pkt = pkt.map_err(|e| corrupt(path, e))?;
+        let frame = Frame {
+            ts: Timestamp::from_duration(pkt.timestamp, nano_res),
+            linktype,
+            data: &pkt.data,
+            orig_len: pkt.orig_len,
+        };
+        if f(frame).is_break() || stop::requested() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Per-interface facts a pcapng file gives once, in its interface description blocks.
+struct Interface {
+    linktype: u32,
+    /// Timestamp units per second (if_tsresol; 10^6 by default).
+    units_per_sec: u64,
+}
+
+fn read_pcapng<R: Read>(
+    r: R,
+    path: &str,
+    f: &mut dyn FnMut(Frame<'_>) -> ControlFlow<()>,
+) -> Result<(), SniffError> {
+    let mut reader = PcapNgReader::new(BufReader::with_capacity(1 << 16, r)).map_err(|_| {
+        SniffError::NotPcap {
+            path: path.to_string(),
+        }
+    })?;
+    let mut interfaces: Vec<Interface> = Vec::new();
+    while let Some(block) = reader.next_block() {
+        let block = block.map_err(|e| corrupt(path, e))?;
+        let (iface, raw_ts, data, orig_len) = match &block {
+            Block::SectionHeader(_) => {
+                // Interface ids restart in each section.
+                interfaces.clear();
+                continue;
+            }
+            Block::InterfaceDescription(idb) => {
+                interfaces.push(Interface {
+                    linktype: u32::from(idb.linktype),
+                    units_per_sec: tsresol_units(&idb.options),
+                });
+                continue;
+            }
+            // pcap-file 2.0 stores the raw 64-bit timestamp as if it were nanoseconds, whatever
+            // if_tsresol says; undo that here and apply the interface's resolution.
+            Block::EnhancedPacket(epb) => (
+                epb.interface_id as usize,
+                epb.timestamp.as_nanos() as u64,
+                &epb.data,
+                epb.original_len,
+            ),
+            Block::SimplePacket(spb) => (0, 0, &spb.data, spb.original_len),
+            _ => continue,
+        };
+        let Some(ifc) = interfaces.get(iface) else {
+            return Err(SniffError::File {
+                path: path.to_string(),
+                reason: format!("a packet names interface {iface}, which the file never describes"),
+            });
+        };
+        let ups = ifc.units_per_sec.max(1);
+        let secs = raw_ts / ups;
+        let frac = raw_ts % ups;
+        let nanos = (u128::from(frac) * 1_000_000_000 / u128::from(ups)) as u32;
+        let frame = Frame {
+            ts: Timestamp {
+                secs: secs as i64,
+                nanos,
+                nano_res: ups > 1_000_000,
+            },
+            linktype: ifc.linktype,
+            data,
+            orig_len,
+        };
+        if f(frame).is_break() || stop::requested() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+fn tsresol_units(
+    options: &[pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionOption<'_>],
+) -> u64 {
+    use pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionOption as O;
+    for o in options {
+        if let O::IfTsResol(r) = o {
+            let exp = u32::from(r & 0x7f);
+            return if r & 0x80 == 0 {
+                10u64.checked_pow(exp).unwrap_or(1_000_000)
+            } else {
+                2u64.checked_pow(exp).unwrap_or(1_000_000)
+            };
+        }
+    }
+    1_000_000
+}
+
+fn capture_live(
+    iface: &str,
+    f: &mut dyn FnMut(Frame<'_>) -> ControlFlow<()>,
+) -> Result<(), SniffError> {
+    let Some(ni) = datalink::interfaces().into_iter().find(|i| i.name == iface) else {
+        return Err(SniffError::NoSuchInterface(iface.to_string()));
+    };
+    let config = datalink::Config {
+        // pnet's default of 4096 would cut jumbo frames; VRRP is small but GARP/NA ride along.
+        read_buffer_size: 65536,
+        read_timeout: Some(Duration::from_millis(200)),
+        promiscuous: false,
+        ..Default::default()
+    };
+    let mut rx = match datalink::channel(&ni, config) {
+        Ok(Channel::Ethernet(_tx, rx)) => rx,
+        Ok(_) => {
+            return Err(SniffError::Capture {
+                iface: iface.to_string(),
+                reason: "pnet returned a non-Ethernet channel".into(),
+            })
+        }
+        Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+            return Err(SniffError::Permission(iface.to_string()))
+        }
+        Err(e) => {
+            return Err(SniffError::Capture {
+                iface: iface.to_string(),
+                reason: e.to_string(),
+            })
+        }
+    };
+    loop {
+        if stop::requested() {
+            return Ok(());
+        }
+        match rx.next() {
+            Ok(data) => {
+                // pnet has no kernel timestamps (libpnet#760): take the clock right after recv.
+                let now = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .unwrap_or_default();
+                let frame = Frame {
+                    ts: Timestamp::from_duration(now, true),
+                    linktype: LINKTYPE_ETHERNET,
+                    data,
+                    orig_len: data.len() as u32,
+                };
+                if f(frame).is_break() {
+                    return Ok(());
+                }
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::TimedOut
+                        | io::ErrorKind::Interrupted
+                        | io::ErrorKind::WouldBlock
+                ) => {}
+            Err(e) => {
+                return Err(SniffError::Capture {
+                    iface: iface.to_string(),
+                    reason: e.to_string(),
+                })
+            }
+        }
+    }
+}
+
+/// The link type pcap-file should write for `linktype`.
+pub fn datalink(linktype: u32) -> DataLink {
+    DataLink::from(linktype)
+}

@@ -1,0 +1,228 @@
+//! `vrrpctl sniff` at the command line: sources, filters, -w, -c, colors, and the one-sentence
+//! errors with exit 2.
+
+mod common;
+use common::*;
+
+use std::process::Command;
+
+fn vrrpctl(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(bin("vrrpctl"))
+        .args(args)
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn mixed() -> String {
+    data("pcap/keepalived_mixed.pcap")
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn reads_the_bundled_capture() {
+    let (code, out, err) = vrrpctl(&["sniff", "-r", &mixed()]);
+    assert_eq!(code, 0, "{err}");
+    let adverts = out.lines().filter(|l| l.contains(": VRRPv")).count();
+    assert!(adverts > 60, "{out}");
+    assert!(out.contains("ARP, gratuitous, 192.0.2.100 is-at"));
+    assert!(out.contains("unsolicited neighbor advertisement, tgt is 2001:db8::53"));
+    assert!(
+        out.contains("VRID 55 (IPv4): no master (the last one left)"),
+        "{out}"
+    );
+    assert!(
+        !out.contains('\x1b'),
+        "no colors when stdout is not a terminal"
+    );
+}
+
+#[test]
+fn count_vrid_and_write() {
+    let dir = tempdir();
+    let w = dir.path().join("vrid51.pcap");
+    let (code, out, err) = vrrpctl(&[
+        "--json",
+        "sniff",
+        "-r",
+        &mixed(),
+        "--vrid",
+        "51",
+        "-w",
+        w.to_str().unwrap(),
+        "--no-summary",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let vrrp: Vec<_> = lines.iter().filter(|l| l["kind"] == "vrrp").collect();
+    assert!(vrrp.iter().all(|l| l["vrid"] == 51));
+    // The takeover announcements for VRID 51's address come along; others do not.
+    let garps: Vec<_> = lines.iter().filter(|l| l["kind"] == "garp").collect();
+    assert!(!garps.is_empty() && garps.iter().all(|l| l["ip"] == "192.0.2.100"));
+    // What -w wrote reads back as the same packets.
+    let (code, again, err) =
+        vrrpctl(&["--json", "sniff", "-r", w.to_str().unwrap(), "--no-summary"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(again, out);
+    // tcpdump agrees it is a pcap.
+    if require_tool("tcpdump") {
+        let t = Command::new("tcpdump")
+            .args(["-n", "-r"])
+            .arg(&w)
+            .output()
+            .unwrap();
+        assert!(t.status.success());
+        assert_eq!(
+            String::from_utf8_lossy(&t.stdout).lines().count(),
+            lines.len()
+        );
+    }
+    let (code, out, _) = vrrpctl(&["sniff", "-r", &mixed(), "-c", "3", "--no-summary"]);
+    assert_eq!(code, 0);
+    // -c counts VRRP packets; the takeover announcements between them are shown too.
+    assert_eq!(
+        out.lines().filter(|l| l.contains(": VRRPv")).count(),
+        3,
+        "{out}"
+    );
+    assert!(out.lines().last().unwrap().contains(": VRRPv"), "{out}");
+    let (_, out, _) = vrrpctl(&["sniff", "-r", &mixed(), "-c", "2", "-v", "--no-summary"]);
+    assert!(
+        out.lines()
+            .next()
+            .unwrap()
+            .contains(" IP (tos 0xc0, ttl 255, id "),
+        "{out}"
+    );
+}
+
+#[test]
+fn colors_mark_priority_zero_and_errors() {
+    let p0 = data("pcap/keepalived_priority0.pcap");
+    let (_, out, _) = vrrpctl(&[
+        "--color",
+        "always",
+        "sniff",
+        "-r",
+        p0.to_str().unwrap(),
+        "-c",
+        "1",
+        "--no-summary",
+    ]);
+    assert!(
+        out.contains("\x1b[") && out.contains("prio 0 (master leaving)"),
+        "{out:?}"
+    );
+    let edge = data("pcap/codec_edge_cases.pcap");
+    let (_, out, _) = vrrpctl(&[
+        "--color",
+        "always",
+        "sniff",
+        "-r",
+        edge.to_str().unwrap(),
+        "-c",
+        "1",
+        "--no-summary",
+    ]);
+    assert!(
+        out.contains("\x1b[") && out.contains("[INVALID: bad checksum"),
+        "{out:?}"
+    );
+    let out = Command::new(bin("vrrpctl"))
+        .args([
+            "--color",
+            "always",
+            "sniff",
+            "-r",
+            edge.to_str().unwrap(),
+            "-c",
+            "1",
+        ])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains('\x1b'));
+}
+
+#[test]
+fn errors_are_one_sentence_and_exit_2() {
+    let dir = tempdir();
+    let text = dir.path().join("notes.txt");
+    std::fs::write(&text, "hello, not a capture\n").unwrap();
+    let cut = dir.path().join("cut.pcap");
+    let bytes = std::fs::read(mixed()).unwrap();
+    std::fs::write(&cut, &bytes[..bytes.len() - 10]).unwrap();
+    let missing = dir.path().join("missing.pcap");
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (vec!["sniff".into()], "sniff needs a source"),
+        (
+            vec!["sniff".into(), "-r".into(), text.display().to_string()],
+            "is not a pcap or pcapng file",
+        ),
+        (
+            vec!["sniff".into(), "-r".into(), missing.display().to_string()],
+            "cannot read",
+        ),
+        (
+            vec!["sniff".into(), "-r".into(), cut.display().to_string()],
+            "damaged or cut short",
+        ),
+        (
+            vec!["sniff".into(), "-i".into(), "vrrpnosuch0".into()],
+            "no such interface: vrrpnosuch0",
+        ),
+        (
+            vec![
+                "sniff".into(),
+                "-r".into(),
+                mixed(),
+                "-w".into(),
+                "/nonexistent/dir/x.pcap".into(),
+            ],
+            "cannot write /nonexistent/dir/x.pcap",
+        ),
+    ];
+    for (args, want) in cases {
+        let a: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
+        let (code, _, err) = vrrpctl(&a);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+    }
+    // A cut file still shows what it could read before the error.
+    let (_, out, _) = vrrpctl(&["sniff", "-r", cut.to_str().unwrap()]);
+    assert!(out.lines().count() > 50);
+}
+
+#[test]
+fn capturing_without_privilege_says_what_to_do() {
+    if !require_root() || !require_tool("setpriv") {
+        return;
+    }
+    let out = Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+        ])
+        .arg(bin("vrrpctl"))
+        .args(["sniff", "-i", "lo", "-c", "1"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("cannot capture on lo: permission denied; run as root or grant CAP_NET_RAW"),
+        "{err}"
+    );
+}
