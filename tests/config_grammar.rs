@@ -85,7 +85,7 @@ fn include_globs_relative_to_the_including_file() {
         .map(|n| {
             (
                 n.args[0].text.clone(),
-                n.span().file.clone(),
+                n.span().file.to_path_buf(),
                 n.span().line,
                 n.span().column,
             )

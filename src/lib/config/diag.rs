@@ -94,7 +94,7 @@ mod tests {
     #[test]
     fn json_shape_matches_design() {
         let span = Span {
-            file: "/etc/keepalived/keepalived.conf".into(),
+            file: std::path::Path::new("/etc/keepalived/keepalived.conf").into(),
             line: 3,
             column: 5,
         };

@@ -14,14 +14,39 @@ pub struct Word {
 
 /// Text whose every byte knows the 1-based character column it came from in the source line.
 /// Text produced by a macro expansion carries the column of the `$` that produced it.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct MText {
     pub text: String,
-    pub cols: Vec<u32>,
+    cols: Cols,
+}
+
+/// Columns of the bytes of an MText. Most config lines are ASCII and never expanded, so their
+/// columns are just "first column + byte offset" and need no table.
+#[derive(Debug, Clone, PartialEq)]
+enum Cols {
+    /// Byte i is at column `.0 + i`.
+    Ascii(u32),
+    /// Byte i is at column `.0[i]`.
+    Map(Vec<u32>),
+}
+
+impl Default for MText {
+    fn default() -> Self {
+        MText {
+            text: String::new(),
+            cols: Cols::Ascii(1),
+        }
+    }
 }
 
 impl MText {
     pub fn from_source(line: &str) -> MText {
+        if line.is_ascii() {
+            return MText {
+                text: line.to_string(),
+                cols: Cols::Ascii(1),
+            };
+        }
         let mut cols = Vec::with_capacity(line.len());
         for (n, c) in line.chars().enumerate() {
             for _ in 0..c.len_utf8() {
@@ -30,7 +55,7 @@ impl MText {
         }
         MText {
             text: line.to_string(),
-            cols,
+            cols: Cols::Map(cols),
         }
     }
 
@@ -38,7 +63,7 @@ impl MText {
     pub fn synthetic(text: &str, col: u32) -> MText {
         MText {
             text: text.to_string(),
-            cols: vec![col; text.len()],
+            cols: Cols::Map(vec![col; text.len()]),
         }
     }
 
@@ -46,12 +71,19 @@ impl MText {
         self.text.is_empty()
     }
 
+    /// Column of byte `byte` (the last byte's column past the end).
     pub fn col_at(&self, byte: usize) -> u32 {
-        self.cols
-            .get(byte)
-            .or(self.cols.last())
-            .copied()
-            .unwrap_or(1)
+        match &self.cols {
+            Cols::Ascii(c) => c + byte.min(self.text.len().saturating_sub(1)) as u32,
+            Cols::Map(m) => m.get(byte).or(m.last()).copied().unwrap_or(1),
+        }
+    }
+
+    fn col_table(&self) -> Vec<u32> {
+        match &self.cols {
+            Cols::Ascii(c) => (0..self.text.len() as u32).map(|i| c + i).collect(),
+            Cols::Map(m) => m.clone(),
+        }
     }
 
     /// Sub-range by byte offsets; callers only cut at ASCII bytes so ranges stay on char
@@ -59,13 +91,31 @@ impl MText {
     pub fn slice(&self, from: usize, to: usize) -> MText {
         MText {
             text: self.text[from..to].to_string(),
-            cols: self.cols[from..to].to_vec(),
+            cols: match &self.cols {
+                Cols::Ascii(c) => Cols::Ascii(c + from as u32),
+                Cols::Map(m) => Cols::Map(m[from..to].to_vec()),
+            },
         }
     }
 
     pub fn push(&mut self, other: &MText) {
+        if other.text.is_empty() {
+            return;
+        }
+        if self.text.is_empty() {
+            *self = other.clone();
+            return;
+        }
+        let contiguous = match (&self.cols, &other.cols) {
+            (Cols::Ascii(a), Cols::Ascii(b)) => *b == a + self.text.len() as u32,
+            _ => false,
+        };
+        if !contiguous {
+            let mut table = self.col_table();
+            table.extend(other.col_table());
+            self.cols = Cols::Map(table);
+        }
         self.text.push_str(&other.text);
-        self.cols.extend_from_slice(&other.cols);
     }
 
     pub fn trim_start(&self) -> MText {
@@ -315,7 +365,7 @@ mod tests {
 
     fn span() -> Span {
         Span {
-            file: "t.conf".into(),
+            file: std::path::Path::new("t.conf").into(),
             line: 1,
             column: 1,
         }
@@ -339,6 +389,21 @@ mod tests {
             vec![("a".into(), 1), ("b # c".into(), 3), ("d".into(), 11)]
         );
         assert_eq!(texts("a\\#b"), vec![("a#b".into(), 1)]);
+    }
+
+    #[test]
+    fn columns_count_characters_not_bytes() {
+        assert_eq!(
+            texts("状态 MASTER"),
+            vec![("状态".into(), 1), ("MASTER".into(), 4)]
+        );
+        let mut m = MText::from_source("ab");
+        m.push(&MText::synthetic("xyz", 9));
+        m.push(&MText::from_source("c").slice(0, 1));
+        assert_eq!(
+            (m.col_at(1), m.col_at(2), m.col_at(4), m.col_at(5)),
+            (2, 9, 9, 1)
+        );
     }
 
     #[test]
@@ -374,7 +439,9 @@ mod tests {
         assert_eq!(p.len(), 4);
         assert!(matches!(&p[0], Piece::Text(t) if t.text == "virtual_ipaddress"));
         assert_eq!(p[1], Piece::Open(19));
-        assert!(matches!(&p[2], Piece::Text(t) if t.text == "192.0.2.1 \"{\"" && t.cols[0] == 21));
+        assert!(
+            matches!(&p[2], Piece::Text(t) if t.text == "192.0.2.1 \"{\"" && t.col_at(0) == 21)
+        );
         assert_eq!(p[3], Piece::Close(35));
     }
 }

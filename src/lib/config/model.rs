@@ -3,15 +3,38 @@
 //! at the source. Names follow keepalived's keywords.
 
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Where a token came from, through includes and macro expansion (1-based line and column).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, serde::Serialize)]
+/// The file name is shared between all the spans of a file (a config has many words).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Span {
-    pub file: PathBuf,
+    pub file: Arc<Path>,
     pub line: u32,
     pub column: u32,
+}
+
+impl Default for Span {
+    fn default() -> Self {
+        Span {
+            file: Arc::from(Path::new("")),
+            line: 0,
+            column: 0,
+        }
+    }
+}
+
+impl serde::Serialize for Span {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Span", 3)?;
+        st.serialize_field("file", &self.file.display().to_string())?;
+        st.serialize_field("line", &self.line)?;
+        st.serialize_field("column", &self.column)?;
+        st.end()
+    }
 }
 
 /// The whole configuration as vrrpd runs it.

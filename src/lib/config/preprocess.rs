@@ -35,7 +35,7 @@ struct Def {
 /// Where the line being processed comes from.
 #[derive(Clone)]
 struct Ctx {
-    file: PathBuf,
+    file: std::sync::Arc<Path>,
     dir: PathBuf,
     line: u32,
     depth: usize,
@@ -91,7 +91,7 @@ impl Preprocessor {
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."));
         let mut ctx = Ctx {
-            file: path.to_path_buf(),
+            file: std::sync::Arc::from(path),
             dir,
             line: 0,
             depth,

@@ -104,7 +104,7 @@ fn file_diagnostics(loaded: &Loaded, host: &dyn Host) -> Vec<Diagnostic> {
     let file_idx = |d: &Diagnostic| {
         order
             .iter()
-            .position(|p| *p == d.span.file)
+            .position(|p| **p == *d.span.file)
             .unwrap_or(usize::MAX)
     };
     all.sort_by(|a, b| {

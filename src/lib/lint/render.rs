@@ -38,7 +38,7 @@ pub fn text(report: &LintReport, color: bool) -> String {
         let mut cs = CsDiagnostic::new(sev)
             .with_code(d.code)
             .with_message(&d.message);
-        if let Some((_, id)) = ids.iter().find(|(p, _)| *p == d.span.file) {
+        if let Some((_, id)) = ids.iter().find(|(p, _)| **p == *d.span.file) {
             if let Some(range) = word_range(&files, *id, d.span.line, d.span.column) {
                 cs = cs.with_labels(vec![Label::primary(*id, range)]);
             }

@@ -19,18 +19,23 @@ pub(crate) struct Cx<'a> {
     pub loaded: &'a Loaded,
     pub host: &'a dyn Host,
     /// Top-level nodes by the span of their keyword (model items keep that span).
-    top: HashMap<&'a Span, &'a Node>,
+    top: HashMap<SpanKey, &'a Node>,
 }
 
 impl<'a> Cx<'a> {
     pub fn new(loaded: &'a Loaded, host: &'a dyn Host) -> Self {
-        let top = loaded.tree.nodes.iter().map(|n| (n.span(), n)).collect();
+        let top = loaded
+            .tree
+            .nodes
+            .iter()
+            .map(|n| (key(n.span()), n))
+            .collect();
         Cx { loaded, host, top }
     }
 
     /// The top-level block a model item (instance, script, group) was read from.
     pub fn top_node(&self, span: &Span) -> Option<&'a Node> {
-        self.top.get(span).copied()
+        self.top.get(&key(span)).copied()
     }
 
     /// The `vrrp_instance` node of `inst`.
@@ -53,6 +58,18 @@ impl<'a> Cx<'a> {
             .filter_map(|n| child(n, name))
             .next_back()
     }
+}
+
+/// All spans of one file share one `Arc` of its name, so its address stands for the file and
+/// the key hashes three integers instead of a path.
+type SpanKey = (usize, u32, u32);
+
+fn key(s: &Span) -> SpanKey {
+    (
+        std::sync::Arc::as_ptr(&s.file) as *const u8 as usize,
+        s.line,
+        s.column,
+    )
 }
 
 pub(crate) fn child<'n>(n: &'n Node, name: &str) -> Option<&'n Node> {
