@@ -46,6 +46,8 @@ pub struct LoadOptions {
 /// the text of every file read.
 #[derive(Debug, Clone)]
 pub struct Loaded {
+    /// The top file (as given).
+    pub path: PathBuf,
     pub config: model::Config,
     pub tree: KeywordTree,
     pub diagnostics: Vec<Diagnostic>,
@@ -70,7 +72,7 @@ pub fn load_with(path: &Path, opts: &LoadOptions) -> Result<Loaded, ConfigError>
             path: path.to_path_buf(),
             source,
         })?;
-    Ok(finish(p))
+    Ok(finish(path, p))
 }
 
 /// Load from text (tests, stdin); `name` is the file name used in spans, and includes are
@@ -82,14 +84,15 @@ pub fn load_str(name: impl AsRef<Path>, text: &str) -> Loaded {
 pub fn load_str_with(name: impl AsRef<Path>, text: &str, opts: &LoadOptions) -> Loaded {
     let mut p = preprocess::Preprocessor::new(config_id(opts));
     p.run_text(name.as_ref(), text, 0);
-    finish(p)
+    finish(name.as_ref(), p)
 }
 
-fn finish(p: preprocess::Preprocessor) -> Loaded {
+fn finish(path: &Path, p: preprocess::Preprocessor) -> Loaded {
     let mut diagnostics = p.diags;
     let tree = tree::build(p.items, &mut diagnostics);
     let config = build::build(&tree, &mut diagnostics);
     Loaded {
+        path: path.to_path_buf(),
         config,
         tree,
         diagnostics,

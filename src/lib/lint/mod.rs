@@ -27,6 +27,8 @@ pub struct LintReport {
     pub sources: SourceMap,
     /// Files that could not be read at all.
     pub unreadable: Vec<ConfigError>,
+    /// The loaded configs of the readable files, in order (for callers that go on to use them).
+    pub configs: Vec<Loaded>,
 }
 
 impl LintReport {
@@ -61,7 +63,8 @@ pub fn check_config(path: &Path) -> Result<LintReport, ConfigError> {
         ..Default::default()
     };
     r.diagnostics = file_diagnostics(&loaded, &LocalHost);
-    r.sources = loaded.sources;
+    r.sources = loaded.sources.clone();
+    r.configs.push(loaded);
     Ok(r)
 }
 
@@ -76,7 +79,6 @@ pub fn lint_files_with(paths: &[PathBuf], opts: &LoadOptions, host: &dyn Host) -
         files: paths.to_vec(),
         ..Default::default()
     };
-    let mut loaded = Vec::new();
     for p in paths {
         match config::load_with(p, opts) {
             Ok(l) => {
@@ -84,14 +86,19 @@ pub fn lint_files_with(paths: &[PathBuf], opts: &LoadOptions, host: &dyn Host) -
                 for (f, t) in l.sources.iter() {
                     report.sources.add(f.to_path_buf(), t.to_string());
                 }
-                loaded.push((p.as_path(), l));
+                report.configs.push(l);
             }
             Err(e) => report.unreadable.push(e),
         }
     }
-    if loaded.len() > 1 {
-        let nodes: Vec<(&Path, &Loaded)> = loaded.iter().map(|(p, l)| (*p, l)).collect();
-        report.diagnostics.extend(cluster::check(&nodes));
+    if report.configs.len() > 1 {
+        let nodes: Vec<(&Path, &Loaded)> = report
+            .configs
+            .iter()
+            .map(|l| (l.path.as_path(), l))
+            .collect();
+        let found = cluster::check(&nodes);
+        report.diagnostics.extend(found);
     }
     report
 }

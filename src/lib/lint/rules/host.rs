@@ -6,15 +6,15 @@ use crate::config::Diagnostic;
 
 /// interface-missing: an interface the config names does not exist here.
 pub(super) fn interface_missing(cx: &Cx, out: &mut Vec<Diagnostic>) {
-    let mut seen = Vec::new();
+    // Each interface is looked up once and reported once.
+    let mut seen = std::collections::HashSet::new();
     let mut check = |name: &str,
                      span: &crate::config::model::Span,
                      what: &str,
                      out: &mut Vec<Diagnostic>| {
-        if seen.iter().any(|s: &String| s == name) || cx.host.interface_exists(name) {
+        if !seen.insert(name.to_string()) || cx.host.interface_exists(name) {
             return;
         }
-        seen.push(name.to_string());
         out.push(
             Diagnostic::warning(
                 "interface-missing",

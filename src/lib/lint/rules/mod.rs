@@ -8,6 +8,7 @@ mod scripts;
 mod syntax;
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::config::model::{Span, VrrpInstance};
 use crate::config::{Diagnostic, Loaded, Node};
@@ -19,7 +20,7 @@ pub(crate) struct Cx<'a> {
     pub loaded: &'a Loaded,
     pub host: &'a dyn Host,
     /// Top-level nodes by the span of their keyword (model items keep that span).
-    top: HashMap<SpanKey, &'a Node>,
+    top: HashMap<SpanKey, &'a Node, BuildHasherDefault<KeyHasher>>,
 }
 
 impl<'a> Cx<'a> {
@@ -63,6 +64,31 @@ impl<'a> Cx<'a> {
 /// All spans of one file share one `Arc` of its name, so its address stands for the file and
 /// the key hashes three integers instead of a path.
 type SpanKey = (usize, u32, u32);
+
+/// The keys are three small integers: a multiply-xor hash beats SipHash here, and the map is
+/// never fed by anything an attacker chooses beyond the config being linted.
+#[derive(Default)]
+pub(crate) struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.write_u64(u64::from(v));
+    }
+    fn write_usize(&mut self, v: usize) {
+        self.write_u64(v as u64);
+    }
+}
 
 fn key(s: &Span) -> SpanKey {
     (

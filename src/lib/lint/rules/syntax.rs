@@ -13,15 +13,14 @@ fn is_foreign_comment(t: &str) -> bool {
 /// keyword" and skips the line).
 pub(super) fn unknown_keyword(cx: &Cx, out: &mut Vec<Diagnostic>) {
     cx.loaded.tree.walk(&mut |path, node| {
-        let names: Vec<&str> = path.iter().map(|n| n.name()).collect();
-        let Some(allowed) = keywords::allowed(&names) else {
+        let Some(allowed) = allowed_in(path) else {
             return;
         };
         let kw = node.name();
         if allowed.contains(&kw) || is_foreign_comment(kw) {
             return;
         }
-        let block = names.last().copied().unwrap_or("the top level");
+        let block = path.last().map(|n| n.name()).unwrap_or("the top level");
         let mut d = Diagnostic::error(
             "unknown-keyword",
             node.span(),
@@ -34,6 +33,17 @@ pub(super) fn unknown_keyword(cx: &Cx, out: &mut Vec<Diagnostic>) {
         }
         out.push(d);
     });
+}
+
+/// The keyword list of the block at `path`; only blocks two deep or less have one, so the
+/// names go on the stack.
+fn allowed_in(path: &[&Node]) -> Option<&'static [&'static str]> {
+    match path {
+        [] => keywords::allowed(&[]),
+        [a] => keywords::allowed(&[a.name()]),
+        [a, b] => keywords::allowed(&[a.name(), b.name()]),
+        _ => None,
+    }
 }
 
 fn where_else(kw: &str) -> Option<&'static str> {
@@ -57,7 +67,7 @@ pub(super) fn not_a_comment(cx: &Cx, out: &mut Vec<Diagnostic>) {
         if let Some(w) = node.words().find(|w| is_foreign_comment(&w.text)) {
             // In value lists keepalived rejects the extra words ("Unknown configuration entry").
             let in_list = path.last().is_some_and(|p| {
-                keywords::allowed(&path.iter().map(|n| n.name()).collect::<Vec<_>>()).is_none()
+                allowed_in(path).is_none()
                     && p.name() != "notification_email"
             });
             let at_start = std::ptr::eq(w, &node.keyword) || in_list;
