@@ -93,6 +93,9 @@ fn collected_nft(stem: &str, fw_case: Option<&str>) -> Collected {
 fn planned(t: Target) -> Vec<check::Planned> {
     vec![check::Planned {
         instance: Some("VI_1".into()),
+        iface: t.iface.clone(),
+        family: t.family,
+        direction: t.direction,
         target: Ok(t),
     }]
 }

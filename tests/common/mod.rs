@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod daemon;
+pub mod firewall;
 pub mod netns;
 pub use netns::*;
 

@@ -128,10 +128,11 @@ pub fn render_text(r: &Report, out: &Output) -> String {
                 Direction::In => "in ",
                 Direction::Out => "out",
             };
-            format!(
-                "{} {} {dir} {} -> {}",
-                c.interface, c.family, c.source, c.destination
-            )
+            let (src, dst) = (&c.source, &c.destination);
+            match (src.is_empty(), dst.is_empty()) {
+                (true, true) => format!("{} {} {dir}", c.interface, c.family),
+                _ => format!("{} {} {dir} {src} -> {dst}", c.interface, c.family),
+            }
         };
         s.push_str(&format!("{verdict} {who}: {path}\n"));
         s.push_str(&format!("    {}\n", c.reason));

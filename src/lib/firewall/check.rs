@@ -30,6 +30,9 @@ pub struct Request {
 #[derive(Debug, Clone)]
 pub struct Planned {
     pub instance: Option<String>,
+    pub iface: String,
+    pub family: IpFamily,
+    pub direction: Direction,
     pub target: Result<Target, String>,
 }
 
@@ -173,12 +176,18 @@ fn spec_of_instance(cfg: &Config, inst: &VrrpInstance, req: &Request) -> Spec {
 }
 
 fn plan_spec(s: &Spec, addrs: AddrLookup) -> Vec<Planned> {
-    let planned = |target: Result<Target, String>| Planned {
+    let planned = |direction: Direction, target: Result<Target, String>| Planned {
         instance: s.instance.clone(),
+        iface: s.iface.clone(),
+        family: s.family,
+        direction,
         target,
     };
     if s.iface.is_empty() {
-        return vec![planned(Err("the instance has no interface".into()))];
+        return vec![planned(
+            Direction::In,
+            Err("the instance has no interface".into()),
+        )];
     }
     // The interface's addresses: needed for the senders' subnet, our own address, and the
     // reverse-path check; a given --local with a prefix stands in when the interface is absent.
@@ -232,20 +241,26 @@ fn plan_spec(s: &Spec, addrs: AddrLookup) -> Vec<Planned> {
         local_prefixes: prefixes.clone(),
     };
     let mut out = Vec::new();
-    let own = s.local.map(|l| l.0);
+    let own = s.local.map(|l| l.0).filter(|a| IpFamily::of(a) == s.family);
     if s.unicast {
         let dest = own.or(primary_global.map(|p| p.0));
         for peer in &s.peers {
-            out.push(planned(match dest {
-                Some(d) => Ok(base(Direction::In, Source::Host(*peer), d)),
-                None => Err(missing("this host's unicast address")),
-            }));
+            out.push(planned(
+                Direction::In,
+                match dest {
+                    Some(d) => Ok(base(Direction::In, Source::Host(*peer), d)),
+                    None => Err(missing("this host's unicast address")),
+                },
+            ));
         }
         for peer in &s.peers {
-            out.push(planned(match dest {
-                Some(d) => Ok(base(Direction::Out, Source::Host(d), *peer)),
-                None => Err(missing("this host's unicast address")),
-            }));
+            out.push(planned(
+                Direction::Out,
+                match dest {
+                    Some(d) => Ok(base(Direction::Out, Source::Host(d), *peer)),
+                    None => Err(missing("this host's unicast address")),
+                },
+            ));
         }
     } else {
         if s.peers.is_empty() {
@@ -253,23 +268,28 @@ fn plan_spec(s: &Spec, addrs: AddrLookup) -> Vec<Planned> {
                 IpFamily::V6 => Some(("fe80::".parse().expect("literal address"), 64)),
                 IpFamily::V4 => primary.map(|(a, l)| (network(a, l), l)),
             };
-            out.push(planned(match subnet {
-                Some((a, l)) => Ok(base(Direction::In, Source::Subnet(a, l), s.group)),
-                None => Err(missing("the senders' subnet")),
-            }));
+            out.push(planned(
+                Direction::In,
+                match subnet {
+                    Some((a, l)) => Ok(base(Direction::In, Source::Subnet(a, l), s.group)),
+                    None => Err(missing("the senders' subnet")),
+                },
+            ));
         }
         for peer in &s.peers {
-            out.push(planned(Ok(base(
+            out.push(planned(
                 Direction::In,
-                Source::Host(*peer),
-                s.group,
-            ))));
+                Ok(base(Direction::In, Source::Host(*peer), s.group)),
+            ));
         }
         let src = own.or(primary.map(|p| p.0));
-        out.push(planned(match src {
-            Some(a) => Ok(base(Direction::Out, Source::Host(a), s.group)),
-            None => Err(missing("this host's source address")),
-        }));
+        out.push(planned(
+            Direction::Out,
+            match src {
+                Some(a) => Ok(base(Direction::Out, Source::Host(a), s.group)),
+                None => Err(missing("this host's source address")),
+            },
+        ));
     }
     out
 }
@@ -337,9 +357,9 @@ pub fn run(collected: &Collected, planned: &[Planned]) -> Report {
             Err(e) => {
                 checks.push(CheckResult {
                     instance: p.instance.clone(),
-                    interface: String::new(),
-                    family: String::new(),
-                    direction: Direction::In,
+                    interface: p.iface.clone(),
+                    family: p.family.as_str().into(),
+                    direction: p.direction,
                     source: String::new(),
                     destination: String::new(),
                     verdict: Verdict::Unknown,

@@ -130,8 +130,13 @@ fn combine(choice: Choice, yes: Outcome, no: Outcome) -> Outcome {
             out
         }
         _ if yes.category() == no.category() && yes.category() != 2 => {
-            let mut out = yes;
-            if let Outcome::Accept { notes, .. } | Outcome::Drop { notes, .. } = &no {
+            // Same outcome either way: report the branch that assumed nothing about an
+            // unknown construct, so the deciding rule quoted is one we could evaluate.
+            let (mut out, other) = match choice {
+                Choice::Unknown { .. } => (no, yes),
+                _ => (yes, no),
+            };
+            if let Outcome::Accept { notes, .. } | Outcome::Drop { notes, .. } = &other {
                 for n in notes.clone() {
                     out.add_note(n);
                 }

@@ -339,6 +339,7 @@ impl fmt::Display for Stmt {
                 };
                 // nft quotes interface names.
                 match (left, right) {
+                    (Expr::Other(_), Value::Other(v)) if v.is_empty() => write!(f, "{left}"),
                     (Expr::Meta(k), Value::Str(v))
                         if matches!(k.as_str(), "iif" | "iifname" | "oif" | "oifname") =>
                     {

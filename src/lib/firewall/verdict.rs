@@ -8,7 +8,7 @@ use super::eval::{evaluate, Anchor, Outcome};
 use super::model::{RuleRef, Ruleset};
 use super::probe::*;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     Allowed,

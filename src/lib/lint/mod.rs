@@ -45,7 +45,7 @@ pub fn rule_ids() -> impl Iterator<Item = &'static str> {
 
 /// Run the per-file rules on a loaded config (the loader's diagnostics are not included).
 pub fn lint_loaded(loaded: &Loaded, host: &dyn Host) -> Vec<Diagnostic> {
-    let cx = rules::Cx { loaded, host };
+    let cx = rules::Cx::new(loaded, host);
     let mut out = Vec::new();
     for (_, rule) in rules::RULES {
         rule(&cx, &mut out);

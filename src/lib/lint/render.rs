@@ -2,11 +2,10 @@
 //! source line, a caret under the word, `help:`), or DESIGN.md's JSON document.
 
 use codespan_reporting::diagnostic::{Diagnostic as CsDiagnostic, Label, Severity as CsSeverity};
-use codespan_reporting::files::SimpleFiles;
+use codespan_reporting::files::{Files, SimpleFiles};
 use codespan_reporting::term::{self, termcolor};
 
 use super::LintReport;
-use crate::config::source::byte_offset;
 use crate::config::Severity;
 
 /// `{"files": [...], "diagnostics": [...]}`.
@@ -40,13 +39,9 @@ pub fn text(report: &LintReport, color: bool) -> String {
             .with_code(d.code)
             .with_message(&d.message);
         if let Some((_, id)) = ids.iter().find(|(p, _)| *p == d.span.file) {
-            let src = report.sources.get(&d.span.file).unwrap_or("");
-            let start = byte_offset(src, d.span.line, d.span.column);
-            let end = start
-                + src[start..]
-                    .find(|c: char| c.is_whitespace())
-                    .unwrap_or(src.len() - start);
-            cs = cs.with_labels(vec![Label::primary(*id, start..end.max(start))]);
+            if let Some(range) = word_range(&files, *id, d.span.line, d.span.column) {
+                cs = cs.with_labels(vec![Label::primary(*id, range)]);
+            }
         }
         if let Some(h) = &d.help {
             cs = cs.with_notes(vec![format!("help: {h}")]);
@@ -72,6 +67,33 @@ pub fn text(report: &LintReport, color: bool) -> String {
     let mut out = String::from_utf8_lossy(ansi.as_slice()).into_owned();
     out.push_str(&plain);
     out
+}
+
+/// Byte range of the word at a 1-based line and character column (line starts are indexed
+/// once per file by SimpleFiles, so this stays cheap for many diagnostics).
+fn word_range(
+    files: &SimpleFiles<String, String>,
+    id: usize,
+    line: u32,
+    column: u32,
+) -> Option<std::ops::Range<usize>> {
+    let lr = files.line_range(id, line.checked_sub(1)? as usize).ok()?;
+    let src = files.get(id).ok()?.source();
+    let text = src.get(lr.clone())?;
+    let col = column.saturating_sub(1) as usize;
+    let start = text
+        .char_indices()
+        .nth(col)
+        .map(|(b, _)| b)
+        .unwrap_or(text.len());
+    let rest = &text[start..];
+    // A quoted word runs to its closing quote, blanks included.
+    let len = match rest.chars().next() {
+        Some(q @ ('"' | '\'')) => rest[1..].find(q).map(|e| e + 2),
+        _ => None,
+    }
+    .unwrap_or_else(|| rest.find(char::is_whitespace).unwrap_or(rest.len()));
+    Some(lr.start + start..lr.start + start + len)
 }
 
 /// One line: how many errors and warnings in how many files.

@@ -38,6 +38,7 @@ pub(crate) fn build(tree: &KeywordTree, diags: &mut Vec<Diagnostic>) -> Config {
     let mut r = Reader::default();
     let mut cfg = Config::default();
     let mut raw_instances = Vec::new();
+    let mut instance_names = std::collections::HashSet::new();
     for node in &tree.nodes {
         match node.name() {
             "global_defs" => global::read(&mut r, node, &mut cfg.global),
@@ -63,10 +64,7 @@ pub(crate) fn build(tree: &KeywordTree, diags: &mut Vec<Diagnostic>) -> Config {
             }
             "vrrp_instance" => {
                 if let Some(i) = instance::read(&mut r, node) {
-                    if raw_instances
-                        .iter()
-                        .any(|o: &instance::Raw| o.inst.name == i.inst.name)
-                    {
+                    if !instance_names.insert(i.inst.name.clone()) {
                         r.push(duplicate_name("vrrp_instance", &i.inst.name, &i.inst.span));
                     } else {
                         raw_instances.push(i);

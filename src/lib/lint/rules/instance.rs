@@ -1,5 +1,7 @@
 //! Rules over one vrrp_instance (and the globals it inherits).
 
+use std::collections::HashMap;
+
 use super::{child, Cx};
 use crate::config::model::{Authentication, InitialState, VrrpInstance};
 use crate::config::Diagnostic;
@@ -45,34 +47,33 @@ pub(super) fn missing_required(cx: &Cx, out: &mut Vec<Diagnostic>) {
 
 /// duplicate-vrid: two instances with the same VRID and family on one interface.
 pub(super) fn duplicate_vrid(cx: &Cx, out: &mut Vec<Diagnostic>) {
-    let inst = &cx.loaded.config.instances;
-    for (n, b) in inst.iter().enumerate() {
+    let mut seen: HashMap<(u8, bool, Option<&str>), &VrrpInstance> = HashMap::new();
+    for b in &cx.loaded.config.instances {
         let Some(vrid) = b.virtual_router_id else {
             continue;
         };
-        if let Some(a) = inst[..n].iter().find(|a| {
-            a.virtual_router_id == Some(vrid)
-                && a.is_ipv6() == b.is_ipv6()
-                && a.interface == b.interface
-        }) {
-            let at = cx
-                .kw(b, "virtual_router_id")
-                .map(|k| k.span().clone())
-                .unwrap_or(b.span.clone());
-            out.push(
-                Diagnostic::error(
-                    "duplicate-vrid",
-                    &at,
-                    format!(
-                        "VRID {vrid} ({}) on {} is already used by vrrp_instance {}",
-                        family(b),
-                        b.interface.as_deref().unwrap_or("the default interface"),
-                        a.name
-                    ),
-                )
-                .with_help("every virtual router on a segment needs its own virtual_router_id"),
-            );
-        }
+        let key = (vrid, b.is_ipv6(), b.interface.as_deref());
+        let Some(a) = seen.get(&key) else {
+            seen.insert(key, b);
+            continue;
+        };
+        let at = cx
+            .kw(b, "virtual_router_id")
+            .map(|k| k.span().clone())
+            .unwrap_or(b.span.clone());
+        out.push(
+            Diagnostic::error(
+                "duplicate-vrid",
+                &at,
+                format!(
+                    "VRID {vrid} ({}) on {} is already used by vrrp_instance {}",
+                    family(b),
+                    b.interface.as_deref().unwrap_or("the default interface"),
+                    a.name
+                ),
+            )
+            .with_help("every virtual router on a segment needs its own virtual_router_id"),
+        );
     }
 }
 

@@ -7,7 +7,9 @@ mod refs;
 mod scripts;
 mod syntax;
 
-use crate::config::model::VrrpInstance;
+use std::collections::HashMap;
+
+use crate::config::model::{Span, VrrpInstance};
 use crate::config::{Diagnostic, Loaded, Node};
 
 use super::host::Host;
@@ -16,16 +18,24 @@ use super::host::Host;
 pub(crate) struct Cx<'a> {
     pub loaded: &'a Loaded,
     pub host: &'a dyn Host,
+    /// Top-level nodes by the span of their keyword (model items keep that span).
+    top: HashMap<&'a Span, &'a Node>,
 }
 
 impl<'a> Cx<'a> {
+    pub fn new(loaded: &'a Loaded, host: &'a dyn Host) -> Self {
+        let top = loaded.tree.nodes.iter().map(|n| (n.span(), n)).collect();
+        Cx { loaded, host, top }
+    }
+
+    /// The top-level block a model item (instance, script, group) was read from.
+    pub fn top_node(&self, span: &Span) -> Option<&'a Node> {
+        self.top.get(span).copied()
+    }
+
     /// The `vrrp_instance` node of `inst`.
     pub fn node_of(&self, inst: &VrrpInstance) -> Option<&'a Node> {
-        self.loaded
-            .tree
-            .nodes
-            .iter()
-            .find(|n| n.name() == "vrrp_instance" && n.span() == &inst.span)
+        self.top_node(&inst.span)
     }
 
     /// The last `name` line inside the block of `inst` (the one keepalived keeps).

@@ -45,12 +45,7 @@ pub(super) fn undefined_reference(cx: &Cx, out: &mut Vec<Diagnostic>) {
         check("vrrp_script", &g.track_script, &scripts, out);
         check("vrrp_track_process", &g.track_process, &procs, out);
         check("track_file", &g.track_file, &files, out);
-        let node = cx
-            .loaded
-            .tree
-            .nodes
-            .iter()
-            .find(|n| n.name() == "vrrp_sync_group" && n.span() == &g.span);
+        let node = cx.top_node(&g.span);
         let members = node
             .and_then(|n| super::child(n, "group"))
             .map(|gr| {

@@ -23,11 +23,7 @@ fn scripts(cx: &Cx) -> Vec<(String, Span, bool)> {
             .map(|(u, _)| u == "root")
             .unwrap_or(global_root);
         let span = cx
-            .loaded
-            .tree
-            .nodes
-            .iter()
-            .find(|n| n.span() == &s.span)
+            .top_node(&s.span)
             .and_then(|n| super::child(n, "script"))
             .and_then(|k| k.arg(0))
             .map(|w| w.span.clone())
