@@ -409,6 +409,20 @@ pub fn run(collected: &Collected, planned: &[Planned]) -> Report {
                 ));
             }
         }
+        if f.verdict == Verdict::Conditional && f.reason.contains("ESTABLISHED") {
+            if let Source::Host(peer) = t.source {
+                // The entry our own advert to the peer created: its reply direction is what
+                // lets the peer in today.
+                if let Some(e) = collected.conntrack.iter().find(|e| {
+                    e.replied && e.src == t.destination && e.dst == peer && e.proto == t.l4proto
+                }) {
+                    f.notes.push(format!(
+                        "right now conntrack has the entry {} -> {} ({} s left, refreshed by                          every advert): that is why it works today",
+                        e.src, e.dst, e.timeout_s
+                    ));
+                }
+            }
+        }
         if let Some(d) = &f.decider {
             if d.table == "keepalived" && f.verdict != Verdict::Allowed {
                 push_advice(format!(
