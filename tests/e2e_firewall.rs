@@ -329,6 +329,15 @@ table ip keepalived {
   }
 }"#;
 
+/// `ct state invalid drop` before conntrack (priority -300): every packet is invalid there.
+const RAW_CT_INVALID: &str = r#"
+table ip raw {
+  chain pre {
+    type filter hook prerouting priority raw; policy accept;
+    ct state invalid drop
+  }
+}"#;
+
 fn firewalld_listing(stem: &str) -> String {
     std::fs::read_to_string(data(&format!("firewall/nft/{stem}.listed.nft")))
         .unwrap()
@@ -407,6 +416,10 @@ fn firewall_check_verdicts_are_proven_by_real_adverts() {
     lab.load_nft(OUTPUT_DROP);
     lab.expect("output drop", Path::Mcast4, "allowed", &[]);
     lab.expect("output drop", Path::Out4, "blocked", &[]);
+
+    lab.load_nft(RAW_CT_INVALID);
+    let c = lab.expect("ct invalid before conntrack", Path::Mcast4, "blocked", &[]);
+    assert_eq!(c["chain"], "pre");
 
     // keepalived's own vrrp_strict table drops traffic to the VIPs, not the adverts.
     lab.load_nft(KEEPALIVED_STRICT);

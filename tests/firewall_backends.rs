@@ -328,6 +328,15 @@ vrrp_instance VI_UC {
     192.0.2.101
   }
 }
+vrrp_instance VI_VMAC {
+  interface vethA
+  virtual_router_id 53
+  priority 100
+  use_vmac
+  virtual_ipaddress {
+    192.0.2.102
+  }
+}
 ",
     )
     .unwrap();
@@ -358,6 +367,9 @@ vrrp_instance VI_UC {
     assert_eq!(find("VI_UC", "in")["verdict"], "conditional");
     assert_eq!(find("VI_UC", "in")["destination"], "192.0.2.1");
     assert_eq!(find("VI_UC", "out")["verdict"], "allowed");
+    // use_vmac: adverts leave through the macvlan interface keepalived names vrrp.VRID.
+    assert_eq!(find("VI_VMAC", "out")["interface"], "vrrp.53");
+    assert_eq!(find("VI_VMAC", "in")["interface"], "vethA");
     assert_eq!(v["verdict"], "blocked");
     // --peer narrows the multicast instance to that one peer.
     let (_, out, _) = vrrpctl(&[

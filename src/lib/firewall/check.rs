@@ -63,6 +63,8 @@ struct Spec {
     group: IpAddr,
     local: Option<(IpAddr, Option<u8>)>,
     l4proto: u8,
+    /// `use_vmac`: adverts leave through the macvlan interface (unless vmac_xmit_base).
+    out_iface: Option<String>,
 }
 
 /// Turn the request into advert paths: inbound from each peer (or the subnet) and outbound.
@@ -112,6 +114,7 @@ pub fn plan(req: &Request, addrs: AddrLookup) -> Result<Vec<Planned>, String> {
                 group: req.group.unwrap_or_else(|| default_group(family)),
                 local: req.local,
                 l4proto: IPPROTO_VRRP,
+                out_iface: None,
             });
         }
     }
@@ -171,6 +174,14 @@ fn spec_of_instance(cfg: &Config, inst: &VrrpInstance, req: &Request) -> Spec {
         l4proto: match inst.authentication {
             Some(Authentication::Ah(_)) => IPPROTO_AH,
             _ => IPPROTO_VRRP,
+        },
+        out_iface: match (&inst.use_vmac, inst.vmac_xmit_base) {
+            (Some(name), false) => {
+                Some(name.clone().unwrap_or_else(|| {
+                    format!("vrrp.{}", inst.virtual_router_id.unwrap_or_default())
+                }))
+            }
+            _ => None,
         },
     }
 }
@@ -232,7 +243,10 @@ fn plan_spec(s: &Spec, addrs: AddrLookup) -> Vec<Planned> {
     };
     let base = |direction, source, destination| Target {
         direction,
-        iface: s.iface.clone(),
+        iface: match (direction, &s.out_iface) {
+            (Direction::Out, Some(o)) => o.clone(),
+            _ => s.iface.clone(),
+        },
         family: s.family,
         source,
         destination,
