@@ -400,7 +400,17 @@ fn read_firewalld(
         }
         return Ok(());
     }
-    let perm = firewalld::load(&root)?;
+    let perm = match firewalld::load(&root) {
+        Ok(p) => p,
+        // Only fatal when the permanent config is the very thing to evaluate.
+        Err(e) if backend == Backend::Firewalld && !c.firewalld_running => return Err(e),
+        Err(e) => {
+            c.notes.push(format!(
+                "firewalld's permanent configuration was not checked: {e}"
+            ));
+            return Ok(());
+        }
+    };
     if !c.firewalld_running && backend == Backend::Firewalld {
         // Nothing is loaded: judge what firewalld would load when it starts.
         c.ruleset.tables.push(firewalld::compile(&perm));
