@@ -97,8 +97,9 @@ wait_vip() {
     return 1
 }
 
-# One takeover or graceful run. Sets RUN_T and RUN_G in milliseconds: takeover (or handover)
-# time and GARP delay after the first advert ("NA" when not seen).
+# One takeover or graceful run. Sets RUN_T, RUN_G and RUN_J in milliseconds: takeover (or
+# handover) time, GARP delay after the first advert, and the largest deviation of the new
+# master's advert period from advert_int ("NA" when not seen).
 one_run() {
     local sut=$1 mode=$2
     local d=$WORK/$sut-$mode-$3
@@ -124,22 +125,26 @@ one_run() {
         kill -TERM "$old"
     fi
     wait_vip "${H[1]}"
-    sleep 0.5
+    sleep 1
     stop "$dump" INT
     stop "$sut_pid" TERM
     stop "$old" KILL
     ip -n "${H[0]}" addr del 192.0.2.100/24 dev eth0 2>/dev/null || true
     ip -n "${H[1]}" addr del 192.0.2.100/24 dev eth0 2>/dev/null || true
-    read -r RUN_T RUN_G < <(tcpdump -nn -e -tt -r "$cap" 2>/dev/null | awk -v mode="$mode" -v mac1="$MAC1" '
+    read -r RUN_T RUN_G RUN_J < <(tcpdump -nn -e -tt -r "$cap" 2>/dev/null | awk -v mode="$mode" -v mac1="$MAC1" '
         / 192\.0\.2\.1 > 224\.0\.0\.18: VRRP/ {
             if (mode == "takeover" || $0 ~ /prio 0,/) old = $1
         }
-        / 192\.0\.2\.2 > 224\.0\.0\.18: VRRP/ && first == "" { first = $1 }
+        / 192\.0\.2\.2 > 224\.0\.0\.18: VRRP/ {
+            if (first == "") first = $1
+            else { d = ($1 - prev) * 1000 - 100; if (d < 0) d = -d; if (d > jit) jit = d }
+            prev = $1
+        }
         /ARP/ && $2 == mac1 && first != "" && garp == "" { garp = $1 }
         END {
-            if (old == "" || first == "") { print "NA NA"; exit }
+            if (old == "" || first == "") { print "NA NA NA"; exit }
             g = (garp == "") ? "NA" : sprintf("%.3f", (garp - first) * 1000)
-            printf "%.3f %s\n", (first - old) * 1000, g
+            printf "%.3f %s %.3f\n", (first - old) * 1000, g, jit
         }')
 }
 
@@ -173,13 +178,14 @@ idle() {
 
 MDI=360.938   # 3 x 100 ms + (256 - 100) x 100 ms / 256
 SKEW=60.938
-declare -A TK GA GR CPU RSS
+declare -A TK GA GR JI CPU RSS
 for sut in vrrpd keepalived; do
-    : >"$WORK/$sut.take"; : >"$WORK/$sut.garp"; : >"$WORK/$sut.grace"
+    : >"$WORK/$sut.take"; : >"$WORK/$sut.garp"; : >"$WORK/$sut.grace"; : >"$WORK/$sut.jit"
     for r in $(seq "$RUNS"); do
         one_run "$sut" takeover "$r"
         t=$RUN_T g=$RUN_G
-        echo "$sut takeover run $r: ${t} ms (MDI $MDI ms), GARP +${g} ms" >&2
+        echo "$sut takeover run $r: ${t} ms (MDI $MDI ms), GARP +${g} ms, period error ${RUN_J} ms" >&2
+        [ "$RUN_J" != NA ] && echo "$RUN_J" >>"$WORK/$sut.jit"
         [ "$t" != NA ] && awk -v t="$t" -v m="$MDI" 'BEGIN { printf "%.3f\n", t - m }' >>"$WORK/$sut.take"
         [ "$g" != NA ] && echo "$g" >>"$WORK/$sut.garp"
         one_run "$sut" graceful "$r"
@@ -190,6 +196,7 @@ for sut in vrrpd keepalived; do
     TK[$sut]=$(stats <"$WORK/$sut.take")
     GA[$sut]=$(stats <"$WORK/$sut.garp")
     GR[$sut]=$(stats <"$WORK/$sut.grace")
+    JI[$sut]=$(stats <"$WORK/$sut.jit")
     idle "$sut"
     echo "$sut idle: $IDLE_CPU CPU s, $IDLE_RSS MiB" >&2
     CPU[$sut]=$IDLE_CPU
@@ -200,6 +207,7 @@ printf '\n| metric (%d runs: median / max) | vrrpd | keepalived 2.2.7 | goal |\n
 printf '|---|---|---|---|\n'
 printf '| takeover on the wire minus Master_Down_Interval (%s ms), ms | %s | %s | <= 1 |\n' "$MDI" "${TK[vrrpd]}" "${TK[keepalived]}"
 printf '| GARP after the first advert as master, ms | %s | %s | <= 1 |\n' "${GA[vrrpd]}" "${GA[keepalived]}"
+printf '| new master advert period minus advert_int, largest error over 1 s, ms | %s | %s | |\n' "${JI[vrrpd]}" "${JI[keepalived]}"
 printf '| graceful handover minus Skew_Time (%s ms), ms | %s | %s | |\n' "$SKEW" "${GR[vrrpd]}" "${GR[keepalived]}"
 printf '| idle CPU, 100 instances, 1 s adverts, %d s, CPU s | %s | %s | <= half |\n' "$IDLE_SECS" "${CPU[vrrpd]}" "${CPU[keepalived]}"
 printf '| RSS, 100 instances, MiB | %s | %s | <= half |\n' "${RSS[vrrpd]}" "${RSS[keepalived]}"
