@@ -144,6 +144,13 @@ impl Lab {
         }
     }
 
+    /// Only the verdict (no delivery proof: for states the adverts would change).
+    fn expect_verdict_only(&self, path: Path, want: &str) -> serde_json::Value {
+        let (_, check, out) = self.check(path, &[]);
+        assert_eq!(check["verdict"], want, "{path:?}: {out}");
+        check
+    }
+
     /// The check says `want`, and the adverts prove it: all 3 arrive when allowed, none when
     /// blocked or conditional (conditional = dropped while conntrack has no entry).
     fn expect(&self, case: &str, path: Path, want: &str, extra: &[&str]) -> serde_json::Value {
@@ -329,6 +336,15 @@ table ip keepalived {
   }
 }"#;
 
+/// `ct state invalid drop` before conntrack (priority -300): every packet is invalid there.
+const RAW_CT_INVALID: &str = r#"
+table ip raw {
+  chain pre {
+    type filter hook prerouting priority raw; policy accept;
+    ct state invalid drop
+  }
+}"#;
+
 fn firewalld_listing(stem: &str) -> String {
     std::fs::read_to_string(data(&format!("firewall/nft/{stem}.listed.nft")))
         .unwrap()
@@ -407,6 +423,10 @@ fn firewall_check_verdicts_are_proven_by_real_adverts() {
     lab.load_nft(OUTPUT_DROP);
     lab.expect("output drop", Path::Mcast4, "allowed", &[]);
     lab.expect("output drop", Path::Out4, "blocked", &[]);
+
+    lab.load_nft(RAW_CT_INVALID);
+    let c = lab.expect("ct invalid before conntrack", Path::Mcast4, "blocked", &[]);
+    assert_eq!(c["chain"], "pre");
 
     // keepalived's own vrrp_strict table drops traffic to the VIPs, not the adverts.
     lab.load_nft(KEEPALIVED_STRICT);
@@ -547,6 +567,14 @@ fn firewall_check_verdicts_are_proven_by_real_adverts() {
         lab.delivered(Path::Ucast4),
         3,
         "after A's own advert, B's adverts are ESTABLISHED and pass"
+    );
+    // vrrpctl still says conditional, and now shows the entry that masks the problem.
+    let c = lab.expect_verdict_only(Path::Ucast4, "conditional");
+    assert!(
+        c["notes"]
+            .to_string()
+            .contains("right now conntrack has the entry 192.0.2.1 -> 192.0.2.2"),
+        "{c}"
     );
     // ... while multicast never becomes ESTABLISHED.
     assert_eq!(lab.a_tx4.send(IpAddr::V4(GROUP4), 1), 1);

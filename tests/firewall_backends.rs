@@ -328,6 +328,15 @@ vrrp_instance VI_UC {
     192.0.2.101
   }
 }
+vrrp_instance VI_VMAC {
+  interface vethA
+  virtual_router_id 53
+  priority 100
+  use_vmac
+  virtual_ipaddress {
+    192.0.2.102
+  }
+}
 ",
     )
     .unwrap();
@@ -358,6 +367,9 @@ vrrp_instance VI_UC {
     assert_eq!(find("VI_UC", "in")["verdict"], "conditional");
     assert_eq!(find("VI_UC", "in")["destination"], "192.0.2.1");
     assert_eq!(find("VI_UC", "out")["verdict"], "allowed");
+    // use_vmac: adverts leave through the macvlan interface keepalived names vrrp.VRID.
+    assert_eq!(find("VI_VMAC", "out")["interface"], "vrrp.53");
+    assert_eq!(find("VI_VMAC", "in")["interface"], "vethA");
     assert_eq!(v["verdict"], "blocked");
     // --peer narrows the multicast instance to that one peer.
     let (_, out, _) = vrrpctl(&[
@@ -422,4 +434,45 @@ fn cli_firewalld_permanent_path() {
         &empty,
     ]);
     assert_eq!(rc, 0, "{out}{err}");
+}
+
+#[test]
+fn cli_broken_zone_file_is_a_note_unless_it_is_what_we_evaluate() {
+    let root = tempfile::tempdir().unwrap();
+    let zones = root.path().join("etc/firewalld/zones");
+    std::fs::create_dir_all(&zones).unwrap();
+    std::fs::write(zones.join("public.xml"), "<zone><service").unwrap();
+    let root = root.path().to_str().unwrap().to_string();
+    let json = |stem: &str| data(&format!("nft/{stem}.json")).display().to_string();
+    let (rc, out, err) = vrrpctl(&[
+        "firewall-check",
+        "-i",
+        "vethA",
+        "--local",
+        "192.0.2.1/24",
+        "--firewalld-root",
+        &root,
+        "--nft-json",
+        &json("12_firewalld_public_add_protocol_vrrp"),
+    ]);
+    assert_eq!(rc, 0, "{out}{err}");
+    assert!(
+        out.contains("permanent configuration was not checked"),
+        "{out}"
+    );
+    let (rc, _, err) = vrrpctl(&[
+        "firewall-check",
+        "-i",
+        "vethA",
+        "--local",
+        "192.0.2.1/24",
+        "--firewalld-root",
+        &root,
+        "--nft-json",
+        &json("empty"),
+        "--backend",
+        "firewalld",
+    ]);
+    assert_eq!(rc, 2);
+    assert!(err.contains("public.xml"), "{err}");
 }

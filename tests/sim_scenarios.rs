@@ -490,3 +490,54 @@ fn event_budget_stops_a_run_and_says_so() {
     assert!(!r.truncated);
     assert_eq!(r.end, at(secs(10)));
 }
+
+#[test]
+fn equal_priorities_elect_the_higher_primary_address() {
+    let r = pair(100, 100, &Opts::default()).run(secs(10));
+    // Both down timers run out together; each hears the other's advert and 192.0.2.2 wins.
+    assert_eq!(masters_at_end(&r), ["b"]);
+    let a_down = r
+        .transitions_of("a")
+        .find(|e| e.from == State::Master)
+        .expect("a yields");
+    assert_eq!(a_down.reason, "equal priority advert from higher address");
+    assert!(r.split_brain_time(51) <= Link::default().delay);
+}
+
+#[test]
+fn unicast_adverts_reach_only_the_configured_peers() {
+    let o = Opts::default();
+    let mut a = node("a", 1, 150, &o);
+    let mut b = node("b", 2, 100, &o);
+    let c = node("c", 3, 50, &o);
+    a.instances[0].unicast_peers = vec![ip(2)];
+    b.instances[0].unicast_peers = vec![ip(1)];
+    let mut sim = Sim::new(4);
+    for n in [a, b, c] {
+        sim.add_node(n).expect("node");
+    }
+    let r = sim.run(secs(10));
+    // c (multicast) hears no one, and a and b drop its multicast adverts as keepalived's
+    // unicast instances do: c claims the VIP too.
+    assert_eq!(masters_at_end(&r), ["a", "c"]);
+    assert!(r.packets.dropped > 0);
+    assert_eq!(
+        r.instance("b", "VI_1").map(|i| i.master_ip),
+        Some(Some(ip(1)))
+    );
+    assert_eq!(r.split_brains.len(), 1);
+    assert_eq!(r.split_brains[0].masters, ["a", "c"]);
+}
+
+#[test]
+fn scheduled_from_text_specs() {
+    let mut sim = pair(150, 100, &Opts::default());
+    for s in ["kill:a@5s", "start:a@8s"] {
+        let spec: vrrp::sim::EventSpec = s.parse().expect("spec");
+        sim.schedule(spec.at, spec.event).expect("schedule");
+    }
+    let r = sim.run(secs(15));
+    assert!(r.first_entry("b", State::Master, at(secs(5))).is_some());
+    assert!(r.first_entry("a", State::Master, at(secs(8))).is_some());
+    assert_eq!(masters_at_end(&r), ["a"]);
+}

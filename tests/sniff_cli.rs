@@ -226,3 +226,37 @@ fn capturing_without_privilege_says_what_to_do() {
         "{err}"
     );
 }
+
+/// The part of a line from "SRC > DST: " on, with the AH header details removed (tcpdump -v
+/// prints length and ICV too) and our priority-0 note dropped.
+fn vrrp_part(line: &str) -> Option<String> {
+    let v = line.find(": VRRPv").or_else(|| line.find(": AH("))?;
+    let head = &line[..v];
+    let dst_start = head.rfind(" > ")?;
+    let src_start = head[..dst_start].rfind(' ').map_or(0, |i| i + 1);
+    let mut s = line[src_start..].to_string();
+    if let (Some(a), Some(b)) = (s.find("AH("), s.find("): VRRPv")) {
+        s.replace_range(a..b + 3, "");
+    }
+    Some(s.replace("prio 0 (master leaving)", "prio 0"))
+}
+
+#[test]
+fn text_lines_match_tcpdump_verbose() {
+    if !require_tool("tcpdump") {
+        return;
+    }
+    let t = Command::new("tcpdump")
+        .args(["-v", "-n", "-r"])
+        .arg(mixed())
+        .output()
+        .unwrap();
+    let theirs: Vec<String> = String::from_utf8_lossy(&t.stdout)
+        .lines()
+        .filter_map(vrrp_part)
+        .collect();
+    let (_, out, _) = vrrpctl(&["sniff", "--no-summary", "-r", &mixed()]);
+    let ours: Vec<String> = out.lines().filter_map(vrrp_part).collect();
+    assert!(ours.len() > 60);
+    assert_eq!(ours, theirs);
+}

@@ -63,6 +63,8 @@ struct Spec {
     group: IpAddr,
     local: Option<(IpAddr, Option<u8>)>,
     l4proto: u8,
+    /// `use_vmac`: adverts leave through the macvlan interface (unless vmac_xmit_base).
+    out_iface: Option<String>,
 }
 
 /// Turn the request into advert paths: inbound from each peer (or the subnet) and outbound.
@@ -112,6 +114,7 @@ pub fn plan(req: &Request, addrs: AddrLookup) -> Result<Vec<Planned>, String> {
                 group: req.group.unwrap_or_else(|| default_group(family)),
                 local: req.local,
                 l4proto: IPPROTO_VRRP,
+                out_iface: None,
             });
         }
     }
@@ -171,6 +174,14 @@ fn spec_of_instance(cfg: &Config, inst: &VrrpInstance, req: &Request) -> Spec {
         l4proto: match inst.authentication {
             Some(Authentication::Ah(_)) => IPPROTO_AH,
             _ => IPPROTO_VRRP,
+        },
+        out_iface: match (&inst.use_vmac, inst.vmac_xmit_base) {
+            (Some(name), false) => {
+                Some(name.clone().unwrap_or_else(|| {
+                    format!("vrrp.{}", inst.virtual_router_id.unwrap_or_default())
+                }))
+            }
+            _ => None,
         },
     }
 }
@@ -232,7 +243,10 @@ fn plan_spec(s: &Spec, addrs: AddrLookup) -> Vec<Planned> {
     };
     let base = |direction, source, destination| Target {
         direction,
-        iface: s.iface.clone(),
+        iface: match (direction, &s.out_iface) {
+            (Direction::Out, Some(o)) => o.clone(),
+            _ => s.iface.clone(),
+        },
         family: s.family,
         source,
         destination,
@@ -393,6 +407,20 @@ pub fn run(collected: &Collected, planned: &[Planned]) -> Report {
                     pf.reason,
                     advice::firewalld_permanent(t, &zone)
                 ));
+            }
+        }
+        if f.verdict == Verdict::Conditional && f.reason.contains("ESTABLISHED") {
+            if let Source::Host(peer) = t.source {
+                // The entry our own advert to the peer created: its reply direction is what
+                // lets the peer in today.
+                if let Some(e) = collected.conntrack.iter().find(|e| {
+                    e.replied && e.src == t.destination && e.dst == peer && e.proto == t.l4proto
+                }) {
+                    f.notes.push(format!(
+                        "right now conntrack has the entry {} -> {} ({} s left, refreshed by                          every advert): that is why it works today",
+                        e.src, e.dst, e.timeout_s
+                    ));
+                }
             }
         }
         if let Some(d) = &f.decider {

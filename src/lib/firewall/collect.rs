@@ -53,7 +53,53 @@ pub struct Collected {
     pub firewalld_permanent: Option<Permanent>,
     /// `iptables` on this host is the nf_tables variant (None: unknown or not installed).
     pub iptables_is_nft: Option<bool>,
+    /// VRRP/AH entries of the conntrack table right now (live runs only).
+    pub conntrack: Vec<CtEntry>,
     pub notes: Vec<String>,
+}
+
+/// One generic-protocol conntrack entry (`/proc/net/nf_conntrack`): original direction, the
+/// seconds left, and whether a reply was seen (then the peer's adverts are ESTABLISHED).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CtEntry {
+    pub proto: u8,
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub timeout_s: u64,
+    pub replied: bool,
+}
+
+/// Parse /proc/net/nf_conntrack, keeping protocols 112 and 51.
+pub fn parse_conntrack(text: &str) -> Vec<CtEntry> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let w: Vec<&str> = line.split_whitespace().collect();
+        // ipv4 2 unknown 112 598 src=.. dst=.. [UNREPLIED] src=.. dst=.. ...
+        let (Some(proto), Some(timeout)) = (
+            w.get(3).and_then(|p| p.parse::<u8>().ok()),
+            w.get(4).and_then(|t| t.parse::<u64>().ok()),
+        ) else {
+            continue;
+        };
+        if proto != 112 && proto != 51 {
+            continue;
+        }
+        let field = |k: &str| {
+            w.iter()
+                .find_map(|x| x.strip_prefix(k))
+                .and_then(|v| v.parse::<IpAddr>().ok())
+        };
+        if let (Some(src), Some(dst)) = (field("src="), field("dst=")) {
+            out.push(CtEntry {
+                proto,
+                src,
+                dst,
+                timeout_s: timeout,
+                replied: !w.contains(&"[UNREPLIED]"),
+            });
+        }
+    }
+    out
 }
 
 impl Collected {
@@ -125,6 +171,11 @@ pub fn collect(backend: Backend, ov: &Overrides) -> Result<Collected, FirewallEr
     }
     if matches!(backend, Backend::Auto | Backend::Firewalld) {
         read_firewalld(&mut c, ov, backend)?;
+    }
+    if !ov.offline() {
+        if let Ok(text) = std::fs::read_to_string("/proc/net/nf_conntrack") {
+            c.conntrack = parse_conntrack(&text);
+        }
     }
     if c.backends.is_empty() && c.ruleset.tables.is_empty() {
         c.notes
@@ -349,7 +400,17 @@ fn read_firewalld(
         }
         return Ok(());
     }
-    let perm = firewalld::load(&root)?;
+    let perm = match firewalld::load(&root) {
+        Ok(p) => p,
+        // Only fatal when the permanent config is the very thing to evaluate.
+        Err(e) if backend == Backend::Firewalld && !c.firewalld_running => return Err(e),
+        Err(e) => {
+            c.notes.push(format!(
+                "firewalld's permanent configuration was not checked: {e}"
+            ));
+            return Ok(());
+        }
+    };
     if !c.firewalld_running && backend == Backend::Firewalld {
         // Nothing is loaded: judge what firewalld would load when it starts.
         c.ruleset.tables.push(firewalld::compile(&perm));
@@ -403,6 +464,18 @@ pub fn parse_ip_addr_json(text: &str) -> Result<Vec<(IpAddr, u8)>, FirewallError
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn conntrack_entries() {
+        let e = parse_conntrack(
+            "ipv4     2 unknown  112 598 src=192.0.2.1 dst=192.0.2.2 src=192.0.2.2 dst=192.0.2.1 mark=0 zone=0 use=2
+ipv4     2 unknown  112 590 src=192.0.2.1 dst=224.0.0.18 [UNREPLIED] src=224.0.0.18 dst=192.0.2.1 mark=0 zone=0 use=2
+ipv4     2 tcp      6 431999 ESTABLISHED src=192.0.2.1 dst=192.0.2.9 sport=1 dport=22",
+        );
+        assert_eq!(e.len(), 2);
+        assert!(e[0].replied && !e[1].replied);
+        assert_eq!(e[0].timeout_s, 598);
+    }
 
     #[test]
     fn ip_addr_json() {

@@ -339,6 +339,20 @@ fn nft_rule(stmts: Vec<Stmt>) -> Rule {
     rule(stmts, text)
 }
 
+/// The protocols a service names, through its `<include service=.../>`s.
+fn service_protocols(p: &Permanent, name: &str, depth: usize) -> Vec<String> {
+    let Some(svc) = p.services.get(name) else {
+        return Vec::new();
+    };
+    let mut out = svc.protocols.clone();
+    if depth < 8 {
+        for inc in &svc.includes {
+            out.extend(service_protocols(p, inc, depth + 1));
+        }
+    }
+    out
+}
+
 /// Rules for one service: each protocol it names, restricted to its destination if any.
 fn service_rules(p: &Permanent, name: &str, depth: usize, out: &mut Vec<Rule>, src: &str) {
     let Some(svc) = p.services.get(name) else {
@@ -410,17 +424,7 @@ fn rich_rules(p: &Permanent, r: &RichRule) -> Vec<Rule> {
         protos.push(pr.clone());
     }
     if let Some(s) = &r.service {
-        let mut svc = Vec::new();
-        service_rules(p, s, 0, &mut svc, "");
-        for rl in svc {
-            if let Some(Stmt::Match {
-                right: Value::Str(pr),
-                ..
-            }) = rl.stmts.iter().rev().nth(1)
-            {
-                protos.push(pr.clone());
-            }
-        }
+        protos.extend(service_protocols(p, s, 0));
         if protos.is_empty() {
             // A service with only ports: cannot match an advert.
             return Vec::new();

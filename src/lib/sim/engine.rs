@@ -25,6 +25,8 @@ struct Packet {
     version: Version,
     priority: u8,
     advert_int_cs: u16,
+    /// Sent to unicast peers rather than the group.
+    unicast: bool,
 }
 
 #[derive(Debug)]
@@ -514,12 +516,14 @@ impl Sim {
         let targets: Vec<usize> = node
             .live
             .iter()
+            .zip(&node.spec.instances)
             .enumerate()
-            .filter(|(_, l)| {
+            .filter(|(_, (l, si))| {
                 let c = l.inst.config();
                 // keepalived's receive checks that a simulated packet can fail: version
-                // (inventory §3 #4) and, for v2, the advert interval (#8).
+                // (inventory §3 #4), v2 advert interval (#8), multicast vs unicast (#13).
                 c.vrid == pkt.vrid
+                    && si.unicast_peers.is_empty() != pkt.unicast
                     && c.version == pkt.version
                     && (c.version == Version::V3 || c.advert_int_cs == pkt.advert_int_cs)
             })
@@ -610,6 +614,7 @@ impl Sim {
             version: si.fsm.version,
             priority,
             advert_int_cs: si.fsm.advert_int_cs,
+            unicast: !si.unicast_peers.is_empty(),
         };
         let peers = si.unicast_peers.clone();
         for m in 0..self.nodes.len() {

@@ -10,11 +10,13 @@
 //! timeline, VIP ownership over time and every split brain with its duration.
 
 mod engine;
+mod event_spec;
 mod report;
 mod rng;
 mod spec;
 
 pub use engine::Sim;
-pub use report::{InstanceSummary, Report, SplitBrain, TimelineEntry, VipOwnership};
+pub use event_spec::{parse_duration, EventSpec, SpecError};
+pub use report::{InstanceSummary, PacketStats, Report, SplitBrain, TimelineEntry, VipOwnership};
 pub use rng::XorShift64;
 pub use spec::{Event, Link, NodeSpec, SimError, SimInstance};

@@ -60,8 +60,7 @@ pub enum SourceSpec {
 }
 
 impl SourceSpec {
-    /// The link type and timestamp resolution a `-w` file should get before the first frame
-    /// (files report theirs in the frames; live capture is Ethernet with nanoseconds).
+    /// How to name the source in messages.
     pub fn describe(&self) -> String {
         match self {
             SourceSpec::File(p) if p.as_os_str() == "-" => "standard input".into(),
