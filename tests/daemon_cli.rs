@@ -1,0 +1,74 @@
+//! vrrpd's command line without a network: `-t` exit codes, `--signum`, and a config that
+//! cannot run being refused with file:line:col rather than a panic.
+
+mod common;
+use common::*;
+
+use std::process::Command;
+
+fn vrrpd(args: &[&str]) -> std::process::Output {
+    Command::new(bin("vrrpd"))
+        .args(args)
+        .env("VRRPD_LOG", "info")
+        .output()
+        .expect("run vrrpd")
+}
+
+fn write(dir: &std::path::Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
+}
+
+const NO_VRID: &str = "vrrp_instance VI_1 {\n  interface lo\n  priority 100\n  virtual_ipaddress {\n    192.0.2.100\n  }\n}\n";
+
+const GOOD: &str = "vrrp_instance VI_1 {\n  interface lo\n  virtual_router_id 51\n  priority 100\n  virtual_ipaddress {\n    192.0.2.100\n  }\n}\n";
+
+#[test]
+fn config_test_exits_1_on_errors_and_0_when_clean() {
+    let dir = tempdir();
+    let bad = write(dir.path(), "bad.conf", NO_VRID);
+    let out = vrrpd(&["-t", "-f", &bad]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("virtual_router_id"), "{err}");
+    assert!(err.contains("bad.conf:1:"), "{err}");
+
+    let good = write(dir.path(), "good.conf", GOOD);
+    let out = vrrpd(&["-t", "-f", &good]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+}
+
+#[test]
+fn config_test_of_a_missing_file_fails() {
+    let out = vrrpd(&["-t", "-f", "/nonexistent/keepalived.conf"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/keepalived.conf"));
+}
+
+#[test]
+fn signum_prints_keepalived_numbers() {
+    let out = vrrpd(&["--signum=STATS"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "12");
+    let out = vrrpd(&["--signum", "JSON"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "36");
+    let out = vrrpd(&["--signum=NOPE"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Unknown sigfunc NOPE"));
+}
+
+#[test]
+fn an_instance_that_cannot_run_is_refused_with_its_span() {
+    let dir = tempdir();
+    let bad = write(dir.path(), "bad.conf", NO_VRID);
+    let out = vrrpd(&["-f", &bad]);
+    // keepalived's exit code for a configuration that cannot run.
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.conf:1:1: vrrp_instance VI_1: virtual_router_id is not set"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}
