@@ -198,6 +198,11 @@ fn errors_are_one_sentence_and_exit_2() {
         assert!(err.contains(want), "{args:?}: {err}");
         assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
     }
+    // A source that cannot be opened prints nothing on stdout: no empty summary above the error.
+    for bad in [text.to_str().unwrap(), missing.to_str().unwrap()] {
+        let (_, out, _) = vrrpctl(&["sniff", "-r", bad]);
+        assert_eq!(out, "", "{bad}");
+    }
     // A cut file still shows what it could read before the error.
     let (_, out, _) = vrrpctl(&["sniff", "-r", cut.to_str().unwrap()]);
     assert!(out.lines().count() > 50);

@@ -147,9 +147,11 @@ pub fn run(
     if let Some(e) = failure {
         return Err(e);
     }
-    // Print what was decoded even when the source failed half-way (a truncated file).
+    // Print what was decoded even when the source failed half-way (a truncated file), but no
+    // empty summary above the error when the source could not be opened at all.
     let report = summary.report();
-    if opts.summary {
+    let anything = report.packets + report.malformed + report.garp + report.na > 0;
+    if opts.summary && (result.is_ok() || anything) {
         if opts.json {
             render::json_summary(&mut buf, &report);
         } else {
