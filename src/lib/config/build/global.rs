@@ -72,13 +72,11 @@ pub(super) fn read(r: &mut Reader, node: &Node, g: &mut GlobalDefs) {
                     g.vrrp_gna_interval = v;
                 }
             }
-            "vrrp_min_garp" => {
-                if r.bool_at(k, 0) == Some(true) {
-                    g.vrrp_garp_master_repeat = 1;
-                    g.vrrp_garp_master_refresh = None;
-                    g.vrrp_garp_master_refresh_repeat = 0;
-                    g.vrrp_garp_master_delay = std::time::Duration::ZERO;
-                }
+            "vrrp_min_garp" if r.bool_at(k, 0) == Some(true) => {
+                g.vrrp_garp_master_repeat = 1;
+                g.vrrp_garp_master_refresh = None;
+                g.vrrp_garp_master_refresh_repeat = 0;
+                g.vrrp_garp_master_delay = std::time::Duration::ZERO;
             }
             "vrrp_down_timer_adverts" => {
                 if let Some(v) = r.int_arg(k, 1, 100) {

@@ -165,10 +165,8 @@ pub(crate) fn read(r: &mut Reader, node: &Node) -> Option<Raw> {
             "lower_prio_no_advert" => i.lower_prio_no_advert = r.bool_at(k, 0),
             "higher_prio_send_advert" => i.higher_prio_send_advert = r.bool_at(k, 0),
             // keepalived 2.2.7 sets the flag for any valid BOOL, `off` included.
-            "skip_check_adv_addr" => {
-                if r.bool_at(k, 0).is_some() {
-                    i.skip_check_adv_addr = Some(true)
-                }
+            "skip_check_adv_addr" if r.bool_at(k, 0).is_some() => {
+                i.skip_check_adv_addr = Some(true)
             }
             "check_unicast_src" => i.check_unicast_src = Some(true),
             "strict_mode" => i.strict_mode = r.bool_at(k, 0),
