@@ -279,7 +279,7 @@ fn plan_spec(s: &Spec, addrs: AddrLookup) -> Vec<Planned> {
     } else {
         if s.peers.is_empty() {
             let subnet = match s.family {
-                IpFamily::V6 => Some(("fe80::".parse().expect("literal address"), 64)),
+                IpFamily::V6 => Some((LINK_LOCAL_V6, 64)),
                 IpFamily::V4 => primary.map(|(a, l)| (network(a, l), l)),
             };
             out.push(planned(

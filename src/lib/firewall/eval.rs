@@ -639,7 +639,7 @@ impl<'a> Walk<'a> {
                 let (plo, phi) = interval(a, l);
                 IpFamily::of(&a) == p.family && plo <= lo && hi <= phi
             }) || (p.family == IpFamily::V6 && {
-                let (llo, lhi) = interval("fe80::".parse().expect("literal address"), 10);
+                let (llo, lhi) = interval(LINK_LOCAL_V6, 10);
                 llo <= lo && hi <= lhi
             });
             if on_link {
@@ -844,48 +844,39 @@ fn ord(have: u64, op: Op, want: u64) -> Tri {
     })
 }
 
-/// Any element matches: Yes wins, then Partial (first one), then Unknown; all No gives No.
+/// Any element matches: Yes wins, then Unknown, then Partial (the first of each); all No
+/// gives No.
 fn any_of(items: impl Iterator<Item = Tri>) -> Tri {
-    let mut partial = None;
-    let mut unknown = None;
-    for t in items {
-        match t {
-            Tri::Yes => return Tri::Yes,
-            Tri::No => {}
-            Tri::Partial(p) => {
-                partial.get_or_insert(p);
-            }
-            Tri::Unknown(u) => {
-                unknown.get_or_insert(u);
-            }
-        }
-    }
-    match (unknown, partial) {
-        (Some(u), _) => Tri::Unknown(u),
-        (None, Some(p)) => Tri::Partial(p),
-        (None, None) => Tri::No,
-    }
+    fold_tri(items, true)
 }
 
-/// Every component matches: No wins, then Unknown, then Partial.
+/// Every component matches: No wins, then Unknown, then Partial; all Yes gives Yes.
 fn all_of(items: impl Iterator<Item = Tri>) -> Tri {
+    fold_tri(items, false)
+}
+
+/// Folds `items`: the first Yes (`any`) or No (`!any`) decides; otherwise the first Unknown,
+/// then the first Partial, then the other answer (also for no items at all).
+fn fold_tri(items: impl Iterator<Item = Tri>, any: bool) -> Tri {
     let mut partial = None;
     let mut unknown = None;
     for t in items {
         match t {
-            Tri::No => return Tri::No,
-            Tri::Yes => {}
             Tri::Partial(p) => {
                 partial.get_or_insert(p);
             }
             Tri::Unknown(u) => {
                 unknown.get_or_insert(u);
             }
+            Tri::Yes if any => return Tri::Yes,
+            Tri::No if !any => return Tri::No,
+            Tri::Yes | Tri::No => {}
         }
     }
     match (unknown, partial) {
         (Some(u), _) => Tri::Unknown(u),
         (None, Some(p)) => Tri::Partial(p),
+        (None, None) if any => Tri::No,
         (None, None) => Tri::Yes,
     }
 }

@@ -2,10 +2,13 @@
 //! family, who sends it (one peer, or "any host of the interface's subnet"), to where, its
 //! protocol (112, or 51 with keepalived's `auth_type AH`), its packet type and conntrack state.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 
 pub const IPPROTO_VRRP: u8 = 112;
 pub const IPPROTO_AH: u8 = 51;
+
+/// fe80::, the start of IPv6 link-local unicast (fe80::/10; senders use fe80::/64).
+pub const LINK_LOCAL_V6: IpAddr = IpAddr::V6(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0));
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum IpFamily {
