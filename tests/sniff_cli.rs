@@ -105,38 +105,35 @@ fn count_vrid_and_write() {
     );
 }
 
-#[test]
-fn colors_mark_priority_zero_and_errors() {
-    let p0 = data("pcap/keepalived_priority0.pcap");
+/// The first record of a bundled capture, rendered with `--color always`.
+fn first_line_colored(pcap: &str) -> String {
+    let path = data(pcap);
     let (_, out, _) = vrrpctl(&[
         "--color",
         "always",
         "sniff",
         "-r",
-        p0.to_str().unwrap(),
+        path.to_str().unwrap(),
         "-c",
         "1",
         "--no-summary",
     ]);
+    out
+}
+
+#[test]
+fn colors_mark_priority_zero_and_errors() {
+    let out = first_line_colored("pcap/keepalived_priority0.pcap");
     assert!(
         out.contains("\x1b[") && out.contains("prio 0 (master leaving)"),
         "{out:?}"
     );
-    let edge = data("pcap/codec_edge_cases.pcap");
-    let (_, out, _) = vrrpctl(&[
-        "--color",
-        "always",
-        "sniff",
-        "-r",
-        edge.to_str().unwrap(),
-        "-c",
-        "1",
-        "--no-summary",
-    ]);
+    let out = first_line_colored("pcap/codec_edge_cases.pcap");
     assert!(
         out.contains("\x1b[") && out.contains("[INVALID: bad checksum"),
         "{out:?}"
     );
+    let edge = data("pcap/codec_edge_cases.pcap");
     let out = Command::new(bin("vrrpctl"))
         .args([
             "--color",
