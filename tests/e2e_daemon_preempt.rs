@@ -99,65 +99,48 @@ fn sigterm_of_vrrpd_master_releases_at_once_keepalived_takes_over_within_skew() 
     );
 }
 
-#[test]
-fn higher_priority_vrrpd_joining_preempts_keepalived() {
+/// A priority-100 master runs on host 0, then a priority-150 node joins on host 1 and must
+/// take the VIP within a second. `vrrpd_joins` says which side vrrpd plays (keepalived plays
+/// the other); vrrpd's log must have `want_log`.
+fn higher_priority_joins(tag: &str, vrrpd_joins: bool, want_log: &str) {
     if !require_root() || !require_tool("keepalived") {
         return;
     }
-    let mut lan = lan3("dj", false);
+    let mut lan = lan3(tag, false);
     let dir = tempdir();
     let (vd, kd) = dirs(dir.path());
-    let _ka = Keepalived::start(
-        &mut lan.hosts[0],
-        &kd,
-        &InstanceConf::v3(100, VIP_CIDR).file("A"),
-    )
-    .0;
+    let start = |ns: &mut Netns, vrrpd: bool, priority: u8, name: &str| {
+        let conf = InstanceConf::v3(priority, VIP_CIDR).file(name);
+        if vrrpd {
+            Some(Vrrpd::start(ns, &vd, &conf).0)
+        } else {
+            Keepalived::start(ns, &kd, &conf);
+            None
+        }
+    };
+    let first = start(&mut lan.hosts[0], !vrrpd_joins, 100, "A");
     assert!(wait_addr(&lan.hosts[0], VIP, true, Duration::from_secs(5)).is_some());
-    let vrrpd = Vrrpd::start(
-        &mut lan.hosts[1],
-        &vd,
-        &InstanceConf::v3(150, VIP_CIDR).file("B"),
-    )
-    .0;
+    let joined = start(&mut lan.hosts[1], vrrpd_joins, 150, "B");
     converge(&lan, VIP, 1, 0, Duration::from_secs(1));
-    assert!(
-        vrrpd
-            .log()
-            .contains("VI_1: BACKUP -> MASTER (preempted lower priority master, prio 150)"),
-        "{}",
-        vrrpd.log()
+    let vrrpd = first.or(joined).expect("one side is vrrpd");
+    assert!(vrrpd.log().contains(want_log), "{}", vrrpd.log());
+}
+
+#[test]
+fn higher_priority_vrrpd_joining_preempts_keepalived() {
+    higher_priority_joins(
+        "dj",
+        true,
+        "VI_1: BACKUP -> MASTER (preempted lower priority master, prio 150)",
     );
 }
 
 #[test]
 fn higher_priority_keepalived_joining_preempts_vrrpd() {
-    if !require_root() || !require_tool("keepalived") {
-        return;
-    }
-    let mut lan = lan3("dk", false);
-    let dir = tempdir();
-    let (vd, kd) = dirs(dir.path());
-    let vrrpd = Vrrpd::start(
-        &mut lan.hosts[0],
-        &vd,
-        &InstanceConf::v3(100, VIP_CIDR).file("A"),
-    )
-    .0;
-    assert!(wait_addr(&lan.hosts[0], VIP, true, Duration::from_secs(5)).is_some());
-    let _ka = Keepalived::start(
-        &mut lan.hosts[1],
-        &kd,
-        &InstanceConf::v3(150, VIP_CIDR).file("B"),
-    )
-    .0;
-    converge(&lan, VIP, 1, 0, Duration::from_secs(1));
-    assert!(
-        vrrpd
-            .log()
-            .contains("VI_1: MASTER -> BACKUP (higher priority advert received, prio 100)"),
-        "{}",
-        vrrpd.log()
+    higher_priority_joins(
+        "dk",
+        false,
+        "VI_1: MASTER -> BACKUP (higher priority advert received, prio 100)",
     );
 }
 
