@@ -70,6 +70,36 @@ fn pair(a_prio: u8, b_prio: u8, o: &Opts) -> Sim {
     sim
 }
 
+/// Schedules `events` at whole seconds; a refused event is a broken scenario.
+fn schedule<const N: usize>(sim: &mut Sim, events: [(u64, Event); N]) {
+    for (t, e) in events {
+        let what = format!("{e:?} at {t} s");
+        if let Err(err) = sim.schedule(secs(t), e) {
+            panic!("{what}: {err}");
+        }
+    }
+}
+
+fn kill(node: &str) -> Event {
+    Event::Kill { node: node.into() }
+}
+
+fn start(node: &str) -> Event {
+    Event::Start { node: node.into() }
+}
+
+fn stop(node: &str) -> Event {
+    Event::Stop { node: node.into() }
+}
+
+fn block_vrrp(node: &str) -> Event {
+    Event::BlockVrrp { node: node.into() }
+}
+
+fn unblock_vrrp(node: &str) -> Event {
+    Event::UnblockVrrp { node: node.into() }
+}
+
 fn masters_at_end(r: &Report) -> Vec<&str> {
     r.instances
         .iter()
@@ -91,8 +121,7 @@ fn higher_priority_node_wins_the_first_election() {
 #[test]
 fn kill_master_backup_takes_over_within_master_down_interval() {
     let mut sim = pair(150, 100, &Opts::default());
-    sim.schedule(secs(10), Event::Kill { node: "a".into() })
-        .expect("kill");
+    schedule(&mut sim, [(10, kill("a"))]);
     let r = sim.run(secs(20));
     let took = r
         .first_entry("b", State::Master, at(secs(10)))
@@ -121,8 +150,7 @@ fn kill_master_backup_takes_over_within_master_down_interval() {
 #[test]
 fn graceful_stop_hands_over_within_skew_time() {
     let mut sim = pair(150, 100, &Opts::default());
-    sim.schedule(secs(10), Event::Stop { node: "a".into() })
-        .expect("stop");
+    schedule(&mut sim, [(10, stop("a"))]);
     let r = sim.run(secs(20));
     let took = r
         .first_entry("b", State::Master, at(secs(10)))
@@ -152,10 +180,7 @@ fn graceful_stop_hands_over_within_skew_time() {
 #[test]
 fn higher_priority_node_preempts_when_it_rejoins() {
     let mut sim = pair(150, 100, &Opts::default());
-    sim.schedule(secs(10), Event::Kill { node: "a".into() })
-        .expect("kill");
-    sim.schedule(secs(20), Event::Start { node: "a".into() })
-        .expect("start");
+    schedule(&mut sim, [(10, kill("a")), (20, start("a"))]);
     let r = sim.run(secs(30));
     let back = r
         .first_entry("a", State::Master, at(secs(20)))
@@ -189,10 +214,7 @@ fn nopreempt_node_does_not_take_back_mastership() {
         ..Opts::default()
     };
     let mut sim = pair(150, 100, &o);
-    sim.schedule(secs(10), Event::Kill { node: "a".into() })
-        .expect("kill");
-    sim.schedule(secs(20), Event::Start { node: "a".into() })
-        .expect("start");
+    schedule(&mut sim, [(10, kill("a")), (20, start("a"))]);
     let r = sim.run(secs(40));
     assert!(r.first_entry("a", State::Master, at(secs(20))).is_none());
     assert_eq!(masters_at_end(&r), ["b"]);
@@ -207,10 +229,7 @@ fn preempt_delay_holds_the_rejoining_node_back() {
         ..Opts::default()
     };
     let mut sim = pair(150, 100, &o);
-    sim.schedule(secs(10), Event::Kill { node: "a".into() })
-        .expect("kill");
-    sim.schedule(secs(20), Event::Start { node: "a".into() })
-        .expect("start");
+    schedule(&mut sim, [(10, kill("a")), (20, start("a"))]);
     let r = sim.run(secs(40));
     let back = r
         .first_entry("a", State::Master, at(secs(20)))
@@ -227,8 +246,7 @@ fn preempt_delay_holds_the_rejoining_node_back() {
 #[test]
 fn firewall_dropping_vrrp_inbound_splits_the_brain() {
     let mut sim = pair(150, 100, &Opts::default());
-    sim.schedule(secs(10), Event::BlockVrrp { node: "b".into() })
-        .expect("block");
+    schedule(&mut sim, [(10, block_vrrp("b"))]);
     let r = sim.run(secs(30));
     let b_master = r
         .first_entry("b", State::Master, at(secs(10)))
@@ -248,10 +266,7 @@ fn firewall_dropping_vrrp_inbound_splits_the_brain() {
 #[test]
 fn unblocking_vrrp_ends_the_split_brain() {
     let mut sim = pair(150, 100, &Opts::default());
-    sim.schedule(secs(10), Event::BlockVrrp { node: "b".into() })
-        .expect("block");
-    sim.schedule(secs(20), Event::UnblockVrrp { node: "b".into() })
-        .expect("unblock");
+    schedule(&mut sim, [(10, block_vrrp("b")), (20, unblock_vrrp("b"))]);
     let r = sim.run(secs(30));
     assert_eq!(r.split_brains.len(), 1, "{:?}", r.split_brains);
     let sb = &r.split_brains[0];
@@ -287,10 +302,7 @@ fn three_nodes_fail_over_in_priority_order() {
     sim.add_node(node("a", 1, 200, &o)).expect("a");
     sim.add_node(node("b", 2, 150, &o)).expect("b");
     sim.add_node(node("c", 3, 100, &o)).expect("c");
-    sim.schedule(secs(10), Event::Kill { node: "a".into() })
-        .expect("kill a");
-    sim.schedule(secs(20), Event::Kill { node: "b".into() })
-        .expect("kill b");
+    schedule(&mut sim, [(10, kill("a")), (20, kill("b"))]);
     let r = sim.run(secs(30));
     let b = r
         .first_entry("b", State::Master, at(secs(10)))
@@ -336,8 +348,7 @@ fn v2_and_v3_takeover_times_follow_their_formulas() {
         };
         let interval = Duration::from_millis(u64::from(int_cs) * 10);
         let mut sim = pair(150, 100, &o);
-        sim.schedule(secs(10), Event::Kill { node: "a".into() })
-            .expect("kill");
+        schedule(&mut sim, [(10, kill("a"))]);
         let r = sim.run(secs(20));
         let took = r
             .first_entry("b", State::Master, at(secs(10)))
@@ -365,8 +376,7 @@ fn backup_learns_the_masters_interval_v3() {
     sim.add_node(node("a", 1, 150, &fast)).expect("a");
     sim.add_node(node("b", 2, 100, &Opts::default()))
         .expect("b");
-    sim.schedule(secs(10), Event::Kill { node: "a".into() })
-        .expect("kill");
+    schedule(&mut sim, [(10, kill("a"))]);
     let r = sim.run(secs(20));
     let took = r
         .first_entry("b", State::Master, at(secs(10)))
@@ -466,8 +476,7 @@ fn nodes_built_from_keepalived_configs() {
         assert_eq!(spec.instances[0].vips, [ip(VIP)]);
         sim.add_node(spec).expect("add");
     }
-    sim.schedule(secs(10), Event::Stop { node: "n1".into() })
-        .expect("stop");
+    schedule(&mut sim, [(10, stop("n1"))]);
     let r = sim.run(secs(15));
     assert_eq!(r.owners_at(ip(VIP), at(secs(9))), ["n1"]);
     assert_eq!(r.owners_at(ip(VIP), at(secs(15))), ["n2"]);
