@@ -3,15 +3,14 @@
 //! higher_prio_send_advert, owner conflict, effective priority changes, the GARP schedule,
 //! down_timer_adverts, and the config model -> InstanceConfig mapping.
 
-use std::net::{IpAddr, Ipv4Addr};
+mod common;
+use common::fsm::*;
+
+use std::net::IpAddr;
 use std::time::Duration;
 
 use vrrp::config::model::InitialState;
 use vrrp::fsm::{Action, Input, Instance, InstanceConfig, Reason, State, Time, Version};
-
-fn ip(last: u8) -> IpAddr {
-    IpAddr::V4(Ipv4Addr::new(192, 0, 2, last))
-}
 
 fn cfg(priority: u8) -> InstanceConfig {
     InstanceConfig::new("VI_1", 51, priority, ip(10))
@@ -27,39 +26,6 @@ fn advert(src: IpAddr, priority: u8) -> Input {
 
 fn secs(s: u64) -> Time {
     Time::from_secs(s)
-}
-
-fn adverts(actions: &[Action]) -> Vec<u8> {
-    actions
-        .iter()
-        .filter_map(|a| match a {
-            Action::SendAdvert { priority } => Some(*priority),
-            _ => None,
-        })
-        .collect()
-}
-
-fn garps(actions: &[Action]) -> Vec<u32> {
-    actions
-        .iter()
-        .filter_map(|a| match a {
-            Action::SendGarp { count } => Some(*count),
-            _ => None,
-        })
-        .collect()
-}
-
-fn started(c: InstanceConfig) -> Instance {
-    let mut vi = Instance::new(c);
-    vi.handle(Time::ZERO, Input::Startup);
-    vi
-}
-
-fn promote(vi: &mut Instance) -> Time {
-    let t = vi.next_deadline().expect("armed");
-    vi.handle(t, Input::TimerExpired);
-    assert_eq!(vi.state(), State::Master);
-    t
 }
 
 #[test]

@@ -3,14 +3,13 @@
 //! daemon's to perform; here they show as "the VIPs are held exactly in MASTER" and "accept is
 //! carried in the config". RFC "transition to Initialize" on shutdown is keepalived's STOP.
 
-use std::net::{IpAddr, Ipv4Addr};
+mod common;
+use common::fsm::*;
+
+use std::net::IpAddr;
 use std::time::Duration;
 
 use vrrp::fsm::{Action, Input, Instance, InstanceConfig, Reason, State, Time, Version};
-
-fn ip(last: u8) -> IpAddr {
-    IpAddr::V4(Ipv4Addr::new(192, 0, 2, last))
-}
 
 fn v3(priority: u8, advert_int_cs: u16) -> InstanceConfig {
     let mut c = InstanceConfig::new("VI_1", 51, priority, ip(10));
@@ -33,8 +32,7 @@ fn us(n: u64) -> Duration {
 
 /// A backup started at t=0.
 fn backup(cfg: InstanceConfig) -> Instance {
-    let mut vi = Instance::new(cfg);
-    vi.handle(Time::ZERO, Input::Startup);
+    let vi = started(cfg);
     assert_eq!(vi.state(), State::Backup);
     vi
 }
@@ -42,20 +40,8 @@ fn backup(cfg: InstanceConfig) -> Instance {
 /// A master: started at t=0, promoted when its down timer ran out; returns the promotion time.
 fn master(cfg: InstanceConfig) -> (Instance, Time) {
     let mut vi = backup(cfg);
-    let t = vi.next_deadline().expect("down timer armed");
-    vi.handle(t, Input::TimerExpired);
-    assert_eq!(vi.state(), State::Master);
+    let t = promote(&mut vi);
     (vi, t)
-}
-
-fn adverts(actions: &[Action]) -> Vec<u8> {
-    actions
-        .iter()
-        .filter_map(|a| match a {
-            Action::SendAdvert { priority } => Some(*priority),
-            _ => None,
-        })
-        .collect()
 }
 
 // ---------------------------------------------------------------- 6.4.1 Initialize

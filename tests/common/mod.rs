@@ -7,6 +7,7 @@
 
 pub mod daemon;
 pub mod firewall;
+pub mod fsm;
 pub mod netns;
 pub use netns::*;
 
