@@ -217,18 +217,23 @@ fn vrrpctl(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// `vrrpctl firewall-check -i vethA --local 192.0.2.1/24` with `args` after it.
+fn check_veth_a(args: &[&str]) -> (i32, String, String) {
+    let head = ["firewall-check", "-i", "vethA", "--local", "192.0.2.1/24"];
+    vrrpctl(&[&head[..], args].concat())
+}
+
+/// The path of a bundled `nft -j list ruleset` sample.
+fn nft_json(stem: &str) -> String {
+    data(&format!("nft/{stem}.json")).display().to_string()
+}
+
 #[test]
 fn cli_json_shape_and_exit_codes() {
-    let j = |stem: &str| data(&format!("nft/{stem}.json")).display().to_string();
-    let (rc, out, err) = vrrpctl(&[
-        "firewall-check",
-        "-i",
-        "vethA",
-        "--local",
-        "192.0.2.1/24",
+    let (rc, out, err) = check_veth_a(&[
         "--json",
         "--nft-json",
-        &j("05_vrrp_peer_named_set"),
+        &nft_json("05_vrrp_peer_named_set"),
         "--peer",
         "192.0.2.2",
     ]);
@@ -252,15 +257,7 @@ fn cli_json_shape_and_exit_codes() {
     assert_eq!(c["source"], "192.0.2.2");
     assert!(v["advice"].is_array());
 
-    let (rc, out, _) = vrrpctl(&[
-        "firewall-check",
-        "-i",
-        "vethA",
-        "--local",
-        "192.0.2.1/24",
-        "--nft-json",
-        &j("02_policy_drop_no_vrrp"),
-    ]);
+    let (rc, out, _) = check_veth_a(&["--nft-json", &nft_json("02_policy_drop_no_vrrp")]);
     assert_eq!(rc, 1, "{out}");
     assert!(out.contains("blocked"), "{out}");
     assert!(
@@ -269,15 +266,7 @@ fn cli_json_shape_and_exit_codes() {
     );
 
     // A drop rule decides: the fix is inserted before its handle.
-    let (rc, out, _) = vrrpctl(&[
-        "firewall-check",
-        "-i",
-        "vethA",
-        "--local",
-        "192.0.2.1/24",
-        "--nft-json",
-        &j("06_reject_all_on_iface"),
-    ]);
+    let (rc, out, _) = check_veth_a(&["--nft-json", &nft_json("06_reject_all_on_iface")]);
     assert_eq!(rc, 1);
     assert!(
         out.contains("nft insert rule inet filter input position 3 "),
@@ -285,15 +274,7 @@ fn cli_json_shape_and_exit_codes() {
     );
 
     // Unreadable input is exit 2 with one sentence.
-    let (rc, _, err) = vrrpctl(&[
-        "firewall-check",
-        "-i",
-        "vethA",
-        "--local",
-        "192.0.2.1/24",
-        "--nft-json",
-        "/nonexistent.json",
-    ]);
+    let (rc, _, err) = check_veth_a(&["--nft-json", "/nonexistent.json"]);
     assert_eq!(rc, 2);
     assert!(err.contains("/nonexistent.json"), "{err}");
     let (rc, _, err) = vrrpctl(&["firewall-check", "--config", "/nonexistent.conf"]);
@@ -399,12 +380,7 @@ vrrp_instance VI_VMAC {
 fn cli_firewalld_permanent_path() {
     let root = data("firewalld/public_no_vrrp").display().to_string();
     let empty = data("nft/empty.json").display().to_string();
-    let (rc, out, err) = vrrpctl(&[
-        "firewall-check",
-        "-i",
-        "vethA",
-        "--local",
-        "192.0.2.1/24",
+    let (rc, out, err) = check_veth_a(&[
         "--backend",
         "firewalld",
         "--firewalld-root",
@@ -420,12 +396,7 @@ fn cli_firewalld_permanent_path() {
         "{out}"
     );
     let root = data("firewalld/service_vrrp").display().to_string();
-    let (rc, out, err) = vrrpctl(&[
-        "firewall-check",
-        "-i",
-        "vethA",
-        "--local",
-        "192.0.2.1/24",
+    let (rc, out, err) = check_veth_a(&[
         "--backend",
         "firewalld",
         "--firewalld-root",
@@ -443,33 +414,22 @@ fn cli_broken_zone_file_is_a_note_unless_it_is_what_we_evaluate() {
     std::fs::create_dir_all(&zones).unwrap();
     std::fs::write(zones.join("public.xml"), "<zone><service").unwrap();
     let root = root.path().to_str().unwrap().to_string();
-    let json = |stem: &str| data(&format!("nft/{stem}.json")).display().to_string();
-    let (rc, out, err) = vrrpctl(&[
-        "firewall-check",
-        "-i",
-        "vethA",
-        "--local",
-        "192.0.2.1/24",
+    let (rc, out, err) = check_veth_a(&[
         "--firewalld-root",
         &root,
         "--nft-json",
-        &json("12_firewalld_public_add_protocol_vrrp"),
+        &nft_json("12_firewalld_public_add_protocol_vrrp"),
     ]);
     assert_eq!(rc, 0, "{out}{err}");
     assert!(
         out.contains("permanent configuration was not checked"),
         "{out}"
     );
-    let (rc, _, err) = vrrpctl(&[
-        "firewall-check",
-        "-i",
-        "vethA",
-        "--local",
-        "192.0.2.1/24",
+    let (rc, _, err) = check_veth_a(&[
         "--firewalld-root",
         &root,
         "--nft-json",
-        &json("empty"),
+        &nft_json("empty"),
         "--backend",
         "firewalld",
     ]);
