@@ -1,3 +1,5 @@
+//! vrrpctl: parse the command line and run the subcommand; the exit code comes from it.
+
 use clap::Parser;
 
 // vrrpctl's hot paths (lint of large configs, sniff of big captures) are allocation-heavy;
