@@ -3,7 +3,7 @@
 //! the receive-path counters. Building one from the config model is where a config that cannot
 //! run here (no VRID, no such interface, no address to send from) is refused, with its span.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::SystemTime;
 
 use serde::Serialize;
@@ -374,14 +374,10 @@ fn primary_address(ifname: &str, family: Family, vips: &[IpAddr]) -> Option<IpAd
             matches!(a, IpAddr::V4(v4) if *v4 != Ipv4Addr::UNSPECIFIED) && !vips.contains(a)
         }),
         Family::V6 => addrs.into_iter().find(|a| match a {
-            IpAddr::V6(v6) => is_link_local(v6),
+            IpAddr::V6(v6) => v6.is_unicast_link_local(),
             IpAddr::V4(_) => false,
         }),
     }
-}
-
-fn is_link_local(a: &Ipv6Addr) -> bool {
-    (a.segments()[0] & 0xffc0) == 0xfe80
 }
 
 #[cfg(test)]

@@ -208,7 +208,7 @@ impl VrrpSocket {
 
 fn is_link_scope(a: &Ipv6Addr) -> bool {
     let s = a.segments();
-    (s[0] & 0xffc0) == 0xfe80 || (a.is_multicast() && (s[0] & 0x000f) <= 2)
+    a.is_unicast_link_local() || (a.is_multicast() && (s[0] & 0x000f) <= 2)
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 use std::net::IpAddr;
 
 use crate::config::model::{Authentication, Config, VrrpInstance};
+use crate::wire::vrrp::{MCAST_V4, MCAST_V6};
 
 use super::advice;
 use super::collect::Collected;
@@ -41,14 +42,14 @@ pub type AddrLookup<'a> = &'a dyn Fn(&str) -> Result<Vec<(IpAddr, u8)>, String>;
 
 fn default_group(fam: IpFamily) -> IpAddr {
     match fam {
-        IpFamily::V4 => IpAddr::V4(std::net::Ipv4Addr::new(224, 0, 0, 18)),
-        IpFamily::V6 => IpAddr::V6(std::net::Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12)),
+        IpFamily::V4 => IpAddr::V4(MCAST_V4),
+        IpFamily::V6 => IpAddr::V6(MCAST_V6),
     }
 }
 
 fn is_link_local(a: &IpAddr) -> bool {
     match a {
-        IpAddr::V6(v) => (v.segments()[0] & 0xffc0) == 0xfe80,
+        IpAddr::V6(v) => v.is_unicast_link_local(),
         IpAddr::V4(v) => v.is_link_local(),
     }
 }

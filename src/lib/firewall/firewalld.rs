@@ -303,15 +303,21 @@ fn l4(p: &str) -> Stmt {
     }
 }
 
-fn addr_match(addr: &str, field: &str, negate: bool) -> Stmt {
-    let fam = if addr.contains(':') { "ip6" } else { "ip" };
-    let right = match addr.split_once('/') {
+/// A firewalld source or rich-rule address (`192.0.2.0/24`, `2001:db8::1`) as nft would show
+/// it: a prefix, a plain address, or text the evaluator cannot match.
+fn source_value(s: &str) -> Value {
+    match s.split_once('/') {
         Some((a, l)) => match (a.parse::<IpAddr>(), l.parse::<u8>()) {
             (Ok(a), Ok(l)) => Value::Prefix(a, l),
-            _ => Value::Other(addr.to_string()),
+            _ => Value::Other(s.to_string()),
         },
-        None => Value::Str(addr.to_string()),
-    };
+        None => Value::Str(s.to_string()),
+    }
+}
+
+fn addr_match(addr: &str, field: &str, negate: bool) -> Stmt {
+    let fam = if addr.contains(':') { "ip6" } else { "ip" };
+    let right = source_value(addr);
     Stmt::Match {
         left: Expr::Payload {
             proto: fam.into(),
@@ -550,13 +556,7 @@ pub fn compile(p: &Permanent) -> Table {
     for z in p.zones.values() {
         for s in &z.sources {
             let fam = if s.contains(':') { "ip6" } else { "ip" };
-            let right = match s.split_once('/') {
-                Some((a, l)) => match (a.parse::<IpAddr>(), l.parse::<u8>()) {
-                    (Ok(a), Ok(l)) => Value::Prefix(a, l),
-                    _ => Value::Other(s.clone()),
-                },
-                None => Value::Str(s.clone()),
-            };
+            let right = source_value(s);
             dispatch.push(goto_if(
                 Expr::Payload {
                     proto: fam.into(),
