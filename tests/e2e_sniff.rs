@@ -42,6 +42,15 @@ fn json_lines(s: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// Everything the exited child wrote on one of its pipes.
+fn drain(pipe: Option<impl Read>) -> String {
+    let mut text = String::new();
+    pipe.expect("piped")
+        .read_to_string(&mut text)
+        .expect("UTF-8 output");
+    text
+}
+
 #[test]
 fn live_capture_beside_keepalived() {
     if !require_root() || !require_tool("keepalived") {
@@ -63,20 +72,8 @@ fn live_capture_beside_keepalived() {
         .unwrap();
     let mut p = Proc { child: out };
     let status = p.wait_timeout(Duration::from_secs(30));
-    let mut stdout = String::new();
-    let mut stderr = String::new();
-    p.child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .unwrap();
-    p.child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
+    let stdout = drain(p.child.stdout.take());
+    let stderr = drain(p.child.stderr.take());
     assert!(
         status.is_some_and(|s| s.success()),
         "sniff did not finish: {stderr}\n{}",
@@ -143,13 +140,7 @@ fn live_capture_beside_keepalived() {
     // `ip netns exec` execs the command, so the child's pid is vrrpctl's.
     p.signal(libc::SIGINT);
     let status = p.wait_timeout(Duration::from_secs(5));
-    let mut stdout = String::new();
-    p.child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .unwrap();
+    let stdout = drain(p.child.stdout.take());
     assert!(status.is_some_and(|s| s.success()), "{stdout}");
     assert!(
         stdout
