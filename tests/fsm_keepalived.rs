@@ -88,11 +88,7 @@ fn preempt_delay_accepts_lower_priority_adverts_until_it_expires() {
     assert_eq!(vi.state(), State::Master);
     assert_eq!(
         acts[0],
-        Action::Transition {
-            from: State::Backup,
-            to: State::Master,
-            reason: Reason::PreemptLowerPriority
-        }
+        transition(State::Backup, State::Master, Reason::PreemptLowerPriority)
     );
 }
 

@@ -53,11 +53,7 @@ fn init_startup_priority_255_sends_advert_announces_and_becomes_master() {
     assert_eq!(vi.state(), State::Master);
     assert_eq!(
         acts[0],
-        Action::Transition {
-            from: State::Initialize,
-            to: State::Master,
-            reason: Reason::Startup
-        }
+        transition(State::Initialize, State::Master, Reason::Startup)
     );
     assert_eq!(adverts(&acts), vec![255]);
     assert!(acts.contains(&Action::AddVips));
@@ -109,11 +105,7 @@ fn backup_shutdown_cancels_master_down_timer() {
     assert!(adverts(&acts).is_empty(), "a backup has nothing to give up");
     assert_eq!(
         acts[0],
-        Action::Transition {
-            from: State::Backup,
-            to: State::Stop,
-            reason: Reason::Shutdown
-        }
+        transition(State::Backup, State::Stop, Reason::Shutdown)
     );
 }
 
@@ -129,11 +121,7 @@ fn backup_master_down_timer_fires_sends_advert_announces_and_becomes_master() {
     assert_eq!(vi.state(), State::Master);
     assert_eq!(
         acts[0],
-        Action::Transition {
-            from: State::Backup,
-            to: State::Master,
-            reason: Reason::MasterDownTimerExpired
-        }
+        transition(State::Backup, State::Master, Reason::MasterDownTimerExpired)
     );
     assert_eq!(adverts(&acts), vec![150]);
     assert!(acts.contains(&Action::AddVips));
@@ -157,11 +145,7 @@ fn backup_advert_priority_zero_sets_master_down_timer_to_skew_time() {
     assert_eq!(vi.state(), State::Master);
     assert_eq!(
         acts[0],
-        Action::Transition {
-            from: State::Backup,
-            to: State::Master,
-            reason: Reason::PriorityZeroReceived
-        }
+        transition(State::Backup, State::Master, Reason::PriorityZeroReceived)
     );
 }
 
@@ -213,11 +197,7 @@ fn backup_advert_lower_priority_with_preempt_is_discarded() {
     let acts = vi.handle(armed.expect("armed"), Input::TimerExpired);
     assert_eq!(
         acts[0],
-        Action::Transition {
-            from: State::Backup,
-            to: State::Master,
-            reason: Reason::PreemptLowerPriority
-        }
+        transition(State::Backup, State::Master, Reason::PreemptLowerPriority)
     );
 }
 
@@ -288,11 +268,7 @@ fn master_advert_higher_priority_steps_down_and_learns_interval() {
     assert_eq!(vi.state(), State::Backup);
     assert_eq!(
         acts[0],
-        Action::Transition {
-            from: State::Master,
-            to: State::Backup,
-            reason: Reason::HigherPriorityAdvert
-        }
+        transition(State::Master, State::Backup, Reason::HigherPriorityAdvert)
     );
     assert!(acts.contains(&Action::RemoveVips));
     assert!(
@@ -312,11 +288,11 @@ fn master_advert_equal_priority_higher_address_steps_down() {
     assert_eq!(vi.state(), State::Backup);
     assert_eq!(
         acts[0],
-        Action::Transition {
-            from: State::Master,
-            to: State::Backup,
-            reason: Reason::EqualPriorityHigherAddress
-        }
+        transition(
+            State::Master,
+            State::Backup,
+            Reason::EqualPriorityHigherAddress
+        )
     );
 }
 

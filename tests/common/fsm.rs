@@ -3,7 +3,7 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use vrrp::fsm::{Action, Input, Instance, InstanceConfig, State, Time};
+use vrrp::fsm::{Action, Input, Instance, InstanceConfig, Reason, State, Time};
 
 /// 192.0.2.`last`.
 pub fn ip(last: u8) -> IpAddr {
@@ -23,6 +23,11 @@ pub fn promote(vi: &mut Instance) -> Time {
     vi.handle(t, Input::TimerExpired);
     assert_eq!(vi.state(), State::Master);
     t
+}
+
+/// The `Transition` action an instance reports first when it changes state.
+pub fn transition(from: State, to: State, reason: Reason) -> Action {
+    Action::Transition { from, to, reason }
 }
 
 /// The priorities of the adverts in `actions`, in order.
