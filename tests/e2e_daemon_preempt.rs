@@ -144,21 +144,27 @@ fn higher_priority_keepalived_joining_preempts_vrrpd() {
     );
 }
 
+/// A LAN where keepalived (priority 100) holds the VIP on host 0; also the temporary
+/// directory (removed on drop) and vrrpd's directory in it.
+fn keepalived_master(tag: &str) -> (Lan, tempfile::TempDir, std::path::PathBuf) {
+    let mut lan = lan3(tag, false);
+    let dir = tempdir();
+    let (vd, kd) = dirs(dir.path());
+    Keepalived::start(
+        &mut lan.hosts[0],
+        &kd,
+        &InstanceConf::v3(100, VIP_CIDR).file("A"),
+    );
+    assert!(wait_addr(&lan.hosts[0], VIP, true, Duration::from_secs(5)).is_some());
+    (lan, dir, vd)
+}
+
 #[test]
 fn nopreempt_vrrpd_does_not_take_over() {
     if !require_root() || !require_tool("keepalived") {
         return;
     }
-    let mut lan = lan3("dn", false);
-    let dir = tempdir();
-    let (vd, kd) = dirs(dir.path());
-    let _ka = Keepalived::start(
-        &mut lan.hosts[0],
-        &kd,
-        &InstanceConf::v3(100, VIP_CIDR).file("A"),
-    )
-    .0;
-    assert!(wait_addr(&lan.hosts[0], VIP, true, Duration::from_secs(5)).is_some());
+    let (mut lan, _dir, vd) = keepalived_master("dn");
     let mut b = InstanceConf::v3(150, VIP_CIDR);
     b.extra.push("nopreempt".into());
     let vrrpd = Vrrpd::start(&mut lan.hosts[1], &vd, &b.file("B")).0;
@@ -172,16 +178,7 @@ fn preempt_delay_delays_the_takeover() {
     if !require_root() || !require_tool("keepalived") {
         return;
     }
-    let mut lan = lan3("dd", false);
-    let dir = tempdir();
-    let (vd, kd) = dirs(dir.path());
-    let _ka = Keepalived::start(
-        &mut lan.hosts[0],
-        &kd,
-        &InstanceConf::v3(100, VIP_CIDR).file("A"),
-    )
-    .0;
-    assert!(wait_addr(&lan.hosts[0], VIP, true, Duration::from_secs(5)).is_some());
+    let (mut lan, _dir, vd) = keepalived_master("dd");
     let mut b = InstanceConf::v3(150, VIP_CIDR);
     b.extra.push("preempt_delay 1.5".into());
     let t0 = Instant::now();
