@@ -321,19 +321,21 @@ vrrp_instance VI_VMAC {
 ",
     )
     .unwrap();
-    let json = data("nft/03_ct_established_only.json")
-        .display()
-        .to_string();
-    let (rc, out, err) = vrrpctl(&[
-        "firewall-check",
-        "--config",
-        conf.to_str().unwrap(),
-        "--local",
-        "192.0.2.1/24",
-        "--json",
-        "--nft-json",
-        &json,
-    ]);
+    let json = nft_json("03_ct_established_only");
+    let check = |extra: &[&str]| {
+        let head = [
+            "firewall-check",
+            "--config",
+            conf.to_str().unwrap(),
+            "--local",
+            "192.0.2.1/24",
+            "--json",
+            "--nft-json",
+            &json,
+        ];
+        vrrpctl(&[&head[..], extra].concat())
+    };
+    let (rc, out, err) = check(&[]);
     assert_eq!(rc, 1, "{out}{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let checks = v["checks"].as_array().unwrap();
@@ -353,18 +355,7 @@ vrrp_instance VI_VMAC {
     assert_eq!(find("VI_VMAC", "in")["interface"], "vethA");
     assert_eq!(v["verdict"], "blocked");
     // --peer narrows the multicast instance to that one peer.
-    let (_, out, _) = vrrpctl(&[
-        "firewall-check",
-        "--config",
-        conf.to_str().unwrap(),
-        "--local",
-        "192.0.2.1/24",
-        "--json",
-        "--nft-json",
-        &json,
-        "--peer",
-        "192.0.2.9",
-    ]);
+    let (_, out, _) = check(&["--peer", "192.0.2.9"]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     let mc: Vec<&serde_json::Value> = v["checks"]
         .as_array()
