@@ -95,6 +95,8 @@ fn edge_cases() -> Vec<(Vec<u8>, &'static [&'static str])> {
     let m = "224.0.0.18";
     let one = || ips(&["192.0.2.100"]);
     let v2 = |vrid, auth_type, pw: &[u8]| Advert::v2(vrid, 100, 1, auth_type, pw, one());
+    // From a peer to the group, TTL 255, checksum as keepalived computes it, bytes untouched.
+    let plain = |a: &Advert| v4(a, "192.0.2.2", m, 255, PSEUDO, |_| {});
     vec![
         (
             v4(&v2(60, 0, b""), "192.0.2.2", m, 255, PSEUDO, |b| {
@@ -107,69 +109,35 @@ fn edge_cases() -> Vec<(Vec<u8>, &'static [&'static str])> {
             &["ttl-not-255"],
         ),
         (
-            v4(
-                &Advert::v2(
-                    62,
-                    255,
-                    1,
-                    1,
-                    b"12345678",
-                    ips(&["192.0.2.100", "192.0.2.101", "198.51.100.1"]),
-                ),
-                "192.0.2.2",
-                m,
+            plain(&Advert::v2(
+                62,
                 255,
-                PSEUDO,
-                |_| {},
-            ),
+                1,
+                1,
+                b"12345678",
+                ips(&["192.0.2.100", "192.0.2.101", "198.51.100.1"]),
+            )),
             &[],
         ),
         (
-            v4(
-                &{
-                    let mut a = v2(63, 0, b"");
-                    a.kind = 2;
-                    a
-                },
-                "192.0.2.2",
-                m,
-                255,
-                PSEUDO,
-                |_| {},
-            ),
+            plain(&{
+                let mut a = v2(63, 0, b"");
+                a.kind = 2;
+                a
+            }),
             &["unknown-type"],
         ),
+        (plain(&v2(64, 1, &[b'p', b'a', 1, 0xff, b's', b's'])), &[]),
         (
-            v4(
-                &v2(64, 1, &[b'p', b'a', 1, 0xff, b's', b's']),
-                "192.0.2.2",
-                m,
-                255,
-                PSEUDO,
-                |_| {},
-            ),
-            &[],
-        ),
-        (
-            v4(
-                &{
-                    let mut a = v2(65, 0, b"");
-                    a.advert_int_cs = 0;
-                    a.addresses.clear();
-                    a
-                },
-                "192.0.2.2",
-                m,
-                255,
-                PSEUDO,
-                |_| {},
-            ),
+            plain(&{
+                let mut a = v2(65, 0, b"");
+                a.advert_int_cs = 0;
+                a.addresses.clear();
+                a
+            }),
             &["zero-interval"],
         ),
-        (
-            v4(&v2(66, 7, b""), "192.0.2.2", m, 255, PSEUDO, |_| {}),
-            &["unknown-auth-type"],
-        ),
+        (plain(&v2(66, 7, b"")), &["unknown-auth-type"]),
         (
             v4(
                 &Advert::v3(67, 100, 100, one()),
