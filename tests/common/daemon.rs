@@ -2,10 +2,9 @@
 //! that both vrrpd and keepalived read, and look at addresses and neighbour entries.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use super::{bin, wait_for, Netns, Proc};
+use super::{bin, spawn_logged, wait_for, Netns, Proc};
 
 /// A vrrpd started in a namespace; killed with the namespace.
 pub struct Vrrpd {
@@ -18,19 +17,14 @@ impl Vrrpd {
     /// Write `conf_text` into `dir` and start `vrrpd -f CONF -l -D` in `ns`.
     pub fn start<'a>(ns: &'a mut Netns, dir: &Path, conf_text: &str) -> (Vrrpd, &'a mut Proc) {
         let conf = dir.join("vrrpd.conf");
-        std::fs::write(&conf, conf_text).expect("write vrrpd.conf");
         let log = dir.join("vrrpd.log");
-        let out = std::fs::File::create(&log).expect("log file");
         let mut cmd = ns.command(bin("vrrpd"));
         cmd.arg("-f")
             .arg(&conf)
             .args(["-l", "-D", "-p"])
             .arg(dir.join("vrrpd.pid"))
-            .env("TMPDIR", dir)
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().expect("log"))
-            .stderr(out);
-        let proc = ns.spawn(&mut cmd);
+            .env("TMPDIR", dir);
+        let proc = spawn_logged(ns, &mut cmd, &conf, conf_text, &log);
         (
             Vrrpd {
                 dir: dir.to_path_buf(),

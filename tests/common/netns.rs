@@ -205,8 +205,26 @@ pub fn wait_for<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Optio
     }
 }
 
+/// Write `conf_text` to `conf` and spawn `cmd` in `ns` with stdout and stderr going to `log`:
+/// how every daemon under test (keepalived, vrrpd) is started.
+pub fn spawn_logged<'a>(
+    ns: &'a mut Netns,
+    cmd: &mut Command,
+    conf: &Path,
+    conf_text: &str,
+    log: &Path,
+) -> &'a mut Proc {
+    std::fs::write(conf, conf_text).unwrap_or_else(|e| panic!("write {}: {e}", conf.display()));
+    let out = std::fs::File::create(log).unwrap_or_else(|e| panic!("{}: {e}", log.display()));
+    cmd.stdin(Stdio::null())
+        .stdout(out.try_clone().expect("log file handle"))
+        .stderr(out);
+    ns.spawn(cmd)
+}
+
 /// A real keepalived (VRRP child only) in a namespace, with its own pid files so several run at
-/// once. Drop (through the namespace's process list) SIGKILLs it; `stop()` is a graceful SIGTERM.
+/// once. Drop (through the namespace's process list) SIGKILLs it; SIGTERM through the returned
+/// `Proc` is a graceful stop (priority-0 advert).
 pub struct Keepalived {
     pub dir: PathBuf,
     pub conf: PathBuf,
@@ -216,24 +234,16 @@ impl Keepalived {
     /// Write `conf_text` into `dir` and start keepalived in `ns` (foreground, console log).
     pub fn start<'a>(ns: &'a mut Netns, dir: &Path, conf_text: &str) -> (Keepalived, &'a mut Proc) {
         let conf = dir.join("keepalived.conf");
-        std::fs::write(&conf, conf_text).expect("write keepalived.conf");
-        let pid = dir.join("keepalived.pid");
-        let vrrp_pid = dir.join("vrrp.pid");
-        let check_pid = dir.join("check.pid");
-        let log = std::fs::File::create(dir.join("keepalived.log")).expect("log file");
         let mut cmd = ns.command("keepalived");
         cmd.args(["-n", "-l", "-D", "--vrrp", "-f"])
             .arg(&conf)
             .arg("-p")
-            .arg(&pid)
+            .arg(dir.join("keepalived.pid"))
             .arg("-r")
-            .arg(&vrrp_pid)
+            .arg(dir.join("vrrp.pid"))
             .arg("-c")
-            .arg(&check_pid)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("log"))
-            .stderr(log);
-        let proc = ns.spawn(&mut cmd);
+            .arg(dir.join("check.pid"));
+        let proc = spawn_logged(ns, &mut cmd, &conf, conf_text, &dir.join("keepalived.log"));
         (
             Keepalived {
                 dir: dir.to_path_buf(),
