@@ -467,6 +467,23 @@ mod tests {
 
     const MC: Ipv4Addr = wire::vrrp::MCAST_V4;
 
+    /// keepalived 2.2.7 verifies a v3 checksum over IPv4 with the pseudo-header only: an
+    /// advert checksummed the RFC 9568 way (message only) is a checksum error.
+    #[test]
+    fn v3_ipv4_without_pseudo_header_is_a_checksum_error() {
+        let vips = [IpAddr::V4(VIP)];
+        let mut p = policy(&vips);
+        p.version = 3;
+        p.auth_type = 0;
+        let a = Advert::v3(51, 100, 100, vec![IpAddr::V4(VIP)]);
+        let mut buf = vec![0u8; 200];
+        let meta = Ipv4Meta::keepalived(SRC, MC);
+        let n = emit_ipv4_packet(&a, &meta, ChecksumKind::NoPseudoHeader, &mut buf).unwrap();
+        assert_eq!(counter(run(&buf[..n], &p)), Some(Counter::Checksum));
+        let n = emit_ipv4_packet(&a, &meta, ChecksumKind::PseudoHeader, &mut buf).unwrap();
+        assert!(run(&buf[..n], &p).is_ok());
+    }
+
     #[test]
     fn valid_v2_pass_advert_is_accepted() {
         let vips = [IpAddr::V4(VIP)];
