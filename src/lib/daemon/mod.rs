@@ -7,6 +7,7 @@
 //! workers (`addresses`, `garp`) and hands out `run::Handle`s for status queries.
 
 pub mod addresses;
+pub mod command;
 pub mod dump;
 pub mod flags;
 pub mod garp;
@@ -14,6 +15,7 @@ pub mod host;
 pub mod instance;
 pub mod linkwatch;
 pub mod netlink;
+pub mod notify;
 pub mod pidfile;
 pub mod reactor;
 pub mod run;
@@ -21,5 +23,6 @@ pub mod sd_notify;
 pub mod signals;
 pub mod socket;
 pub mod timers;
+pub mod track_script;
 
 pub use run::{run, Daemon, Handle};
