@@ -538,7 +538,7 @@ fn print(tables: &[Table], secs: u64) {
         "\nchaos soak, {secs} s each, 4 nodes, 2 instances, faults every ~{:.1} s",
         (SETTLE * 2 + Duration::from_secs(1)).as_secs_f64()
     );
-    println!("| daemons | faults injected | invariant checks | violations | longest without a master | longest split brain | faults skipped |");
+    println!("| daemons | faults injected | invariant checks | violations | longest without a master | longest split brain (incl. the splits nft-drop and SIGSTOP force) | faults skipped |");
     println!("|---|---:|---:|---:|---:|---:|---|");
     for t in tables {
         println!(
