@@ -12,7 +12,8 @@
 //! Tracker steps (script fail/ok, link down/up) are turned into the machine's inputs the way
 //! keepalived applies them: a script's state changes at its `fall`-th (`rise`-th) run after the
 //! step, runs being `interval` apart from the node's start; the effective priority and FAULT
-//! follow `lint::failover`'s weights (the same rule `vrrpctl lint` reasons with).
+//! follow `lint::failover`'s weights (the same rule `vrrpctl lint` reasons with). A node whose
+//! every interface is down is also cut off the LAN, so its priority-0 advert reaches nobody.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -508,8 +509,33 @@ impl Scenario {
         todo.sort_by_key(|(t, o, _)| (*t, *o));
         let mut state: BTreeMap<String, TrackerState> = BTreeMap::new();
         let mut out = Vec::new();
+        // A node whose every interface is down is cut off the LAN (its goodbye advert goes
+        // nowhere): the LAN's partition is the user's groups plus each cut-off node alone.
+        let mut user_groups: Vec<Vec<String>> = Vec::new();
+        let mut cut_off: BTreeSet<String> = BTreeSet::new();
+        let lan = |user: &[Vec<String>], cut: &BTreeSet<String>| -> Event {
+            if user.is_empty() && cut.is_empty() {
+                return Event::Heal;
+            }
+            let mut groups: Vec<Vec<String>> = user
+                .iter()
+                .map(|g| g.iter().filter(|n| !cut.contains(*n)).cloned().collect())
+                .collect();
+            groups.extend(cut.iter().map(|n| vec![n.clone()]));
+            Event::Partition { groups }
+        };
         for (at, _, d) in todo {
             let node = match d {
+                Do::Sim(Event::Partition { groups }) => {
+                    user_groups = groups;
+                    out.push((at, lan(&user_groups, &cut_off)));
+                    continue;
+                }
+                Do::Sim(Event::Heal) => {
+                    user_groups.clear();
+                    out.push((at, lan(&user_groups, &cut_off)));
+                    continue;
+                }
                 Do::Sim(e) => {
                     out.push((at, e));
                     continue;
@@ -538,6 +564,23 @@ impl Scenario {
                         st.links_down.clear();
                     } else {
                         st.links_down.remove(&key);
+                    }
+                    let n = self.node(&node)?;
+                    let ifaces: BTreeSet<&str> = n
+                        .loaded
+                        .config
+                        .instances
+                        .iter()
+                        .filter_map(|i| i.interface.as_deref())
+                        .collect();
+                    let isolated = !ifaces.is_empty() && ifaces.iter().all(|i| st.link_down(i));
+                    let changed = if isolated {
+                        cut_off.insert(node.clone())
+                    } else {
+                        cut_off.remove(&node)
+                    };
+                    if changed {
+                        out.push((at, lan(&user_groups, &cut_off)));
                     }
                     node
                 }
