@@ -9,7 +9,6 @@
 pub mod addresses;
 pub mod command;
 pub mod dump;
-pub mod flags;
 pub mod garp;
 pub mod host;
 pub mod instance;
@@ -25,4 +24,4 @@ pub mod socket;
 pub mod timers;
 pub mod track_script;
 
-pub use run::{run, Daemon, Handle};
+pub use run::{run, Daemon, Handle, Options};
