@@ -11,6 +11,8 @@ pub struct Vrrpd {
     pub dir: PathBuf,
     pub conf: PathBuf,
     pub log: PathBuf,
+    /// Its control socket (in `dir`, never the system's /run/vrrpd).
+    pub socket: PathBuf,
 }
 
 impl Vrrpd {
@@ -18,11 +20,14 @@ impl Vrrpd {
     pub fn start<'a>(ns: &'a mut Netns, dir: &Path, conf_text: &str) -> (Vrrpd, &'a mut Proc) {
         let conf = dir.join("vrrpd.conf");
         let log = dir.join("vrrpd.log");
+        let socket = dir.join("vrrpd.sock");
         let mut cmd = ns.command(bin("vrrpd"));
         cmd.arg("-f")
             .arg(&conf)
             .args(["-l", "-D", "-p"])
             .arg(dir.join("vrrpd.pid"))
+            .arg("--socket")
+            .arg(&socket)
             .env("TMPDIR", dir);
         let proc = spawn_logged(ns, &mut cmd, &conf, conf_text, &log);
         (
@@ -30,6 +35,7 @@ impl Vrrpd {
                 dir: dir.to_path_buf(),
                 conf,
                 log,
+                socket,
             },
             proc,
         )

@@ -4,10 +4,12 @@
 //! `run` is the entry point of the `vrrpd` binary; `run::Daemon` is the event loop, which owns
 //! every `instance::InstanceRt` and hands out `run::Handle`s for status queries.
 
+pub mod control;
 pub mod dump;
 pub mod flags;
 pub mod garp;
 pub mod instance;
+pub mod metrics_http;
 pub mod netlink;
 pub mod pidfile;
 pub mod reactor;

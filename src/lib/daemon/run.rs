@@ -8,36 +8,47 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::config;
+use crate::control::{snapshot::epoch_now, Event, InstanceSnapshot};
 use crate::fsm::{Action, Input, State, Time};
 use crate::wire::{self, ChecksumKind, Ipv4Meta};
 
+use super::control::ControlSocket;
 use super::flags::Args;
 use super::garp::GarpSenders;
-use super::instance::{InstanceRt, InstanceSnapshot};
+use super::instance::InstanceRt;
 use super::netlink::Netlink;
 use super::receive;
 use super::signals::{SigFunc, Signals};
 use super::socket::{Family, Received, VrrpSocket, RECV_BUF};
 use super::timers::{Clock, DeadlineQueue, Timer};
-use super::{dump, pidfile, sd_notify};
+use super::{dump, metrics_http, pidfile, sd_notify};
 
 /// keepalived's exit code for a configuration that cannot run.
 const EXIT_CONFIG: u8 = 2;
 /// Datagrams queued between the socket readers and the loop; beyond it the kernel drops.
 const RX_QUEUE: usize = 1024;
 
-/// A request from outside the loop (the control server, later).
+/// Events kept for a slow `watch` subscriber before it is told it lagged.
+const EVENT_BACKLOG: usize = 256;
+
+/// A request from outside the loop (the control server, the metrics endpoint).
 pub enum Query {
     Snapshot(oneshot::Sender<Vec<InstanceSnapshot>>),
+    /// Zero the counters of the named instances (all when empty); answers the names cleared.
+    ClearStats {
+        instances: Vec<String>,
+        reply: oneshot::Sender<Vec<String>>,
+    },
 }
 
-/// A cloneable way to ask the running daemon for its state.
+/// A cloneable way to ask the running daemon for its state and to follow its events.
 #[derive(Clone)]
 pub struct Handle {
     tx: mpsc::Sender<Query>,
+    events: broadcast::Sender<Event>,
 }
 
 impl Handle {
@@ -46,6 +57,28 @@ impl Handle {
         let (tx, rx) = oneshot::channel();
         self.tx.send(Query::Snapshot(tx)).await.ok()?;
         rx.await.ok()
+    }
+
+    /// As [`Handle::snapshot`], from a thread outside the runtime (the metrics endpoint).
+    pub fn snapshot_blocking(&self) -> Option<Vec<InstanceSnapshot>> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.blocking_send(Query::Snapshot(tx)).ok()?;
+        rx.blocking_recv().ok()
+    }
+
+    /// Zero counters; the names of the instances cleared, None when the daemon has stopped.
+    pub async fn clear_stats(&self, instances: Vec<String>) -> Option<Vec<String>> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Query::ClearStats { instances, reply })
+            .await
+            .ok()?;
+        rx.await.ok()
+    }
+
+    /// Transitions and priority changes from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
     }
 }
 
@@ -122,6 +155,27 @@ pub fn run(args: Args) -> ExitCode {
             Some(Ok(p)) => Some(p),
             None => None,
         };
+        // Failover matters more than the control socket: without it vrrpd still runs.
+        let _control = match ControlSocket::bind(&args.socket, args.socket_group.as_deref()) {
+            Ok(c) => {
+                tracing::info!("control socket {}", c.path().display());
+                Some(tokio::spawn(c.serve(daemon.handle())))
+            }
+            Err(e) => {
+                tracing::error!("{e}; running without a control socket");
+                None
+            }
+        };
+        let _metrics = match args.metrics_listen {
+            Some(addr) => match metrics_http::start(addr, daemon.handle()) {
+                Ok(m) => Some(m),
+                Err(e) => {
+                    tracing::error!("{e}");
+                    return ExitCode::from(1);
+                }
+            },
+            None => None,
+        };
         let signals = match Signals::install() {
             Ok(s) => s,
             Err(e) => {
@@ -172,6 +226,7 @@ pub struct Daemon {
     txbuf: Vec<u8>,
     queries_tx: mpsc::Sender<Query>,
     queries_rx: mpsc::Receiver<Query>,
+    events: broadcast::Sender<Event>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -249,6 +304,7 @@ impl Daemon {
             txbuf: vec![0u8; RECV_BUF + 64],
             queries_tx,
             queries_rx,
+            events: broadcast::channel(EVENT_BACKLOG).0,
         };
         (Ok(d), refused)
     }
@@ -257,6 +313,7 @@ impl Daemon {
     pub fn handle(&self) -> Handle {
         Handle {
             tx: self.queries_tx.clone(),
+            events: self.events.clone(),
         }
     }
 
@@ -311,6 +368,9 @@ impl Daemon {
                     Query::Snapshot(reply) => {
                         let _ = reply.send(self.snapshot());
                     }
+                    Query::ClearStats { instances, reply } => {
+                        let _ = reply.send(self.clear_stats(&instances));
+                    }
                 },
             }
         }
@@ -348,11 +408,22 @@ impl Daemon {
             Err(e) => tracing::error!("cannot write the {} dump: {e}", dump::what(sig)),
         }
         if sig == SigFunc::StatsClear {
-            // The state machine's counters are its own; the receive-path ones are cleared.
-            for i in &mut self.instances {
+            self.clear_stats(&[]);
+        }
+    }
+
+    /// Zero every counter of the named instances (all when `names` is empty), as keepalived's
+    /// STATS_CLEAR does; returns the names cleared.
+    fn clear_stats(&mut self, names: &[String]) -> Vec<String> {
+        let mut cleared = Vec::new();
+        for i in &mut self.instances {
+            if names.is_empty() || names.contains(&i.name) {
                 i.rx = Default::default();
+                i.fsm.clear_counters();
+                cleared.push(i.name.clone());
             }
         }
+        cleared
     }
 
     /// Handle every instance whose deadline has passed.
@@ -463,6 +534,15 @@ impl Daemon {
                     inst.name,
                     inst.fsm.effective_priority()
                 );
+                // No subscriber is not an error.
+                let _ = self.events.send(Event::Transition {
+                    ts: epoch_now(),
+                    instance: inst.name.clone(),
+                    from: from.to_string(),
+                    to: to.to_string(),
+                    reason: reason.to_string(),
+                    effective_priority: inst.fsm.effective_priority(),
+                });
             }
             Action::Notify(state) => {
                 tracing::debug!("{}: notify {state}", self.instances[idx].name);
