@@ -147,7 +147,7 @@ pub fn parse(text: &str, data: &DataInfo, now: f64) -> Result<Vec<InstanceSnapsh
             let d = e.data;
             let state = state_name(d.state).to_string();
             let since = (d.last_transition > 0.0 && now >= d.last_transition)
-                .then(|| ((now - d.last_transition) * 1000.0) as u64);
+                .then_some(((now - d.last_transition) * 1000.0) as u64);
             let (master_ip, master_priority) = match state.as_str() {
                 "BACKUP" => (
                     data.masters.get(&d.iname).cloned(),

@@ -25,8 +25,13 @@ pub fn state_number(state: &str) -> u8 {
     }
 }
 
-/// (metric name, help, counter) in the exporter's naming.
-const COUNTERS: &[(&str, &str, fn(&Stats) -> u64)] = &[
+/// Counters in the exporter's naming.
+/// (metric name, help, how to read it).
+type Metric<T> = (&'static str, &'static str, T);
+type CounterOf = fn(&Stats) -> u64;
+type GaugeOf = fn(&InstanceSnapshot) -> Option<f64>;
+
+const COUNTERS: &[Metric<CounterOf>] = &[
     (
         "keepalived_advertisements_received_total",
         "Advertisements received",
@@ -190,7 +195,7 @@ pub fn render(instances: &[InstanceSnapshot], up: bool) -> String {
         }
     }
 
-    let gauges: [(&str, &str, fn(&InstanceSnapshot) -> Option<f64>); 5] = [
+    let gauges: [Metric<GaugeOf>; 5] = [
         (
             "vrrpd_effective_priority",
             "Priority advertised now (base plus tracker weights)",

@@ -135,7 +135,7 @@ pub struct InstanceSnapshot {
 impl InstanceSnapshot {
     /// Whether the instance matches any of `names` (an empty list matches everything).
     pub fn selected(&self, names: &[String]) -> bool {
-        names.is_empty() || names.iter().any(|n| *n == self.name)
+        names.is_empty() || names.contains(&self.name)
     }
 }
 

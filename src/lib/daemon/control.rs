@@ -1,7 +1,8 @@
 //! The control server: vrrpd's Unix stream socket (DESIGN.md: /run/vrrpd/vrrpd.sock, JSON lines,
-//! `control::proto`). One listener task and one task per connection; they talk to the event
-//! loop only through `run::Handle` (a bounded query channel the loop serves after its timers
-//! and packets, and a broadcast channel of events), so no client can delay an advert.
+//! `control::proto`). One listener task and one task per connection, on a thread and runtime
+//! of their own; they talk to the event loop only through `run::Handle` (a bounded query
+//! channel the loop serves after its timers and packets, and a broadcast channel of events),
+//! so no client can delay an advert.
 //!
 //! Access: the socket is mode 0660, owned by vrrpd's user and `--socket-group` (default the
 //! user's own group). SO_PEERCRED says who connected: read requests (status, stats, watch) are
@@ -55,22 +56,25 @@ pub enum ControlError {
     Io(PathBuf, std::io::Error),
 }
 
-/// The bound socket; the file is removed when this drops (at daemon stop).
+/// The bound socket. The file is removed when this (or the thread serving it) ends.
 pub struct ControlSocket {
-    listener: UnixListener,
-    path: PathBuf,
+    listener: std::os::unix::net::UnixListener,
+    file: SocketFile,
     owner_uid: u32,
 }
 
-impl Drop for ControlSocket {
+/// Removes the socket file on drop.
+pub struct SocketFile(PathBuf);
+
+impl Drop for SocketFile {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
+        let _ = std::fs::remove_file(&self.0);
     }
 }
 
 impl ControlSocket {
     /// Bind `path` (creating its directory), mode 0660, group `group` if given. A stale socket
-    /// file (nobody listening) is replaced; a live one is an error. Must run inside the runtime.
+    /// file (nobody listening) is replaced; a live one is an error.
     pub fn bind(path: &Path, group: Option<&str>) -> Result<ControlSocket, ControlError> {
         let io = |e| ControlError::Io(path.to_path_buf(), e);
         let gid = match group {
@@ -104,12 +108,12 @@ impl ControlSocket {
         // The socket file is created by bind(2) with the umask's mode: make it 0660 from the
         // first instant rather than chmod-ing a window later.
         let old = nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o117));
-        let bound = UnixListener::bind(path);
+        let bound = std::os::unix::net::UnixListener::bind(path);
         nix::sys::stat::umask(old);
         let listener = bound.map_err(io)?;
         let sock = ControlSocket {
             listener,
-            path: path.to_path_buf(),
+            file: SocketFile(path.to_path_buf()),
             // SAFETY: geteuid has no preconditions.
             owner_uid: unsafe { libc::geteuid() },
         };
@@ -117,46 +121,87 @@ impl ControlSocket {
         if let Some(gid) = gid {
             nix::unistd::chown(path, None, Some(gid)).map_err(|e| io(e.into()))?;
         }
+        raise_nofile_limit();
         Ok(sock)
     }
 
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.file.0
     }
 
-    /// Accept connections until the task is dropped.
-    pub async fn serve(self, handle: Handle) {
-        let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-        loop {
-            let stream = match self.listener.accept().await {
-                Ok((s, _)) => s,
-                Err(e) => {
-                    // EMFILE and friends: back off instead of spinning.
-                    tracing::warn!("control socket: accept: {e}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            };
-            match slots.clone().try_acquire_owned() {
-                Ok(permit) => {
-                    let handle = handle.clone();
-                    let owner = self.owner_uid;
-                    tokio::spawn(async move {
-                        connection(stream, handle, owner).await;
-                        drop(permit);
-                    });
-                }
-                Err(_) => {
-                    tokio::spawn(async move {
-                        let mut s = stream;
-                        let line = Reply::error(
-                            ErrorCode::Busy,
-                            format!("more than {MAX_CONNECTIONS} control connections; try again"),
-                        )
-                        .to_line();
-                        let _ = timeout(WRITE_TIMEOUT, s.write_all(line.as_bytes())).await;
-                    });
-                }
+    /// Serve on a thread of its own with its own runtime: a thousand clients are a thousand
+    /// tasks there, and none of them is ever queued ahead of the event loop, which only sees
+    /// their queries. Returns the guard that removes the socket file when vrrpd stops.
+    pub fn spawn(self, handle: Handle) -> std::io::Result<SocketFile> {
+        let ControlSocket {
+            listener,
+            file,
+            owner_uid,
+        } = self;
+        listener.set_nonblocking(true)?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        std::thread::Builder::new()
+            .name("control".into())
+            .spawn(move || {
+                rt.block_on(async move {
+                    match UnixListener::from_std(listener) {
+                        Ok(l) => serve(l, handle, owner_uid).await,
+                        Err(e) => tracing::error!("control socket: {e}"),
+                    }
+                })
+            })?;
+        Ok(file)
+    }
+}
+
+/// 1,000 clients need 1,000 descriptors: lift the soft limit to the hard one, as daemons do.
+fn raise_nofile_limit() {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit with a valid pointer to a local rlimit.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+            lim.rlim_cur = lim.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
+}
+
+/// Accept connections until the runtime ends.
+async fn serve(listener: UnixListener, handle: Handle, owner_uid: u32) {
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    loop {
+        let stream = match listener.accept().await {
+            Ok((s, _)) => s,
+            Err(e) => {
+                // EMFILE and friends: back off instead of spinning.
+                tracing::warn!("control socket: accept: {e}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        match slots.clone().try_acquire_owned() {
+            Ok(permit) => {
+                let handle = handle.clone();
+                tokio::spawn(async move {
+                    connection(stream, handle, owner_uid).await;
+                    drop(permit);
+                });
+            }
+            Err(_) => {
+                tokio::spawn(async move {
+                    let mut s = stream;
+                    let line = Reply::error(
+                        ErrorCode::Busy,
+                        format!("more than {MAX_CONNECTIONS} control connections; try again"),
+                    )
+                    .to_line();
+                    let _ = timeout(WRITE_TIMEOUT, s.write_all(line.as_bytes())).await;
+                });
             }
         }
     }

@@ -158,8 +158,17 @@ pub fn run(args: Args) -> ExitCode {
         // Failover matters more than the control socket: without it vrrpd still runs.
         let _control = match ControlSocket::bind(&args.socket, args.socket_group.as_deref()) {
             Ok(c) => {
-                tracing::info!("control socket {}", c.path().display());
-                Some(tokio::spawn(c.serve(daemon.handle())))
+                let path = c.path().display().to_string();
+                match c.spawn(daemon.handle()) {
+                    Ok(file) => {
+                        tracing::info!("control socket {path}");
+                        Some(file)
+                    }
+                    Err(e) => {
+                        tracing::error!("control socket {path}: {e}; running without it");
+                        None
+                    }
+                }
             }
             Err(e) => {
                 tracing::error!("{e}; running without a control socket");
