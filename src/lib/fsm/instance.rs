@@ -167,6 +167,16 @@ impl Instance {
         Duration::from_micros(self.master_down_us())
     }
 
+    /// Replace the static parameters of a running instance (a reload that kept it, or a new
+    /// source address), keeping its state, timers and counters. The base priority follows the
+    /// new config; the effective one is the caller's to re-send (`Input::PriorityChanged`).
+    pub fn reconfigure(&mut self, cfg: InstanceConfig) {
+        if cfg.priority != self.cfg.priority {
+            self.base_priority = cfg.priority.max(1);
+        }
+        self.cfg = cfg;
+    }
+
     /// Feed one input; returns the actions to perform, in order.
     pub fn handle(&mut self, now: Time, input: Input) -> Vec<Action> {
         let mut out = Vec::new();
