@@ -3,6 +3,7 @@
 
 pub mod docs;
 pub mod output;
+pub mod vrrpd;
 
 mod cmd_completions;
 mod cmd_firewall;
@@ -21,9 +22,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub use output::{ColorChoice, Exit, Output};
 
+pub use crate::config::DEFAULT_CONFIG;
 pub use crate::control::DEFAULT_SOCKET;
-/// keepalived's default configuration file, which vrrpd and vrrpctl read too.
-pub const DEFAULT_CONFIG: &str = "/etc/keepalived/keepalived.conf";
 
 /// The operator's toolkit for VRRP clusters run by vrrpd or keepalived.
 #[derive(Debug, Parser)]

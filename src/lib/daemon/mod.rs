@@ -9,7 +9,6 @@
 pub mod addresses;
 pub mod control;
 pub mod dump;
-pub mod flags;
 pub mod garp;
 pub mod host;
 pub mod instance;
@@ -24,4 +23,4 @@ pub mod signals;
 pub mod socket;
 pub mod timers;
 
-pub use run::{run, Daemon, Handle};
+pub use run::{run, Daemon, Handle, Options};

@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -19,7 +20,6 @@ use crate::node::{self, Effect, Family, HostView, Input, InstanceId, InstanceSpe
 
 use super::addresses::{AddrJob, AddressWorker};
 use super::control::ControlSocket;
-use super::flags::Args;
 use super::garp::{GarpJob, GarpPacer};
 use super::host::{HostSnapshot, SystemHost};
 use super::instance::{self, InstanceIo};
@@ -85,8 +85,25 @@ impl Handle {
     }
 }
 
+/// What `vrrpd` was asked to do (its flags, as plain data: the clap definitions live in
+/// `cli::vrrpd` with vrrpctl's).
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub config: PathBuf,
+    pub pidfile: Option<PathBuf>,
+    pub socket: PathBuf,
+    /// Group of the control socket (None: vrrpd's own).
+    pub socket_group: Option<String>,
+    /// Serve Prometheus metrics over HTTP here.
+    pub metrics_listen: Option<std::net::SocketAddr>,
+    /// `-t`: check the configuration and exit.
+    pub config_test: bool,
+    /// `--signum=NAME`: print the signal number and exit.
+    pub signum: Option<String>,
+}
+
 /// `vrrpd`: check or run the configuration named by `args`.
-pub fn run(args: Args) -> ExitCode {
+pub fn run(args: Options) -> ExitCode {
     if let Some(name) = &args.signum {
         return match SigFunc::from_name(name) {
             Some(f) => {
@@ -208,7 +225,7 @@ pub fn run(args: Args) -> ExitCode {
 /// `vrrpd -t`: the lint machinery on the config plus the daemon's own instance building
 /// against this host, diagnostics on stderr, exit 0 (vrrpd would run every instance as
 /// written) or 1 (errors, a refused instance, or the file cannot be read). Opens no socket.
-fn config_test(args: &Args) -> ExitCode {
+fn config_test(args: &Options) -> ExitCode {
     let report = match crate::lint::check_config(&args.config) {
         Ok(r) => r,
         Err(e) => {
