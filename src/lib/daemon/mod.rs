@@ -8,11 +8,13 @@
 
 pub mod addresses;
 pub mod command;
+pub mod control;
 pub mod dump;
 pub mod garp;
 pub mod host;
 pub mod instance;
 pub mod linkwatch;
+pub mod metrics_http;
 pub mod netlink;
 pub mod notify;
 pub mod pidfile;
