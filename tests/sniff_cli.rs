@@ -262,3 +262,68 @@ fn text_lines_match_tcpdump_verbose() {
     assert!(ours.len() > 60);
     assert_eq!(ours, theirs);
 }
+
+/// `IP... SRC > DST` of the VRRP lines of `text` (AH-wrapped too): the IP header part that
+/// `-v` adds, with the addresses. tcpdump -v puts an IPv4 packet's addresses on a continuation
+/// line; it is joined to its header line first.
+fn header_parts(text: &str) -> Vec<String> {
+    let mut joined: Vec<String> = Vec::new();
+    for l in text.lines() {
+        match (l.strip_prefix("    "), joined.last_mut()) {
+            (Some(rest), Some(prev)) => {
+                prev.push(' ');
+                prev.push_str(rest);
+            }
+            _ => joined.push(l.to_string()),
+        }
+    }
+    joined
+        .iter()
+        .filter_map(|l| {
+            let end = l.find(": AH(").or_else(|| l.find(": VRRPv"))?;
+            // Without the time of day: a nanosecond pcapng shows 9 digits here, 6 in tcpdump.
+            let start = l.find(" IP")?;
+            Some(l[start..end].to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn verbose_ip_headers_match_tcpdump_on_every_capture() {
+    if !require_tool("tcpdump") {
+        return;
+    }
+    let mut files: Vec<std::path::PathBuf> = Vec::new();
+    for dir in [
+        data("pcap"),
+        std::path::PathBuf::from("/work/shared/reference/pcap"),
+    ] {
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in rd {
+            let p = e.unwrap().path();
+            // codec_malformed.pcap's frames are cut on purpose: we show them as `[malformed]`.
+            let broken = p.to_string_lossy().contains("malformed");
+            if !broken && p.extension().is_some_and(|x| x == "pcap" || x == "pcapng") {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    let mut v6_lines = 0;
+    for f in &files {
+        let t = Command::new("tcpdump")
+            .args(["-v", "-n", "-r"])
+            .arg(f)
+            .output()
+            .unwrap();
+        let theirs = header_parts(&String::from_utf8_lossy(&t.stdout));
+        let (code, out, err) = vrrpctl(&["sniff", "-v", "--no-summary", "-r", &f.to_string_lossy()]);
+        assert_eq!(code, 0, "{}: {err}", f.display());
+        let ours = header_parts(&out);
+        assert_eq!(ours, theirs, "{}", f.display());
+        v6_lines += ours.iter().filter(|l| l.contains(" IP6 (")).count();
+    }
+    assert!(v6_lines > 10, "too few IPv6 lines compared: {v6_lines}");
+}
