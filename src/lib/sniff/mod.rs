@@ -95,18 +95,18 @@ pub fn run(
                 summary.record(p);
                 true
             }
-            Event::Garp { arp, .. } => {
+            Event::Garp { ts, arp } => {
                 if opts.vrid.is_some() && !vrid_addresses.contains(&IpAddr::V4(arp.sender_ip)) {
                     return ControlFlow::Continue(());
                 }
-                summary.record_garp();
+                summary.record_garp(*ts, IpAddr::V4(arp.sender_ip), arp.sender_mac);
                 false
             }
-            Event::Na { na, .. } => {
+            Event::Na { ts, na, .. } => {
                 if opts.vrid.is_some() && !vrid_addresses.contains(&IpAddr::V6(na.target)) {
                     return ControlFlow::Continue(());
                 }
-                summary.record_na();
+                summary.record_na(*ts, IpAddr::V6(na.target), na.target_mac);
                 false
             }
             Event::Malformed(_) => {

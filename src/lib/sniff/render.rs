@@ -393,6 +393,12 @@ pub fn json_summary(buf: &mut Vec<u8>, r: &Report) {
     buf.push(b'\n');
 }
 
+fn time_of_day(ts: super::source::Timestamp) -> String {
+    let mut b = Vec::new();
+    push_time_of_day(&mut b, ts);
+    String::from_utf8_lossy(&b).into_owned()
+}
+
 /// The summary as text, after a blank line.
 pub fn text_summary(buf: &mut Vec<u8>, r: &Report, paint: Paint<'_>) {
     use std::fmt::Write as _;
@@ -427,12 +433,12 @@ pub fn text_summary(buf: &mut Vec<u8>, r: &Report, paint: Paint<'_>) {
             };
             let _ = writeln!(
                 s,
-                "  {:<26} prio {:<8} v{} {:<22} intvl {}cs {}  {} adverts{}{}",
+                "  {:<26} prio {:<8} v{} {:<22} intvl {} {}  {} adverts{}{}",
                 sp.src.to_string(),
                 prios.join("->"),
                 sp.version,
                 auth,
-                sp.advert_int_cs,
+                super::summary::interval_text(sp.version, sp.advert_int_cs),
                 observed,
                 sp.adverts,
                 if sp.invalid > 0 {
@@ -447,10 +453,42 @@ pub fn text_summary(buf: &mut Vec<u8>, r: &Report, paint: Paint<'_>) {
                 },
             );
         }
+        // The first entry only repeats "master X" unless someone took over later.
+        if v.timeline.len() > 1 {
+            let _ = writeln!(s, "  master changes:");
+            for c in &v.timeline {
+                let who = match c.from {
+                    Some(f) => format!("{f} -> {}", c.to),
+                    None => c.to.to_string(),
+                };
+                let _ = writeln!(s, "    {} {who} ({})", time_of_day(c.ts), c.reason);
+            }
+        }
         for pr in &v.problems {
             let line = format!("  ! {}: {}", pr.code, pr.message);
             let _ = writeln!(s, "{}", paint(&line, Style::new().red()));
         }
+    }
+    for a in &r.addresses {
+        let macs: Vec<String> = a
+            .macs
+            .iter()
+            .map(|m| format!("{} ({}x)", m.mac, m.announcements))
+            .collect();
+        let _ = writeln!(s, "address {} announced by {}", a.ip, macs.join(", "));
+        for m in &a.moves {
+            let _ = writeln!(
+                s,
+                "    {} moved {} -> {}",
+                time_of_day(m.ts),
+                m.from,
+                m.to
+            );
+        }
+    }
+    for pr in &r.problems {
+        let line = format!("! {}: {}", pr.code, pr.message);
+        let _ = writeln!(s, "{}", paint(&line, Style::new().red().bold()));
     }
     buf.extend_from_slice(s.as_bytes());
 }
