@@ -319,7 +319,8 @@ fn verbose_ip_headers_match_tcpdump_on_every_capture() {
             .output()
             .unwrap();
         let theirs = header_parts(&String::from_utf8_lossy(&t.stdout));
-        let (code, out, err) = vrrpctl(&["sniff", "-v", "--no-summary", "-r", &f.to_string_lossy()]);
+        let (code, out, err) =
+            vrrpctl(&["sniff", "-v", "--no-summary", "-r", &f.to_string_lossy()]);
         assert_eq!(code, 0, "{}: {err}", f.display());
         let ours = header_parts(&out);
         assert_eq!(ours, theirs, "{}", f.display());

@@ -628,7 +628,10 @@ fn summary_flags_two_macs_for_one_vip_and_shows_the_master_timeline() {
         .unwrap();
     let tl = v91["timeline"].as_array().unwrap();
     assert_eq!(tl.len(), 2, "{tl:#?}");
-    assert_eq!((&tl[0]["to"], &tl[0]["from"]), (&"192.0.2.23".into(), &Value::Null));
+    assert_eq!(
+        (&tl[0]["to"], &tl[0]["from"]),
+        (&"192.0.2.23".into(), &Value::Null)
+    );
     assert_eq!(tl[1]["from"], "192.0.2.23");
     assert_eq!(tl[1]["to"], "192.0.2.24");
     assert_eq!(tl[1]["reason"], "192.0.2.23 sent priority 0: it left");
@@ -639,7 +642,10 @@ fn summary_flags_two_macs_for_one_vip_and_shows_the_master_timeline() {
         text.contains("192.0.2.23 -> 192.0.2.24 (192.0.2.23 sent priority 0: it left)"),
         "{text}"
     );
-    assert!(text.contains("! address-conflict: 192.0.2.190 was announced"), "{text}");
+    assert!(
+        text.contains("! address-conflict: 192.0.2.190 was announced"),
+        "{text}"
+    );
     // VRID 90's split brain: the timeline stays with the higher priority, no flapping.
     assert!(
         text.contains("both advertised as master at the same time: 11 times one's advert came within 1.5 advertisement intervals of the other's"),

@@ -480,10 +480,26 @@ pub fn run(collected: &Collected, planned: &[Planned]) -> Report {
     // Persistence advice names the save tool of the backend the fix went to: a rule added
     // with iptables-legacy is invisible to (nft-backed) iptables-save.
     for (prefix, save, file) in [
-        ("iptables-legacy ", "iptables-legacy-save", "/etc/iptables/rules.v4"),
-        ("ip6tables-legacy ", "ip6tables-legacy-save", "/etc/iptables/rules.v6"),
-        ("iptables-nft ", "iptables-nft-save", "/etc/iptables/rules.v4"),
-        ("ip6tables-nft ", "ip6tables-nft-save", "/etc/iptables/rules.v6"),
+        (
+            "iptables-legacy ",
+            "iptables-legacy-save",
+            "/etc/iptables/rules.v4",
+        ),
+        (
+            "ip6tables-legacy ",
+            "ip6tables-legacy-save",
+            "/etc/iptables/rules.v6",
+        ),
+        (
+            "iptables-nft ",
+            "iptables-nft-save",
+            "/etc/iptables/rules.v4",
+        ),
+        (
+            "ip6tables-nft ",
+            "ip6tables-nft-save",
+            "/etc/iptables/rules.v6",
+        ),
         ("iptables ", "iptables-save", "/etc/iptables/rules.v4"),
         ("ip6tables ", "ip6tables-save", "/etc/iptables/rules.v6"),
     ] {

@@ -5,6 +5,7 @@
 //! them, filters, renders into a buffer that it flushes to the caller's writer, optionally
 //! writes the frames it showed to a pcap, and returns the summary.
 
+pub mod any;
 pub mod decode;
 pub mod fmt;
 pub mod link;

@@ -477,13 +477,7 @@ pub fn text_summary(buf: &mut Vec<u8>, r: &Report, paint: Paint<'_>) {
             .collect();
         let _ = writeln!(s, "address {} announced by {}", a.ip, macs.join(", "));
         for m in &a.moves {
-            let _ = writeln!(
-                s,
-                "    {} moved {} -> {}",
-                time_of_day(m.ts),
-                m.from,
-                m.to
-            );
+            let _ = writeln!(s, "    {} moved {} -> {}", time_of_day(m.ts), m.from, m.to);
         }
     }
     for pr in &r.problems {
