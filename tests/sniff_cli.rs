@@ -133,21 +133,27 @@ fn colors_mark_priority_zero_and_errors() {
         out.contains("\x1b[") && out.contains("[INVALID: bad checksum"),
         "{out:?}"
     );
+    // no-color.org: NO_COLOR changes the default, an explicit --color always still wins.
     let edge = data("pcap/codec_edge_cases.pcap");
-    let out = Command::new(bin("vrrpctl"))
-        .args([
-            "--color",
-            "always",
-            "sniff",
-            "-r",
-            edge.to_str().unwrap(),
-            "-c",
-            "1",
-        ])
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    assert!(!String::from_utf8_lossy(&out.stdout).contains('\x1b'));
+    let run = |color: &str| {
+        let out = Command::new(bin("vrrpctl"))
+            .args([
+                "--color",
+                color,
+                "sniff",
+                "-r",
+                edge.to_str().unwrap(),
+                "-c",
+                "1",
+            ])
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(run("always").contains('\x1b'));
+    assert!(!run("auto").contains('\x1b'));
+    assert!(!run("never").contains('\x1b'));
 }
 
 #[test]

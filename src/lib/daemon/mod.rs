@@ -8,6 +8,7 @@ pub mod dump;
 pub mod flags;
 pub mod garp;
 pub mod instance;
+pub mod log;
 pub mod netlink;
 pub mod pidfile;
 pub mod reactor;

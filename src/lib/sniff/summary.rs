@@ -60,6 +60,9 @@ struct VridState {
     timeline: Vec<MasterChange>,
 }
 
+/// The VRID, address and MAC of the master another MAC contradicted.
+type ForeignMaster = (u8, IpAddr, [u8; 6]);
+
 /// A run of consecutive gratuitous ARPs / NAs for one address from one MAC.
 #[derive(Debug, Clone)]
 struct ClaimRun {
@@ -69,8 +72,8 @@ struct ClaimRun {
     last: Timestamp,
     /// Announcements made while the address's VRID had another master (by its MAC).
     foreign: u64,
-    /// The master at the first such announcement: VRID and address.
-    foreign_master: Option<(u8, IpAddr, [u8; 6])>,
+    /// The master at the first such announcement.
+    foreign_master: Option<ForeignMaster>,
     /// Whether any VRID with this address had a master of known MAC to compare with.
     checked: bool,
 }
@@ -334,7 +337,7 @@ fn claims_report(ip: IpAddr, runs: &[ClaimRun], problems: &mut Vec<Problem>) -> 
     if runs.iter().any(|r| r.checked) {
         // The VRRP side is known: an announcement by anyone but the VRID's master is a second
         // node answering for the address.
-        let mut by_mac: BTreeMap<[u8; 6], (u64, (u8, IpAddr, [u8; 6]))> = BTreeMap::new();
+        let mut by_mac: BTreeMap<[u8; 6], (u64, ForeignMaster)> = BTreeMap::new();
         for r in runs {
             if let Some(fm) = r.foreign_master {
                 by_mac.entry(r.mac).or_insert((0, fm)).0 += r.foreign;
