@@ -158,4 +158,35 @@ fn logs_go_to_syslog_unless_l_is_given() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("virtual_router_id is not set"), "{err}");
     assert!(sock.recv(&mut buf).is_err(), "-l must not log to syslog");
+
+/// `-t` must fail on every config the daemon would then refuse to run (tried as a new user
+/// would: lint alone accepted both of these).
+#[test]
+fn config_test_fails_where_the_daemon_would_refuse() {
+    let dir = tempdir();
+    for (name, text, want) in [
+        (
+            "ah.conf",
+            GOOD.replace(
+                "  priority 100\n",
+                "  priority 100\n  authentication {\n    auth_type AH\n    auth_pass secret\n  }\n",
+            ),
+            "auth_type AH is not supported",
+        ),
+        (
+            "noif.conf",
+            GOOD.replace("interface lo", "interface nosuchif0"),
+            "interface nosuchif0 does not exist",
+        ),
+    ] {
+        let path = write(dir.path(), name, &text);
+        let out = vrrpd(&["-t", "-f", &path]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{name}: {err}");
+        assert!(
+            err.contains(&format!("{name}:1:1: vrrp_instance VI_1: {want}")),
+            "{err}"
+        );
+        assert!(err.contains("vrrpd would not start this instance"), "{err}");
+    }
 }

@@ -3,7 +3,13 @@
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
-    let args = vrrp::daemon::flags::Args::parse();
-    vrrp::daemon::log::init(&args);
-    vrrp::daemon::run(args)
+    let args = vrrp::cli::vrrpd::Args::parse();
+    vrrp::daemon::log::init(args.log_console, args.log_facility, args.log_detail);
+    vrrp::daemon::run(vrrp::daemon::Options {
+        config: args.config,
+        pidfile: args.pidfile,
+        socket: args.socket,
+        config_test: args.config_test,
+        signum: args.signum,
+    })
 }

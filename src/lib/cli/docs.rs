@@ -71,7 +71,7 @@ pub fn generate_all(completions_dir: &Path, man_dir: &Path) -> io::Result<()> {
         )?;
     }
     // vrrpd is a system daemon: section 8, as keepalived(8).
-    let vrrpd = crate::daemon::flags::Args::command().version(env!("CARGO_PKG_VERSION"));
+    let vrrpd = super::vrrpd::Args::command().version(env!("CARGO_PKG_VERSION"));
     std::fs::write(man_dir.join("vrrpd.8"), page(&vrrpd, "8", &extra("vrrpd"))?)?;
     Ok(())
 }

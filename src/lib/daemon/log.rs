@@ -14,8 +14,6 @@ use tracing::Level;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::EnvFilter;
 
-use super::flags::Args;
-
 /// Where the log goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
@@ -45,12 +43,12 @@ pub fn priority(level: &Level) -> libc::c_int {
     }
 }
 
-/// Set up the global subscriber for `args`.
-pub fn init(args: &Args) {
-    let default = if args.log_detail { "debug" } else { "info" };
+/// Set up the global subscriber for vrrpd's `-l`, `-S N` and `-D`.
+pub fn init(log_console: bool, log_facility: Option<u8>, log_detail: bool) {
+    let default = if log_detail { "debug" } else { "info" };
     let filter = EnvFilter::try_from_env("VRRPD_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     let stderr_tty = io::stderr().is_terminal();
-    match target(args.log_console, args.log_facility, stderr_tty) {
+    match target(log_console, log_facility, stderr_tty) {
         Target::Console => tracing_subscriber::fmt()
             .with_env_filter(filter)
             .with_writer(io::stderr)
