@@ -158,6 +158,7 @@ fn logs_go_to_syslog_unless_l_is_given() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("virtual_router_id is not set"), "{err}");
     assert!(sock.recv(&mut buf).is_err(), "-l must not log to syslog");
+}
 
 /// `-t` must fail on every config the daemon would then refuse to run (tried as a new user
 /// would: lint alone accepted both of these).
