@@ -281,6 +281,7 @@ impl Daemon {
             }
         };
 
+        self.remove_leftovers().await;
         self.input(Input::Startup);
         match sd_notify::notify("READY=1") {
             Ok(_) => {}
@@ -343,6 +344,41 @@ impl Daemon {
         self.addresses.finish().await;
         tracing::info!("stopped");
         Ok(())
+    }
+
+    /// VIPs of ours already on the system belong to a previous run that died without cleaning
+    /// up (SIGKILL, OOM): remove them before the first advert, as keepalived does at start, or
+    /// a backup would keep answering for them.
+    async fn remove_leftovers(&mut self) {
+        let host = HostSnapshot::take();
+        let mut any = false;
+        for (id, io) in &self.io {
+            let present: Vec<_> = io
+                .vips
+                .iter()
+                .filter(|v| {
+                    host.interface(&v.ifname)
+                        .is_some_and(|i| i.addrs.contains(&v.addr))
+                })
+                .cloned()
+                .collect();
+            if present.is_empty() {
+                continue;
+            }
+            let instance = name_of(&self.node, *id);
+            for v in &present {
+                tracing::warn!("{instance}: removing {v}, left over by a previous run");
+            }
+            any = true;
+            self.addresses.submit(AddrJob::Remove {
+                instance,
+                vips: present,
+                routes: io.routes.clone(),
+            });
+        }
+        if any {
+            self.addresses.flush().await;
+        }
     }
 
     /// Every instance's status and counters.
