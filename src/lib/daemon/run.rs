@@ -31,6 +31,8 @@ use super::timers::{Clock, Timer};
 use super::track_script::{ScriptTrackers, TrackerReport};
 use super::{dump, linkwatch, metrics_http, pidfile, sd_notify};
 
+mod reload;
+
 /// keepalived's exit code for a configuration that cannot run.
 const EXIT_CONFIG: u8 = 2;
 /// Datagrams queued between the socket readers and the loop; beyond it the kernel drops.
@@ -158,13 +160,14 @@ pub fn run(args: Options) -> ExitCode {
         for e in &refused {
             tracing::error!("{e}; instance not started");
         }
-        let daemon = match daemon {
+        let mut daemon = match daemon {
             Ok(d) => d,
             Err(e) => {
                 tracing::error!("{e}");
                 return ExitCode::from(1);
             }
         };
+        daemon.config_path = args.config.clone();
         if daemon.node.is_empty() {
             tracing::error!("no vrrp_instance can run; exiting");
             return ExitCode::from(EXIT_CONFIG);
@@ -240,6 +243,18 @@ fn config_test(args: &Options) -> ExitCode {
         eprint!("{text}");
     }
     let mut refused = 0;
+    let not_run = report
+        .configs
+        .iter()
+        .flat_map(|l| &l.diagnostics)
+        .filter(|d| d.code == "not-run-by-vrrpd")
+        .count();
+    if not_run > 0 {
+        eprintln!(
+            "error: the config uses {not_run} keyword(s) or block(s) that vrrpd reads but does not run (the not-run-by-vrrpd notes above); vrrpd -t fails until they are run or removed"
+        );
+        refused += 1;
+    }
     for loaded in &report.configs {
         let (_, errors) = node::build_all(&loaded.config, &HostSnapshot::take());
         for e in errors {
@@ -262,11 +277,17 @@ pub struct Daemon {
     queries_tx: mpsc::Sender<Query>,
     queries_rx: mpsc::Receiver<Query>,
     /// Tracker workers report here; the loop feeds `Node::set_tracker`.
+    trackers_tx: mpsc::UnboundedSender<TrackerReport>,
     trackers_rx: mpsc::UnboundedReceiver<TrackerReport>,
     scripts: ScriptTrackers,
     notifier: Notifier,
     /// The config's sync groups (their notify scripts).
     sync_groups: Vec<config::model::SyncGroup>,
+    /// The file HUP re-reads.
+    pub config_path: std::path::PathBuf,
+    /// The socket readers' way into the loop (kept for sockets a reload opens).
+    pkt_tx: Option<mpsc::Sender<(usize, RxMeta, Vec<u8>)>>,
+    readers: Vec<tokio::task::JoinHandle<()>>,
     events: broadcast::Sender<Event>,
 }
 
@@ -342,7 +363,11 @@ impl Daemon {
             effects: Vec::new(),
             queries_tx,
             queries_rx,
+            trackers_tx,
             trackers_rx,
+            config_path: std::path::PathBuf::new(),
+            pkt_tx: None,
+            readers: Vec::new(),
             scripts,
             notifier: Notifier::default(),
             sync_groups: cfg.sync_groups.clone(),
@@ -368,11 +393,11 @@ impl Daemon {
     pub async fn serve(mut self, mut signals: Signals) -> Result<(), DaemonError> {
         let mut timer = Timer::new(self.clock).map_err(DaemonError::Timer)?;
         let (pkt_tx, mut pkt_rx) = mpsc::channel::<(usize, RxMeta, Vec<u8>)>(RX_QUEUE);
-        let mut readers = Vec::new();
         for (i, s) in self.sockets.iter().enumerate() {
-            readers.push(tokio::spawn(read_socket(i, s.clone(), pkt_tx.clone())));
+            self.readers
+                .push(tokio::spawn(read_socket(i, s.clone(), pkt_tx.clone())));
         }
-        drop(pkt_tx);
+        self.pkt_tx = Some(pkt_tx);
         let mut links = match linkwatch::start() {
             Ok(rx) => Some(rx),
             Err(e) => {
@@ -397,9 +422,7 @@ impl Daemon {
                 biased;
                 sig = signals.recv() => match sig {
                     SigFunc::Stop => break,
-                    SigFunc::Reload => tracing::warn!(
-                        "reload (HUP) is not supported yet; restart vrrpd to apply a new config"
-                    ),
+                    SigFunc::Reload => self.reload(),
                     SigFunc::Stats | SigFunc::StatsClear | SigFunc::Json | SigFunc::Data => {
                         self.dump(sig);
                     }
@@ -437,9 +460,10 @@ impl Daemon {
 
         let _ = sd_notify::notify("STOPPING=1");
         tracing::info!("stopping");
-        for r in &readers {
+        for r in &self.readers {
             r.abort();
         }
+        self.pkt_tx = None;
         self.input(Input::Shutdown);
         drop(std::mem::take(&mut self.scripts));
         // Whatever is still on the system (an instance that was never master cannot be).

@@ -34,6 +34,97 @@ pub const NOT_RUN_BY_VRRPD: &[&str] = &[
     "linkbeat_use_polling",
 ];
 
+/// Keywords inside blocks vrrpd reads that it parses but does not run yet: (block, keyword,
+/// why). Each use gets a `not-run-by-vrrpd` note at start, and `vrrpd -t` fails on it.
+#[rustfmt::skip]
+pub const NOT_RUN_YET: &[(&str, &str, &str)] = &[
+    ("", "vrrp_track_process", "process tracking is not implemented yet"),
+    ("", "track_file", "file tracking is not implemented yet"),
+    ("", "vrrp_track_file", "file tracking is not implemented yet"),
+    ("vrrp_instance", "track_process", "process tracking is not implemented yet"),
+    ("vrrp_instance", "track_file", "file tracking is not implemented yet"),
+    ("vrrp_instance", "track_bfd", "vrrpd runs no BFD"),
+    ("vrrp_instance", "use_vmac", "VMAC interfaces are not implemented yet"),
+    ("vrrp_instance", "use_vmac_addr", "VMAC interfaces are not implemented yet"),
+    ("vrrp_instance", "vmac_xmit_base", "VMAC interfaces are not implemented yet"),
+    ("vrrp_instance", "use_ipvlan", "ipvlan interfaces are not implemented"),
+    ("vrrp_instance", "virtual_rules", "vrrpd adds no ip rules yet"),
+    ("vrrp_instance", "notify_deleted", "reload reports a removed instance as STOP"),
+    ("vrrp_instance", "smtp_alert", "mail alerts are not implemented yet"),
+    ("vrrp_instance", "notify_priority_changes", "the notify FIFO is not implemented yet"),
+    ("vrrp_instance", "lvs_sync_daemon_interface", "vrrpd runs no LVS"),
+    ("vrrp_sync_group", "track_process", "process tracking is not implemented yet"),
+    ("vrrp_sync_group", "track_file", "file tracking is not implemented yet"),
+    ("vrrp_sync_group", "track_bfd", "vrrpd runs no BFD"),
+    ("vrrp_sync_group", "smtp_alert", "mail alerts are not implemented yet"),
+    ("vrrp_sync_group", "notify_priority_changes", "the notify FIFO is not implemented yet"),
+    ("global_defs", "notification_email", "mail alerts are not implemented yet"),
+    ("global_defs", "notification_email_from", "mail alerts are not implemented yet"),
+    ("global_defs", "smtp_server", "mail alerts are not implemented yet"),
+    ("global_defs", "smtp_connect_timeout", "mail alerts are not implemented yet"),
+    ("global_defs", "smtp_helo_name", "mail alerts are not implemented yet"),
+    ("global_defs", "smtp_alert", "mail alerts are not implemented yet"),
+    ("global_defs", "smtp_alert_vrrp", "mail alerts are not implemented yet"),
+    ("global_defs", "enable_script_security", "script security checks are not implemented yet"),
+    ("global_defs", "script_user", "scripts run as vrrpd's user"),
+    ("global_defs", "notify_fifo", "the notify FIFO is not implemented yet"),
+    ("global_defs", "notify_fifo_script", "the notify FIFO is not implemented yet"),
+    ("global_defs", "vrrp_notify_fifo", "the notify FIFO is not implemented yet"),
+    ("global_defs", "vrrp_notify_fifo_script", "the notify FIFO is not implemented yet"),
+    ("global_defs", "vrrp_notify_priority_changes", "the notify FIFO is not implemented yet"),
+    ("global_defs", "enable_traps", "vrrpd has no SNMP"),
+    ("global_defs", "enable_snmp_vrrp", "vrrpd has no SNMP"),
+    ("global_defs", "enable_snmp_keepalived", "vrrpd has no SNMP"),
+    ("global_defs", "enable_snmp_rfc", "vrrpd has no SNMP"),
+    ("global_defs", "enable_snmp_rfcv2", "vrrpd has no SNMP"),
+    ("global_defs", "enable_snmp_rfcv3", "vrrpd has no SNMP"),
+    ("global_defs", "enable_dbus", "vrrpd has no DBus"),
+    ("global_defs", "lvs_sync_daemon", "vrrpd runs no LVS"),
+    ("global_defs", "vmac_prefix", "VMAC interfaces are not implemented yet"),
+    ("global_defs", "vmac_addr_prefix", "VMAC interfaces are not implemented yet"),
+    ("global_defs", "startup_script", "startup/shutdown scripts are not implemented yet"),
+    ("global_defs", "shutdown_script", "startup/shutdown scripts are not implemented yet"),
+];
+
+/// `not-run-by-vrrpd` notes for the keywords of `NOT_RUN_YET` the tree uses.
+fn not_run_yet(tree: &KeywordTree, r: &mut Reader) {
+    let note = |node: &Node, block: &str, why: &str| {
+        let what = if block.is_empty() {
+            format!("`{}`", node.name())
+        } else {
+            format!("`{}` in {block}", node.name())
+        };
+        Diagnostic::note(
+            "not-run-by-vrrpd",
+            node.span(),
+            format!("{what} is read but not run by vrrpd ({why})"),
+        )
+        .with_help(
+            "vrrpd -t fails while the config uses it; remove it or keep keepalived for this config",
+        )
+    };
+    let find = |block: &str, kw: &str| {
+        NOT_RUN_YET
+            .iter()
+            .find(|(b, k, _)| *b == block && *k == kw)
+            .map(|(_, _, w)| *w)
+    };
+    for node in &tree.nodes {
+        if let Some(why) = find("", node.name()) {
+            r.push(note(node, "", why));
+        }
+        let block = match node.name() {
+            b @ ("vrrp_instance" | "vrrp_sync_group" | "global_defs") => b,
+            _ => continue,
+        };
+        for k in node.children() {
+            if let Some(why) = find(block, k.name()) {
+                r.push(note(k, block, why));
+            }
+        }
+    }
+}
+
 pub(crate) fn build(tree: &KeywordTree, diags: &mut Vec<Diagnostic>) -> Config {
     let mut r = Reader::default();
     let mut cfg = Config::default();
@@ -81,6 +172,7 @@ pub(crate) fn build(tree: &KeywordTree, diags: &mut Vec<Diagnostic>) -> Config {
         .into_iter()
         .map(|raw| instance::finish(raw, &cfg.global, &mut r))
         .collect();
+    not_run_yet(tree, &mut r);
     diags.extend(r.diags);
     cfg
 }

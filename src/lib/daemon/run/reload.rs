@@ -1,0 +1,145 @@
+//! HUP: re-read the config and apply it through the node layer's reload plan. Unchanged
+//! instances keep their state, VIPs and timers; a master whose VIP list changed gets only the
+//! difference; removed instances stop (priority 0, VIPs removed); added ones start. A config
+//! that does not load, or has errors, is logged as file:line:column and the running one stays
+//! (keepalived 2.2.7 exits here instead).
+
+use std::collections::HashMap;
+
+use crate::config;
+use crate::node::{self, Family};
+
+use super::super::host::HostSnapshot;
+use super::super::instance::{self, InstanceIo};
+use super::super::track_script::ScriptTrackers;
+use super::{open_io, read_socket, Daemon};
+
+impl Daemon {
+    pub(super) fn reload(&mut self) {
+        tracing::info!("Reloading ({})", self.config_path.display());
+        let loaded = match config::load(&self.config_path) {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::error!("reload failed, keeping the running config: {e}");
+                return;
+            }
+        };
+        let errors: Vec<String> = loaded
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| {
+                format!(
+                    "{}:{}:{}: error: {}",
+                    d.span.file.display(),
+                    d.span.line,
+                    d.span.column,
+                    d.message
+                )
+            })
+            .collect();
+        if !errors.is_empty() {
+            for e in &errors {
+                tracing::error!("{e}");
+            }
+            tracing::error!(
+                "reload failed ({} error(s)), keeping the running config",
+                errors.len()
+            );
+            return;
+        }
+        let cfg = loaded.config;
+        let host = HostSnapshot::take();
+        let (mut specs, mut refused) = node::build_all(&cfg, &host);
+        // Sockets for interfaces / families not open yet.
+        let mut by_key: HashMap<(String, Family), usize> = self
+            .sockets
+            .iter()
+            .enumerate()
+            .map(|(i, s)| ((s.ifname.clone(), s.family), i))
+            .collect();
+        let before = self.sockets.len();
+        let mut ios: HashMap<String, InstanceIo> = HashMap::new();
+        specs.retain(
+            |spec| match open_io(spec, &host, &mut self.sockets, &mut by_key) {
+                Ok(io) => {
+                    ios.insert(spec.name.clone(), io);
+                    true
+                }
+                Err(reason) => {
+                    refused.push(node::BuildError {
+                        name: spec.name.clone(),
+                        span: spec.span.clone(),
+                        reason,
+                    });
+                    false
+                }
+            },
+        );
+        node::refuse_half_groups(&cfg, &mut specs, &mut refused);
+        for e in &refused {
+            tracing::error!("{e}; instance not started");
+        }
+        if let Some(tx) = &self.pkt_tx {
+            for i in before..self.sockets.len() {
+                self.readers.push(tokio::spawn(read_socket(
+                    i,
+                    self.sockets[i].clone(),
+                    tx.clone(),
+                )));
+            }
+        }
+        let now = self.now();
+        let mut effects = std::mem::take(&mut self.effects);
+        effects.clear();
+        let summary = self.node.reload(now, specs, &host, &mut effects);
+        // The daemon's side: new instances get theirs; kept ones not holding their VIPs take
+        // the new lists (a master's are changed by the AddAddresses/RemoveAddresses effects).
+        let ids: Vec<_> = self.node.instances().map(|(id, _)| id).collect();
+        for id in ids {
+            let Some(inst) = self.node.get(id) else {
+                continue;
+            };
+            match self.io.get_mut(&id) {
+                None => {
+                    if let Some(io) = ios.remove(&inst.spec.name) {
+                        self.io.insert(id, io);
+                    }
+                }
+                Some(io) if !io.vips_set => {
+                    if let Ok((v, r)) =
+                        instance::resolve_addresses(&inst.spec, &inst.spec.vips, &inst.spec.routes)
+                    {
+                        io.vips = v;
+                        io.routes = r;
+                    }
+                }
+                Some(_) => {}
+            }
+        }
+        for e in effects.drain(..) {
+            self.perform(e);
+        }
+        self.effects = effects;
+        self.sync_groups = cfg.sync_groups.clone();
+        let node = &self.node;
+        let used = |name: &str| {
+            node.instances().any(|(_, i)| {
+                i.spec
+                    .trackers
+                    .iter()
+                    .any(|t| t.id.kind == node::TrackerKind::Script && t.id.name == name)
+            })
+        };
+        // Scripts restart with the new definitions; the node keeps their last results.
+        let scripts = ScriptTrackers::start(&cfg.scripts, &used, &self.trackers_tx);
+        self.scripts = scripts;
+        tracing::info!(
+            "Reload complete: {} kept, {} updated, {} added, {} removed",
+            summary.kept,
+            summary.updated,
+            summary.added,
+            summary.removed
+        );
+    }
+}
