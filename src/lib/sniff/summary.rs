@@ -56,6 +56,7 @@ pub struct Summary {
     packets: u64,
     invalid: u64,
     malformed: u64,
+    undecoded: u64,
     garps: u64,
     nas: u64,
 }
@@ -144,6 +145,10 @@ impl Summary {
     pub fn record_malformed(&mut self) {
         self.malformed += 1;
     }
+    /// A capture record that could not be decoded at all (damaged, cut, unknown link type).
+    pub fn record_undecoded(&mut self) {
+        self.undecoded += 1;
+    }
 
     pub fn report(&self) -> Report {
         let vrids = self
@@ -155,6 +160,7 @@ impl Summary {
             packets: self.packets,
             invalid: self.invalid,
             malformed: self.malformed,
+            undecoded: self.undecoded,
             garp: self.garps,
             na: self.nas,
             vrids,
@@ -311,6 +317,8 @@ pub struct Report {
     pub packets: u64,
     pub invalid: u64,
     pub malformed: u64,
+    /// Capture records that could not be decoded (damaged, cut short, unknown link type).
+    pub undecoded: u64,
     pub garp: u64,
     pub na: u64,
     pub vrids: Vec<VridReport>,
