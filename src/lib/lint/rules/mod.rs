@@ -3,6 +3,7 @@
 
 mod host;
 mod instance;
+mod lvs;
 mod refs;
 mod scripts;
 mod syntax;
@@ -123,10 +124,12 @@ pub(crate) const RULES: &[(&str, Rule)] = &[
     ("no-vips", instance::no_vips),
     ("auth-ignored", instance::auth_ignored),
     ("undefined-reference", refs::undefined_reference),
+    ("duplicate-sync-member", refs::duplicate_sync_member),
     ("sync-group-drops-weight", refs::sync_group_drops_weight),
     ("script-not-absolute", scripts::script_not_absolute),
     ("unsafe-script", scripts::unsafe_script),
     ("script-security", scripts::script_security),
+    ("lvs-values", lvs::lvs_values),
     ("interface-missing", host::interface_missing),
     ("priority-owner", host::priority_owner),
     ("vip-is-interface-address", host::vip_is_interface_address),
