@@ -53,6 +53,8 @@ const KEEPALIVED_MESSAGES: &[(&str, Class)] = &[
     ("negative number", Error),
     ("must be in [", Error),
     ("invalid number", Error),
+    ("outside unsigned integer range", Error),
+    ("is invalid", Error),
     ("Missing '{' at beginning of configuration block", Error),
     ("already defined", Error),
     // keepalived/vrrp/vrrp_parser.c and vrrp.c: a value, a line, an address, a tracker, an
@@ -90,6 +92,10 @@ const KEEPALIVED_MESSAGES: &[(&str, Class)] = &[
     ("tracked interface", Error),
     ("not found, ignoring", Error),
     ("No script set for vrrp_script", Error),
+    ("process name not specified", Error),
+    ("File already set for track file", Error),
+    ("No file set for track_file", Error),
+    ("weight option", Error),
     ("with weights due to SYNC group", Error),
     ("with weight", Error),
     ("tracked interface weight due to SYNC group", Error),
@@ -106,6 +112,9 @@ const KEEPALIVED_MESSAGES: &[(&str, Class)] = &[
     ("the virtual router id must be set", Error),
     // keepalived/check/: the checker or server is dropped.
     ("checker has no urls specified - ignoring", Error),
+    ("url has no path - ignoring", Error),
+    ("Invalid HTTP_GET status code", Error),
+    ("has no real servers - ignoring", Error),
     // Runs as written, or with a documented fix-up.
     ("No VIP specified; at least one is sensible", Advisory),
     (
@@ -113,6 +122,8 @@ const KEEPALIVED_MESSAGES: &[(&str, Class)] = &[
         Advisory,
     ),
     ("no scheduler set, setting default", Advisory),
+    ("no protocol set - defaulting to", Advisory),
+    ("Initial state master is incompatible with AH authentication - clearing", Advisory),
     ("Truncating auth_pass", Advisory),
     (
         "Defaulting to multicast. This usage is deprecated",
