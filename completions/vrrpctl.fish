@@ -103,11 +103,27 @@ complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand firewall-check" -l unica
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand firewall-check" -l json -d 'Print JSON (one document, or JSON lines for streams) instead of text'
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand firewall-check" -s h -l help -d 'Print help'
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand firewall-check" -s V -l version -d 'Print version'
-complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand simulate-failover" -l event -d 'A failure to inject, e.g. `kill:node1@5s`, `partition:node1,node2@3s`, `block-vrrp:node2@0s`' -r
-complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand simulate-failover" -l duration -d 'How long to simulate' -r
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand simulate-failover" -l scenario -d 'A scenario: a directory with the nodes\' *.conf files and an `events` file, or an events file (one event a line, e.g. `crash:node1@5s`, and `until 40s`, `loss 5`, `delay 2ms`)' -r -F
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand simulate-failover" -l crash -d 'Crash a node (no priority-0 advert) at T' -r
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand simulate-failover" -l stop -d 'Stop a node gracefully (priority-0 advert) at T' -r
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand simulate-failover" -l start -d 'Start (restart) a node at T' -r
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand simulate-failover" -l link-down -d 'An interface of the node (all of them without IFACE) goes down at T' -r
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand simulate-failover" -l link-up -d 'The interface comes back up at T' -r
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand simulate-failover" -l script-fail -d 'A vrrp_script (or tracked process/file) starts failing at T; it counts after `fall` runs' -r
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand simulate-failover" -l script-ok -d 'The script succeeds again from T; it counts after `rise` runs' -r
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand simulate-failover" -l block-vrrp -d 'The node\'s firewall starts dropping inbound VRRP (protocol 112) at T' -r
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand simulate-failover" -l unblock-vrrp -d 'The node\'s firewall lets VRRP in again at T' -r
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand simulate-failover" -l partition -d 'Split the LAN at T: nodes in different groups do not hear each other, e.g. `a,b|c@5s`' -r
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand simulate-failover" -l heal -d 'End every partition at T (`--heal 20s` or `--heal @20s`)' -r
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand simulate-failover" -l loss -d 'Lose this percentage of packets on every link' -r
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand simulate-failover" -l delay -d 'One-way delay of every link, in milliseconds' -r
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand simulate-failover" -l event -d 'Any event in the simulator\'s text form, e.g. `priority:node1=50@4s` (repeatable)' -r
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand simulate-failover" -l until -d 'Simulate until T (default: until the cluster is quiet after the last event)' -r
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand simulate-failover" -l seed -d 'Seed of the packet-loss generator (runs are reproducible per seed)' -r
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand simulate-failover" -l color -d 'When to color the output; NO_COLOR in the environment means never' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand simulate-failover" -l bench -d 'Measure the simulator\'s speed (simulated seconds per real second) and exit'
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand simulate-failover" -l json -d 'Print JSON (one document, or JSON lines for streams) instead of text'
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand simulate-failover" -s h -l help -d 'Print help'
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand simulate-failover" -s V -l version -d 'Print version'

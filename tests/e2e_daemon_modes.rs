@@ -19,7 +19,8 @@ fn v2_pass_vrrpd_master_then_sigterm_hands_over_to_keepalived() {
     let dir = tempdir();
     let (vd, kd) = (subdir(dir.path(), "vrrpd"), subdir(dir.path(), "ka"));
     let vip = "192.0.2.100";
-    // `state MASTER` below 255: master after one interval instead of a 3.4 s down timer.
+    // `state MASTER` below 255 outside a sync group: master after the full down timer (3.4 s),
+    // as keepalived; keepalived (100) would wait 3.6 s, so vrrpd wins.
     let mut a = InstanceConf::v2_pass(150, "192.0.2.100/24", "secret12");
     a.state = "MASTER";
     let (vrrpd, pid) = {

@@ -136,6 +136,8 @@ proptest! {
         let mut vi = Instance::new(cfg);
         let mut now = Time::ZERO;
         let mut holds = false;
+        // keepalived's shutdown releases a master without counting release_master.
+        let mut shutdowns_as_master = 0;
         let before = vi.state();
         let acts = vi.handle(now, Input::Startup);
         check_batch(before, &vi, &acts, &mut holds)?;
@@ -143,8 +145,9 @@ proptest! {
             let target = now + Duration::from_millis(dt_ms);
             // Fire every deadline up to the next input, as the daemon's timer would.
             while let Some(due) = vi.next_deadline().filter(|&d| d <= target) {
-                prop_assert!(due >= now, "deadline {} in the past of {}", due, now);
-                now = due;
+                // A priority change can move a backup's running down timer into the past
+                // (keepalived's timer_sub_long); the driver's timer then fires at once.
+                now = due.max(now);
                 let before = vi.state();
                 let acts = vi.handle(now, Input::TimerExpired);
                 check_batch(before, &vi, &acts, &mut holds)?;
@@ -164,18 +167,25 @@ proptest! {
                 Ev::Startup => Input::Startup,
             };
             let before = vi.state();
+            if before == State::Master && input == Input::Shutdown {
+                shutdowns_as_master += 1;
+            }
             let acts = vi.handle(now, input);
             check_batch(before, &vi, &acts, &mut holds)?;
-            // A timer runs exactly in BACKUP and MASTER.
-            prop_assert_eq!(
-                vi.next_deadline().is_some(),
-                matches!(vi.state(), State::Backup | State::Master),
+            // A timer runs in BACKUP and MASTER (elsewhere only delayed GARP bursts, which
+            // check_batch shows are never sent outside MASTER).
+            prop_assert!(
+                vi.next_deadline().is_some() || !matches!(vi.state(), State::Backup | State::Master),
                 "state {} deadline {:?}", vi.state(), vi.next_deadline()
             );
             prop_assert!(vi.effective_priority() >= 1);
+            // Trackers never move an address owner, and never make anyone else one.
+            prop_assert_eq!(vi.base_priority() == 255, vi.effective_priority() == 255);
             let c = vi.counters();
-            prop_assert!(c.become_master >= c.release_master);
-            prop_assert!(c.become_master - c.release_master <= 1);
+            let released = c.release_master + shutdowns_as_master;
+            prop_assert!(c.become_master >= released);
+            prop_assert!(c.become_master - released <= 1);
+            prop_assert!(c.pri_zero_sent <= c.advert_sent);
         }
     }
 }

@@ -257,6 +257,28 @@ fn strict_mode_conflict() {
         vec![(Error, 8, 5)]
     );
     assert!(find("strict-mode-conflict", &t("")).is_empty());
+    // `state` must follow priority 255 in strict mode; the loader already fixed the model, so
+    // the rule reads what was written (global_defs takes lines 1-3, the body starts at 8).
+    let s = |body: &str| format!("global_defs {{\n  vrrp_strict\n}}\n{}", inst(body));
+    assert_eq!(
+        find(
+            "strict-mode-conflict",
+            &s("    state MASTER\n    priority 150")
+        ),
+        vec![(Warning, 8, 5)]
+    );
+    assert_eq!(
+        find(
+            "strict-mode-conflict",
+            &s("    state BACKUP\n    priority 255")
+        ),
+        vec![(Warning, 8, 5)]
+    );
+    assert!(find(
+        "strict-mode-conflict",
+        &s("    state MASTER\n    priority 255")
+    )
+    .is_empty());
 }
 
 #[test]

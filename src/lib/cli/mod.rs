@@ -44,6 +44,8 @@ pub struct GlobalArgs {
     pub color: ColorChoice,
 }
 
+// Parsed once per process: the size of simulate-failover's many event lists does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Show each VRRP instance of the running vrrpd: state, priority, master, VIPs.
@@ -167,16 +169,68 @@ pub struct FirewallArgs {
 }
 
 #[derive(Debug, Clone, Args)]
+#[command(
+    after_help = "Times: 5s, 1500ms, 2m (a bare number is seconds). Without events, a drill crashes and restarts each node in turn and fails each tracker in turn. Exit 1 when the run ends in split brain or without a master."
+)]
 pub struct SimulateArgs {
-    /// The keepalived.conf of each node of the cluster.
-    #[arg(value_name = "FILE", required = true)]
+    /// The keepalived.conf of each node (a node is named by its router_id, else the file stem).
+    #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// A failure to inject, e.g. `kill:node1@5s`, `partition:node1,node2@3s`, `block-vrrp:node2@0s`.
+    /// A scenario: a directory with the nodes' *.conf files and an `events` file, or an events
+    /// file (one event a line, e.g. `crash:node1@5s`, and `until 40s`, `loss 5`, `delay 2ms`).
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
+    /// Crash a node (no priority-0 advert) at T.
+    #[arg(long, value_name = "NODE@T")]
+    pub crash: Vec<String>,
+    /// Stop a node gracefully (priority-0 advert) at T.
+    #[arg(long, value_name = "NODE@T")]
+    pub stop: Vec<String>,
+    /// Start (restart) a node at T.
+    #[arg(long, value_name = "NODE@T")]
+    pub start: Vec<String>,
+    /// An interface of the node (all of them without IFACE) goes down at T.
+    #[arg(long, value_name = "NODE[:IFACE]@T")]
+    pub link_down: Vec<String>,
+    /// The interface comes back up at T.
+    #[arg(long, value_name = "NODE[:IFACE]@T")]
+    pub link_up: Vec<String>,
+    /// A vrrp_script (or tracked process/file) starts failing at T; it counts after `fall` runs.
+    #[arg(long, value_name = "NODE:SCRIPT@T")]
+    pub script_fail: Vec<String>,
+    /// The script succeeds again from T; it counts after `rise` runs.
+    #[arg(long, value_name = "NODE:SCRIPT@T")]
+    pub script_ok: Vec<String>,
+    /// The node's firewall starts dropping inbound VRRP (protocol 112) at T.
+    #[arg(long, value_name = "NODE@T")]
+    pub block_vrrp: Vec<String>,
+    /// The node's firewall lets VRRP in again at T.
+    #[arg(long, value_name = "NODE@T")]
+    pub unblock_vrrp: Vec<String>,
+    /// Split the LAN at T: nodes in different groups do not hear each other, e.g. `a,b|c@5s`.
+    #[arg(long, value_name = "A,B|C@T")]
+    pub partition: Vec<String>,
+    /// End every partition at T (`--heal 20s` or `--heal @20s`).
+    #[arg(long, value_name = "T")]
+    pub heal: Vec<String>,
+    /// Lose this percentage of packets on every link.
+    #[arg(long, value_name = "PCT")]
+    pub loss: Option<f64>,
+    /// One-way delay of every link, in milliseconds.
+    #[arg(long, value_name = "MS")]
+    pub delay: Option<f64>,
+    /// Any event in the simulator's text form, e.g. `priority:node1=50@4s` (repeatable).
     #[arg(long = "event", value_name = "SPEC")]
     pub events: Vec<String>,
-    /// How long to simulate.
-    #[arg(long, default_value = "30s", value_name = "DURATION")]
-    pub duration: String,
+    /// Simulate until T (default: until the cluster is quiet after the last event).
+    #[arg(long, value_name = "T")]
+    pub until: Option<String>,
+    /// Seed of the packet-loss generator (runs are reproducible per seed).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub seed: u64,
+    /// Measure the simulator's speed (simulated seconds per real second) and exit.
+    #[arg(long, hide = true)]
+    pub bench: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -68,3 +68,26 @@ impl Output {
         eprintln!("{prefix} {}", e.message);
     }
 }
+
+impl Output {
+    /// A table with `header`, styled when color is on, fitted to the terminal's width.
+    pub fn table(&self, header: &[&str]) -> comfy_table::Table {
+        let mut t = comfy_table::Table::new();
+        t.load_preset(comfy_table::presets::NOTHING)
+            .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
+            .set_header(header.iter().map(|h| {
+                let c = comfy_table::Cell::new(h);
+                if self.color {
+                    c.add_attribute(comfy_table::Attribute::Bold)
+                } else {
+                    c
+                }
+            }));
+        if self.color {
+            t.enforce_styling();
+        } else {
+            t.force_no_tty();
+        }
+        t
+    }
+}

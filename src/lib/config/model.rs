@@ -271,6 +271,30 @@ impl VrrpInstance {
     }
 }
 
+/// The interval keepalived 2.2.7 runs for a written `advert_int` (vrrp.c,
+/// vrrp_complete_instance): zero means the default 1 s; VRRPv2 rounds to the nearest whole
+/// second (halves up, at least 1 s) and caps at 255 s; VRRPv3 rounds to the nearest
+/// centisecond (halves up, at least 10 ms) and caps at 40.95 s (the 12-bit field) instead of
+/// refusing. The arithmetic is keepalived's, in integer microseconds, so 0.145 s is 15 cs.
+pub fn advert_int_as_keepalived(written: Duration, version: u8) -> Duration {
+    const SEC: u64 = 1_000_000;
+    const CS: u64 = 10_000;
+    let us = u64::try_from(written.as_micros()).unwrap_or(u64::MAX);
+    if us == 0 {
+        return Duration::from_secs(1);
+    }
+    let (unit, max_units) = if version == 2 { (SEC, 255) } else { (CS, 4095) };
+    let rounded = if us % unit == 0 {
+        us
+    } else {
+        let up = us.saturating_add(unit / 2);
+        (up - up % unit).max(unit)
+    };
+    // keepalived caps only what is at least one unit above the maximum before rounding, so
+    // 40.955..40.959 s round to 4096 cs, which its 12-bit field sends as 0; we cap after.
+    Duration::from_micros(rounded.min(max_units * unit))
+}
+
 #[derive(Debug, Clone)]
 pub struct VrrpScript {
     pub name: String,

@@ -92,6 +92,34 @@ impl Reader {
         }
     }
 
+    /// A number of seconds read as keepalived's read_decimal_unsigned does (parser.c): plain
+    /// digits with at most one `.`, exact in microseconds; a seventh decimal rounds the sixth
+    /// (half up) and the rest are ignored. `min_us..=max_us` is the accepted range.
+    pub fn micros(&mut self, kw: &str, w: &Word, min_us: u64, max_us: u64) -> Option<u64> {
+        let t = w.text.trim();
+        let Some(us) = decimal_micros(t) else {
+            self.push(Diagnostic::error(
+                "invalid-value",
+                &w.span,
+                format!("`{kw}` needs a number of seconds, not `{}`", w.text),
+            ));
+            return None;
+        };
+        if (min_us..=max_us).contains(&us) {
+            return Some(us);
+        }
+        let (min, max) = (show_micros(min_us), show_micros(max_us));
+        self.push(
+            Diagnostic::error(
+                "value-out-of-range",
+                &w.span,
+                format!("`{kw}` {} is outside {min}..={max} seconds", w.text),
+            )
+            .with_help(format!("use a value from {min} to {max}")),
+        );
+        None
+    }
+
     /// First argument of `node` as a timer (micro-second resolution).
     pub fn timer_arg(&mut self, node: &Node, min: f64, max: f64) -> Option<Duration> {
         let w = self.arg(node, 0)?;
@@ -177,6 +205,40 @@ impl Reader {
     }
 }
 
+/// `DIGITS[.DIGITS]` (either side may be empty, not both) as microseconds, keepalived's way.
+fn decimal_micros(t: &str) -> Option<u64> {
+    let t = t.strip_prefix('+').unwrap_or(t);
+    let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if (whole.is_empty() && frac.is_empty()) || !digits(whole) || !digits(frac) {
+        return None;
+    }
+    let whole: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    let mut us = whole.checked_mul(1_000_000)?;
+    let mut scale = 100_000;
+    for (i, b) in frac.bytes().enumerate() {
+        let d = u64::from(b - b'0');
+        if i < 6 {
+            us += d * scale;
+            scale /= 10;
+        } else {
+            us += u64::from(d >= 5);
+            break;
+        }
+    }
+    Some(us)
+}
+
+/// Microseconds as a decimal number of seconds without trailing zeros (255, 0.01).
+fn show_micros(us: u64) -> String {
+    let s = format!("{}.{:06}", us / 1_000_000, us % 1_000_000);
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 pub(crate) fn secs(v: f64) -> Duration {
     Duration::from_micros((v * 1_000_000.0).round() as u64)
 }
@@ -190,4 +252,28 @@ pub(crate) fn notify_script(node: &Node) -> Option<super::model::NotifyScript> {
         group: node.arg(2).map(|w| w.text.clone()),
         span: cmd.span.clone(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_micros_reads_like_keepalived() {
+        assert_eq!(decimal_micros("0.145"), Some(145_000));
+        assert_eq!(decimal_micros("3"), Some(3_000_000));
+        assert_eq!(decimal_micros(".5"), Some(500_000));
+        assert_eq!(decimal_micros("5."), Some(5_000_000));
+        assert_eq!(
+            decimal_micros("0.0000015"),
+            Some(2),
+            "seventh decimal rounds"
+        );
+        assert_eq!(decimal_micros("0.00000149"), Some(1), "eighth is ignored");
+        for bad in ["", ".", "1e2", "inf", "-1", "1.2.3", "0x10", "1 "] {
+            assert_eq!(decimal_micros(bad), None, "{bad:?}");
+        }
+        assert_eq!(show_micros(10_000), "0.01");
+        assert_eq!(show_micros(255_000_000), "255");
+    }
 }

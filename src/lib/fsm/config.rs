@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use thiserror::Error;
 
-use crate::config::model::{GlobalDefs, InitialState, VrrpInstance};
+use crate::config::model::{advert_int_as_keepalived, GlobalDefs, InitialState, VrrpInstance};
 
 /// VRRP protocol version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -45,15 +45,17 @@ pub struct GarpConfig {
 }
 
 impl Default for GarpConfig {
-    /// keepalived's defaults: 5 GARPs at once and 5 more after 5 s, no refresh.
+    /// keepalived's defaults: 5 GARPs at once and 5 more after 5 s, no refresh; a master that
+    /// hears a lower-priority advert also sends 5 at once and 5 after 5 s, because unset
+    /// garp_lower_prio_* take the global master values (vrrp.c, vrrp_complete_init).
     fn default() -> Self {
         GarpConfig {
             master_delay: Duration::from_secs(5),
             master_repeat: 5,
             master_refresh: None,
             master_refresh_repeat: 1,
-            lower_prio_delay: None,
-            lower_prio_repeat: 0,
+            lower_prio_delay: Some(Duration::from_secs(5)),
+            lower_prio_repeat: 5,
         }
     }
 }
@@ -69,14 +71,22 @@ pub struct InstanceConfig {
     pub advert_int_cs: u16,
     /// Base priority, 1..=255; 255 is the address owner.
     pub priority: u8,
-    /// keepalived's `state`: MASTER with priority 255 starts as master; MASTER with another
-    /// priority starts as BACKUP with a short first down timer (one advert_int + the minimum
-    /// skew) and so takes over unless a master speaks up at once.
+    /// keepalived's `state`: MASTER with priority 255 starts as master at once; any other
+    /// start is BACKUP with a full Master_Down_Interval as the first down timer, except in a
+    /// sync group that starts in BACKUP (see `sync_group_starts_backup`).
     pub initial_state: InitialState,
+    /// The instance is a member of a vrrp_sync_group that keepalived starts in BACKUP: any
+    /// group with a member that is not an address owner with `state MASTER` (vrrp_sync.c).
+    /// keepalived's vrrp_init_state then gives a `state MASTER` member - owner or not - a short
+    /// first down timer, one advert_int + the minimum skew ((256 - 255) / 256 of an interval),
+    /// so it takes over unless a master speaks up at once. False outside sync groups (and in
+    /// groups of owners only): set by the layer that knows the sync groups.
+    pub sync_group_starts_backup: bool,
     /// Preempt_Mode (false with `nopreempt`).
     pub preempt: bool,
-    /// keepalived's preempt_delay: after startup or after a higher-priority master, keep
-    /// accepting lower-priority adverts for this long before preempting.
+    /// keepalived's preempt_delay: from the first lower-priority advert a backup hears (again
+    /// after a higher-priority one), keep accepting lower-priority adverts for this long
+    /// before preempting.
     pub preempt_delay: Duration,
     /// Accept_Mode; carried for the daemon (it decides whether VIP-addressed traffic is taken).
     pub accept: bool,
@@ -102,12 +112,6 @@ pub enum FromModelError {
     BadVersion { name: String, version: u8 },
     #[error("vrrp_instance {name}: priority 0 is out of range 1..255")]
     PriorityZero { name: String },
-    #[error("vrrp_instance {name}: advert_int {advert_int:?} is out of range for VRRPv{version}")]
-    BadAdvertInt {
-        name: String,
-        advert_int: Duration,
-        version: u8,
-    },
 }
 
 impl InstanceConfig {
@@ -124,6 +128,7 @@ impl InstanceConfig {
             } else {
                 InitialState::Backup
             },
+            sync_group_starts_backup: false,
             preempt: true,
             preempt_delay: Duration::ZERO,
             accept: true,
@@ -170,22 +175,13 @@ impl InstanceConfig {
                 })
             }
         };
-        let advert_int_cs = advert_int_cs(inst.advert_int, version).ok_or_else(|| {
-            FromModelError::BadAdvertInt {
-                name: name.clone(),
-                advert_int: inst.advert_int,
-                version: version.number(),
-            }
-        })?;
+        // The loader already rounded it; a model built by hand gets the same treatment.
+        let advert_int_cs = advert_int_cs(inst.advert_int, version);
 
         // The loader already applied keepalived's adjustments (strict mode, `state MASTER`
         // clearing nopreempt and preempt_delay, global inheritance); what is left here is the
         // fallback for a model built by hand with some options unset.
-        let initial_state = inst.state.unwrap_or(if inst.priority == 255 {
-            InitialState::Master
-        } else {
-            InitialState::Backup
-        });
+        let initial_state = inst.initial_state();
         let preempt = !inst.nopreempt;
         let preempt_delay = if preempt {
             inst.preempt_delay
@@ -207,14 +203,16 @@ impl InstanceConfig {
             master_refresh_repeat: inst
                 .garp_master_refresh_repeat
                 .unwrap_or(global.vrrp_garp_master_refresh_repeat),
-            lower_prio_delay: inst
-                .garp_lower_prio_delay
-                .or(global.vrrp_garp_lower_prio_delay)
-                .filter(|d| !d.is_zero()),
+            lower_prio_delay: Some(
+                inst.garp_lower_prio_delay
+                    .or(global.vrrp_garp_lower_prio_delay)
+                    .unwrap_or(global.vrrp_garp_master_delay),
+            )
+            .filter(|d| !d.is_zero()),
             lower_prio_repeat: inst
                 .garp_lower_prio_repeat
                 .or(global.vrrp_garp_lower_prio_repeat)
-                .unwrap_or(0),
+                .unwrap_or(global.vrrp_garp_master_repeat),
         };
         Ok(InstanceConfig {
             name,
@@ -223,6 +221,7 @@ impl InstanceConfig {
             advert_int_cs,
             priority: inst.priority,
             initial_state,
+            sync_group_starts_backup: false,
             preempt,
             preempt_delay,
             accept: inst.accept,
@@ -249,43 +248,33 @@ impl InstanceConfig {
     }
 }
 
-/// advert_int as keepalived rounds it: v2 whole seconds 1..=255, v3 centiseconds 1..=4095.
-fn advert_int_cs(d: Duration, version: Version) -> Option<u16> {
-    let ms = d.as_millis();
-    match version {
-        Version::V2 => {
-            let s = (ms + 500) / 1000;
-            (1..=255).contains(&s).then(|| (s * 100) as u16)
-        }
-        Version::V3 => {
-            let cs = (ms + 5) / 10;
-            (1..=4095).contains(&cs).then_some(cs as u16)
-        }
-    }
+/// advert_int in centiseconds as keepalived runs it: v2 whole seconds 1..=255, v3
+/// centiseconds 1..=4095, rounded and capped, never refused.
+fn advert_int_cs(d: Duration, version: Version) -> u16 {
+    let d = advert_int_as_keepalived(d, version.number());
+    u16::try_from(d.as_micros() / 10_000).unwrap_or(4095)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn cs(ms: u64, v: Version) -> u16 {
+        advert_int_cs(Duration::from_millis(ms), v)
+    }
+
     #[test]
-    fn advert_int_rounds_like_keepalived() {
-        assert_eq!(
-            advert_int_cs(Duration::from_millis(1400), Version::V2),
-            Some(100)
-        );
-        assert_eq!(
-            advert_int_cs(Duration::from_millis(1600), Version::V2),
-            Some(200)
-        );
-        assert_eq!(advert_int_cs(Duration::from_millis(100), Version::V2), None);
-        assert_eq!(
-            advert_int_cs(Duration::from_millis(100), Version::V3),
-            Some(10)
-        );
-        assert_eq!(
-            advert_int_cs(Duration::from_millis(41_000), Version::V3),
-            None
-        );
+    fn advert_int_rounds_and_caps_like_keepalived() {
+        // v2: nearest whole second, halves up, at least 1 s.
+        assert_eq!(cs(1400, Version::V2), 100);
+        assert_eq!(cs(1500, Version::V2), 200);
+        assert_eq!(cs(100, Version::V2), 100);
+        // v3: nearest centisecond, halves up; above 40.95 s capped, not refused.
+        assert_eq!(cs(145, Version::V3), 15);
+        assert_eq!(cs(144, Version::V3), 14);
+        assert_eq!(cs(100, Version::V3), 10);
+        assert_eq!(cs(41_000, Version::V3), 4095);
+        assert_eq!(cs(255_000, Version::V3), 4095);
+        assert_eq!(cs(40_955, Version::V3), 4095);
     }
 }

@@ -3,7 +3,9 @@
 //! higher_prio_send_advert, owner conflict, GARP schedule, effective priority changes).
 //!
 //! Timers are deadlines kept here; the driver arms one timer at `next_deadline()` and feeds
-//! `Input::TimerExpired`. Durations are computed in microseconds as keepalived does.
+//! `Input::TimerExpired`. Durations are computed in microseconds as keepalived does, and the
+//! running Master_Down_Timer remembers the duration it was last armed with (keepalived's
+//! `ms_down_timer`), because a priority change shifts it by the difference.
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -14,6 +16,16 @@ use super::{Action, Input, InstanceConfig, Reason, State, Time, Transition, Vers
 
 /// keepalived's per-instance counters (the stats-file names) that the machine can know; the
 /// receive-path error counters belong to the daemon, which drops bad packets before us.
+///
+/// Which path bumps what, as read in keepalived 2.2.7's vrrp.c:
+/// - every advert sent, priority 0 included, bumps `advert_sent` (vrrp_send_adv);
+/// - `release_master` is bumped by vrrp_state_leave_master only: MASTER -> BACKUP and
+///   MASTER -> FAULT, not a shutdown (restore_vrrp_interfaces never calls it);
+/// - `pri_zero_sent` is bumped by vrrp_restore_interface(advF = true) only: a shutdown's
+///   priority-0 advert counts, and a FAULT from MASTER (down_instance ->
+///   vrrp_state_leave_master(advF = true)) sends TWO priority-0 adverts - one from
+///   leave_master's FAULT branch, uncounted, one from restore_interface, counted - so
+///   `advert_sent` grows by 2 and `pri_zero_sent` by 1.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Counters {
     /// Valid adverts handled in BACKUP or MASTER.
@@ -50,10 +62,20 @@ pub struct Instance {
     master_priority: Option<u8>,
     /// Adver_Timer in MASTER, Master_Down_Timer in BACKUP.
     timer: Option<Time>,
+    /// keepalived's ms_down_timer: what the Master_Down_Timer was last armed with (or, after
+    /// an advert it discarded, what was left of it), in microseconds.
+    ms_down_us: u64,
     down_cause: DownCause,
-    /// keepalived's preempt_time: until then a backup keeps accepting lower-priority adverts.
+    /// keepalived's preempt_time: set by the first lower-priority advert a backup hears;
+    /// until then, and until it passes, the backup keeps accepting lower-priority adverts.
     preempt_until: Option<Time>,
-    garp_delayed: Option<(Time, u32)>,
+    /// Delayed GARP bursts, each on its own timer (keepalived's one-shot threads): the
+    /// second burst after becoming master and one per lower-priority advert heard. Leaving
+    /// MASTER does not cancel them; like keepalived's, a burst is sent only if the instance
+    /// is MASTER (its VIPs set) when its time comes.
+    garp_delayed: Vec<(Time, u32)>,
+    /// When the next refresh burst is due; checked when an advert goes out, as keepalived
+    /// does in vrrp_state_master_tx, so the refresh rides on the advert timer.
     garp_refresh: Option<Time>,
     counters: Counters,
     last_transition: Option<Transition>,
@@ -73,9 +95,10 @@ impl Instance {
             master_addr: None,
             master_priority: None,
             timer: None,
+            ms_down_us: 0,
             down_cause: DownCause::MasterSilent,
             preempt_until: None,
-            garp_delayed: None,
+            garp_delayed: Vec::new(),
             garp_refresh: None,
             counters: Counters::default(),
             last_transition: None,
@@ -118,14 +141,8 @@ impl Instance {
     }
     /// The one deadline the driver must arm a timer for (None: no timer needed).
     pub fn next_deadline(&self) -> Option<Time> {
-        [
-            self.timer,
-            self.garp_delayed.map(|(t, _)| t),
-            self.garp_refresh,
-        ]
-        .into_iter()
-        .flatten()
-        .min()
+        let garp = self.garp_delayed.iter().map(|&(t, _)| t).min();
+        [self.timer, garp].into_iter().flatten().min()
     }
     pub fn counters(&self) -> &Counters {
         &self.counters
@@ -168,7 +185,7 @@ impl Instance {
                 State::Initialize | State::Fault | State::Stop => {}
             },
             Input::TimerExpired => self.on_timer(now, out),
-            Input::PriorityChanged { effective } => self.on_priority(effective, out),
+            Input::PriorityChanged { effective } => self.on_priority(effective),
             Input::Fault { reason } => self.on_fault(now, reason, out),
             Input::FaultCleared => self.on_fault_cleared(now, out),
             Input::Shutdown => self.on_shutdown(now, out),
@@ -214,24 +231,31 @@ impl Instance {
             out.push(Action::Notify(State::Fault));
             return;
         }
-        if self.cfg.initial_state == InitialState::Master && self.base_priority == 255 {
+        // keepalived's vrrp_init_state: an owner with `state MASTER` becomes master at once
+        // (a 1 us down timer) unless its sync group starts in BACKUP; inside such a group a
+        // `state MASTER` member waits one interval and the smallest skew; everyone else -
+        // a non-owner `state MASTER` outside a sync group too - the full Master_Down_Interval.
+        let want_master = self.cfg.initial_state == InitialState::Master;
+        if want_master && self.base_priority == 255 && !self.cfg.sync_group_starts_backup {
             self.become_master(now, Reason::Startup, out);
             return;
         }
         self.master_adver_int_us = self.own_adver_int_us();
         self.master_addr = None;
         self.master_priority = None;
-        let first_down_us = if self.cfg.initial_state == InitialState::Master {
-            // keepalived: a non-owner `state MASTER` waits one interval and the smallest skew.
+        self.preempt_until = None;
+        self.ms_down_us = if want_master && self.cfg.sync_group_starts_backup {
             self.master_adver_int_us + self.skew_us(255)
         } else {
             self.master_down_us()
         };
         self.enter_backup(now, Reason::Startup, out);
-        self.timer = Some(now + Duration::from_micros(first_down_us));
-        if !self.cfg.preempt_delay.is_zero() {
-            self.preempt_until = Some(now + self.cfg.preempt_delay);
-        }
+        self.arm_down_timer(now);
+    }
+
+    /// Master_Down_Timer := now + ms_down_timer (vrrp_init_instance_sands in BACKUP).
+    fn arm_down_timer(&mut self, now: Time) {
+        self.timer = Some(now + Duration::from_micros(self.ms_down_us));
     }
 
     fn backup_rx(&mut self, now: Time, src: IpAddr, priority: u8, int_cs: u16) {
@@ -239,10 +263,13 @@ impl Instance {
         if priority == 0 {
             // RFC 5798 6.4.2: Set the Master_Down_Timer to Skew_Time.
             self.counters.pri_zero_rcvd += 1;
-            self.timer = Some(now + Duration::from_micros(self.skew_us(self.effective_priority)));
+            self.ms_down_us = self.skew_us(self.effective_priority);
+            self.arm_down_timer(now);
             self.down_cause = DownCause::PriorityZero;
             return;
         }
+        // preempt_delay counts from the first lower-priority advert: until one set
+        // preempt_until, and until it passes, lower-priority adverts are accepted.
         let preempt_delay_pending =
             !self.cfg.preempt_delay.is_zero() && self.preempt_until.is_none_or(|until| until > now);
         if !self.cfg.preempt || priority >= self.effective_priority || preempt_delay_pending {
@@ -256,16 +283,21 @@ impl Instance {
                     self.preempt_until = Some(now + self.cfg.preempt_delay);
                 }
             }
-            self.timer = Some(now + Duration::from_micros(self.master_down_us()));
+            self.ms_down_us = self.master_down_us();
+            self.arm_down_timer(now);
             self.down_cause = DownCause::MasterSilent;
         } else {
             // Lower priority and preempt: discard; the running down timer makes us master.
+            // keepalived keeps what is left of it as ms_down_timer.
             tracing::debug!(
                 instance = %self.cfg.name,
                 "received lower priority ({priority}) advert from {src} - discarding"
             );
             self.master_addr = Some(src);
             self.master_priority = Some(priority);
+            if let Some(at) = self.timer {
+                self.ms_down_us = (at - now).as_micros().try_into().unwrap_or(u64::MAX);
+            }
             self.down_cause = DownCause::Preempt;
         }
     }
@@ -279,17 +311,34 @@ impl Instance {
         out: &mut Vec<Action>,
     ) {
         self.counters.advert_rcvd += 1;
+        if self.master_rx_stays(now, src, priority, int_cs, out) {
+            // keepalived's dispatcher re-arms a master's Adver_Timer after every advert it
+            // handled (it may just have answered it), unless lower_prio_no_advert.
+            if !self.cfg.lower_prio_no_advert {
+                self.timer = Some(now + Duration::from_micros(self.own_adver_int_us()));
+            }
+        }
+    }
+
+    /// vrrp_state_master_rx: true while we stay master.
+    fn master_rx_stays(
+        &mut self,
+        now: Time,
+        src: IpAddr,
+        priority: u8,
+        int_cs: u16,
+        out: &mut Vec<Action>,
+    ) -> bool {
         let ours = self.cfg.primary_addr;
         if priority == 0 {
-            // RFC 5798 6.4.3: send an advert and reset the Adver_Timer.
+            // RFC 5798 6.4.3: send an advert (and reset the Adver_Timer, above).
             self.counters.pri_zero_rcvd += 1;
             self.send_advert(self.effective_priority, out);
-            self.timer = Some(now + Duration::from_micros(self.own_adver_int_us()));
-            return;
+            return true;
         }
         if priority == self.effective_priority && src == ours {
             tracing::warn!(instance = %self.cfg.name, "equal priority advert received from remote host with our IP address {src}");
-            return;
+            return true;
         }
         if priority == 255 && self.effective_priority == 255 {
             tracing::error!(instance = %self.cfg.name, "configuration error: this instance and {src} are both address owner (priority 255); reducing local priority to 254");
@@ -307,11 +356,11 @@ impl Instance {
                 let count = self.cfg.garp.lower_prio_repeat;
                 out.push(Action::SendGarp { count });
                 if let Some(delay) = self.cfg.garp.lower_prio_delay {
-                    self.garp_delayed = Some((now + delay, count));
+                    self.garp_delayed.push((now + delay, count));
                 }
             }
             out.push(Action::NotifyMasterRxLowerPri);
-            return;
+            return true;
         }
         if self.cfg.higher_prio_send_advert {
             self.send_advert(self.effective_priority, out);
@@ -325,25 +374,20 @@ impl Instance {
         self.master_addr = Some(src);
         self.master_priority = Some(priority);
         self.leave_master(now, State::Backup, reason, out);
+        false
     }
 
     fn on_timer(&mut self, now: Time, out: &mut Vec<Action>) {
-        if let Some((at, count)) = self.garp_delayed {
-            if at <= now {
-                self.garp_delayed = None;
-                if self.state == State::Master {
-                    out.push(Action::SendGarp { count });
-                }
+        let master = self.state == State::Master;
+        self.garp_delayed.retain(|&(at, count)| {
+            if at > now {
+                return true;
             }
-        }
-        if let Some(at) = self.garp_refresh {
-            if at <= now && self.state == State::Master {
-                out.push(Action::SendGarp {
-                    count: self.cfg.garp.master_refresh_repeat,
-                });
-                self.garp_refresh = self.cfg.garp.master_refresh.map(|p| next_tick(at, p, now));
+            if master {
+                out.push(Action::SendGarp { count });
             }
-        }
+            false
+        });
         let Some(at) = self.timer.filter(|&at| at <= now) else {
             return;
         };
@@ -352,6 +396,7 @@ impl Instance {
                 // Adver_Timer: send and re-arm from the deadline, not from `now`, so a late
                 // wake-up does not make the period drift.
                 self.send_advert(self.effective_priority, out);
+                self.refresh_garp(now, out);
                 let period = Duration::from_micros(self.own_adver_int_us());
                 self.timer = Some(next_tick(at, period, now));
             }
@@ -367,16 +412,42 @@ impl Instance {
         }
     }
 
-    fn on_priority(&mut self, effective: u8, out: &mut Vec<Action>) {
-        let effective = effective.max(1);
+    /// The refresh burst, when due, right after a regular advert (vrrp_state_master_tx).
+    fn refresh_garp(&mut self, now: Time, out: &mut Vec<Action>) {
+        let (Some(at), Some(period)) = (self.garp_refresh, self.cfg.garp.master_refresh) else {
+            return;
+        };
+        if at <= now {
+            out.push(Action::SendGarp {
+                count: self.cfg.garp.master_refresh_repeat,
+            });
+            self.garp_refresh = Some(now + period);
+        }
+    }
+
+    /// vrrp_set_effective_priority: an address owner's priority never moves; anyone else's is
+    /// clamped to 1..=254. A backup's running Master_Down_Timer moves by the change of
+    /// ms_down_timer (normally the change of Skew_Time). Nothing is sent: a master's next
+    /// regular advert carries the new priority.
+    fn on_priority(&mut self, requested: u8) {
+        if self.base_priority == 255 {
+            return;
+        }
+        let effective = requested.clamp(1, 254);
         if effective == self.effective_priority {
             return;
         }
         self.effective_priority = effective;
-        // A master tells the segment at once, so a backup that now outranks it can preempt
-        // (by discarding our adverts) without waiting for our next regular advert.
-        if self.state == State::Master {
-            self.send_advert(effective, out);
+        let old_us = self.ms_down_us;
+        self.ms_down_us = self.master_down_us();
+        if self.state == State::Backup {
+            if let Some(at) = self.timer {
+                self.timer = Some(if self.ms_down_us >= old_us {
+                    at + Duration::from_micros(self.ms_down_us - old_us)
+                } else {
+                    at - Duration::from_micros(old_us - self.ms_down_us)
+                });
+            }
         }
     }
 
@@ -408,12 +479,24 @@ impl Instance {
         self.master_priority = None;
         self.preempt_until = None;
         self.enter_backup(now, Reason::FaultCleared, out);
-        self.timer = Some(now + Duration::from_micros(self.master_down_us()));
+        self.ms_down_us = self.master_down_us();
+        self.arm_down_timer(now);
     }
 
     fn on_shutdown(&mut self, now: Time, out: &mut Vec<Action>) {
+        // keepalived exits: its pending GARP threads end with it.
+        self.garp_delayed.clear();
         match self.state {
-            State::Master => self.leave_master(now, State::Stop, Reason::Shutdown, out),
+            State::Master => {
+                // restore_vrrp_interfaces: one priority-0 advert, counted in pri_zero_sent,
+                // and no vrrp_state_leave_master, so release_master stays.
+                self.transition(now, State::Stop, Reason::Shutdown, out);
+                self.send_advert(0, out);
+                self.counters.pri_zero_sent += 1;
+                out.push(Action::RemoveVips);
+                self.timer = None;
+                out.push(Action::Notify(State::Stop));
+            }
             State::Backup | State::Fault | State::Initialize => {
                 self.timer = None;
                 self.transition(now, State::Stop, Reason::Shutdown, out);
@@ -440,26 +523,31 @@ impl Instance {
                 count: garp.master_repeat,
             });
         }
-        self.garp_delayed = (!garp.master_delay.is_zero() && garp.master_repeat > 0)
-            .then(|| (now + garp.master_delay, garp.master_repeat));
+        if !garp.master_delay.is_zero() && garp.master_repeat > 0 {
+            self.garp_delayed
+                .push((now + garp.master_delay, garp.master_repeat));
+        }
         self.garp_refresh = garp.master_refresh.map(|p| now + p);
         self.timer = Some(now + Duration::from_micros(self.own_adver_int_us()));
         out.push(Action::Notify(State::Master));
     }
 
+    /// vrrp_state_leave_master: to BACKUP (a higher-priority master) or FAULT.
     fn leave_master(&mut self, now: Time, to: State, reason: Reason, out: &mut Vec<Action>) {
         self.transition(now, to, reason, out);
         self.counters.release_master += 1;
-        if to != State::Backup {
-            // Going away (FAULT or STOP): priority 0 lets a backup take over after Skew_Time.
+        if to == State::Fault {
+            // Two priority-0 adverts, as keepalived's down_instance path sends them: the
+            // FAULT branch's, then vrrp_restore_interface(advF)'s, the only one counted in
+            // pri_zero_sent. A backup takes over after its Skew_Time.
             self.send_advert(0, out);
+            self.send_advert(0, out);
+            self.counters.pri_zero_sent += 1;
         }
         out.push(Action::RemoveVips);
-        self.garp_delayed = None;
-        self.garp_refresh = None;
         self.preempt_until = None;
-        self.timer =
-            (to == State::Backup).then(|| now + Duration::from_micros(self.master_down_us()));
+        self.ms_down_us = self.master_down_us();
+        self.timer = (to == State::Backup).then(|| now + Duration::from_micros(self.ms_down_us));
         self.down_cause = DownCause::MasterSilent;
         out.push(Action::Notify(to));
     }
@@ -474,7 +562,7 @@ impl Instance {
         let from = self.state;
         self.state = to;
         if to != State::Master {
-            self.garp_delayed = None;
+            // The refresh schedule ends with MASTER; delayed bursts do not (`garp_delayed`).
             self.garp_refresh = None;
         }
         out.push(Action::Transition {
@@ -490,11 +578,10 @@ impl Instance {
         });
     }
 
+    /// vrrp_send_adv: every advert counts in advert_sent; pri_zero_sent is the callers' (see
+    /// [`Counters`]).
     fn send_advert(&mut self, priority: u8, out: &mut Vec<Action>) {
         self.counters.advert_sent += 1;
-        if priority == 0 {
-            self.counters.pri_zero_sent += 1;
-        }
         out.push(Action::SendAdvert { priority });
     }
 }

@@ -5,17 +5,26 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use super::failover;
 use crate::config::model::{Authentication, VrrpInstance};
 use crate::config::{Diagnostic, Loaded};
 
 /// One node's instance of a virtual router.
-struct Member<'a> {
+pub(super) struct Member<'a> {
     node: String,
     loaded: &'a Loaded,
     inst: &'a VrrpInstance,
 }
 
-impl Member<'_> {
+impl<'a> Member<'a> {
+    pub(super) fn view(&self) -> failover::Member<'_> {
+        failover::Member {
+            node: &self.node,
+            config: &self.loaded.config,
+            inst: self.inst,
+        }
+    }
+
     fn span_of(&self, kw: &str) -> crate::config::model::Span {
         self.loaded
             .tree
@@ -52,7 +61,13 @@ fn auth_text(a: &Option<Authentication>) -> String {
     }
 }
 
-pub(crate) fn check(nodes: &[(&Path, &Loaded)]) -> Vec<Diagnostic> {
+/// The virtual routers of the cluster: (its name, e.g. "VRID 51 (IPv4)", its members), where
+/// instances that share a VRID and family are one router, split by interface when a node has
+/// several there. `names` are the nodes' names, in the order of `nodes`.
+pub(super) fn virtual_routers<'a>(
+    nodes: &[(&Path, &'a Loaded)],
+    names: &[String],
+) -> Vec<(String, Vec<Member<'a>>)> {
     // (vrid, ipv6) -> members; a node with several instances there splits by interface.
     let mut groups: BTreeMap<(u8, bool, Option<String>), Vec<Member>> = BTreeMap::new();
     let mut crowded: Vec<(u8, bool)> = Vec::new();
@@ -68,8 +83,7 @@ pub(crate) fn check(nodes: &[(&Path, &Loaded)]) -> Vec<Diagnostic> {
             }
         }
     }
-    let names = node_names(nodes);
-    for ((_, l), name) in nodes.iter().zip(&names) {
+    for ((_, l), name) in nodes.iter().zip(names) {
         for i in &l.config.instances {
             let Some(v) = i.virtual_router_id else {
                 continue;
@@ -83,17 +97,27 @@ pub(crate) fn check(nodes: &[(&Path, &Loaded)]) -> Vec<Diagnostic> {
             });
         }
     }
+    groups
+        .into_iter()
+        .map(|((vrid, v6, _), members)| {
+            let fam = if v6 { "IPv6" } else { "IPv4" };
+            (format!("VRID {vrid} ({fam})"), members)
+        })
+        .collect()
+}
+
+pub(crate) fn check(nodes: &[(&Path, &Loaded)]) -> Vec<Diagnostic> {
+    let names = node_names(nodes);
     let mut out = Vec::new();
-    for ((vrid, v6, _), members) in &groups {
+    for (what, members) in virtual_routers(nodes, &names) {
         if members.len() < 2 {
             continue;
         }
-        let fam = if *v6 { "IPv6" } else { "IPv4" };
-        let what = format!("VRID {vrid} ({fam})");
-        mismatches(&what, members, &mut out);
-        unicast_symmetry(&what, members, &mut out);
-        priority_tie(&what, members, &mut out);
-        out.push(election(&what, members));
+        mismatches(&what, &members, &mut out);
+        unicast_symmetry(&what, &members, &mut out);
+        priority_tie(&what, &members, &mut out);
+        let view: Vec<failover::Member> = members.iter().map(Member::view).collect();
+        out.extend(failover::analyse(&what, &view));
     }
     out
 }
@@ -244,62 +268,4 @@ fn priority_tie(what: &str, members: &[Member], out: &mut Vec<Diagnostic>) {
             );
         }
     }
-}
-
-/// The note that says who is master at start and after each node fails (before tracking
-/// weights change priorities).
-fn election(what: &str, members: &[Member]) -> Diagnostic {
-    let best = |skip: Option<usize>| -> Option<&Member> {
-        members
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| Some(*i) != skip)
-            .map(|(_, m)| m)
-            .max_by_key(|m| m.inst.priority)
-    };
-    let tie_note = |m: &Member, skip: Option<usize>| {
-        let n = members
-            .iter()
-            .enumerate()
-            .filter(|(i, o)| Some(*i) != skip && o.inst.priority == m.inst.priority)
-            .count();
-        if n > 1 {
-            " (tied: the higher primary IP wins)"
-        } else {
-            ""
-        }
-    };
-    let mut text = String::new();
-    if let Some(m) = best(None) {
-        text.push_str(&format!(
-            "{what}: {} is MASTER when all nodes start together (priority {}){}",
-            m.node,
-            m.inst.priority,
-            tie_note(m, None)
-        ));
-    }
-    let first = best(None);
-    for (i, f) in members.iter().enumerate() {
-        if let Some(m) = best(Some(i)) {
-            let verb = if first.is_some_and(|b| std::ptr::eq(b, m)) {
-                "stays MASTER"
-            } else {
-                "takes over"
-            };
-            text.push_str(&format!(
-                "; if {} fails: {} {verb} ({}){}",
-                f.node,
-                m.node,
-                m.inst.priority,
-                tie_note(m, Some(i))
-            ));
-        }
-    }
-    let mut d = Diagnostic::note("election", &members[0].inst.span, text);
-    if members.iter().all(|m| m.inst.nopreempt) {
-        d = d.with_help("all nodes use nopreempt: a running MASTER keeps the role until it fails, whatever the priorities");
-    } else {
-        d = d.with_help("priorities before tracking weights; a recovered higher-priority node takes over again unless nopreempt");
-    }
-    d
 }

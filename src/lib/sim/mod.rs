@@ -8,15 +8,26 @@
 //! per-link delay and loss (a seeded xorshift, so a run is reproducible), partitions, and a
 //! per-node "firewall drops protocol 112 inbound" switch. The report holds the transition
 //! timeline, VIP ownership over time and every split brain with its duration.
+//!
+//! Above the engine: `scenario` (a cluster of loaded configs, timed steps including tracker
+//! and link steps, run to an end or until quiet; the tests/scenarios format), `findings` (what
+//! a run says: split brain, no master, flapping, never converging, and lint's failover
+//! analysis) and `drill` (the default rehearsal: crash and restart each node, fail each
+//! tracker, and measure).
 
+pub mod drill;
 mod engine;
 mod event_spec;
+pub mod findings;
 mod report;
 mod rng;
+pub mod scenario;
 mod spec;
 
 pub use engine::Sim;
 pub use event_spec::{parse_duration, EventSpec, SpecError};
+pub use findings::Finding;
 pub use report::{InstanceSummary, PacketStats, Report, SplitBrain, TimelineEntry, VipOwnership};
 pub use rng::XorShift64;
+pub use scenario::{Run, Scenario, ScenarioError, ScenarioNode, Step, TimedStep};
 pub use spec::{Event, Link, NodeSpec, SimError, SimInstance};

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use super::super::diag::Diagnostic;
 use super::super::model::{
-    Authentication, GlobalDefs, InitialState, Notify, UnicastPeer, VirtualIp, VirtualRoute,
-    VrrpInstance,
+    advert_int_as_keepalived, Authentication, GlobalDefs, InitialState, Notify, UnicastPeer,
+    VirtualIp, VirtualRoute, VrrpInstance,
 };
 use super::super::tree::Node;
 use super::super::values::Reader;
@@ -19,7 +19,8 @@ pub(crate) struct Raw {
     pub inst: VrrpInstance,
     priority: Option<u8>,
     version: Option<u8>,
-    advert_int: Option<f64>,
+    /// As written, in microseconds (keepalived's parse); rounded in `finish` by version.
+    advert_int: Option<u64>,
     accept: Option<bool>,
     down_timer_adverts: Option<u32>,
     native_ipv6: bool,
@@ -130,7 +131,7 @@ pub(crate) fn read(r: &mut Reader, node: &Node) -> Option<Raw> {
             "priority" => raw.priority = r.int_arg(k, 1, 255).map(|v| v as u8),
             "advert_int" => {
                 if let Some(w) = r.arg(k, 0) {
-                    raw.advert_int = r.seconds("advert_int", w, 0.01, 255.0);
+                    raw.advert_int = r.micros("advert_int", w, 10_000, 255_000_000);
                 }
             }
             "version" => raw.version = r.int_arg(k, 2, 3).map(|v| v as u8),
@@ -535,8 +536,23 @@ pub(crate) fn finish(raw: Raw, g: &GlobalDefs) -> VrrpInstance {
     {
         i.state = Some(InitialState::Backup);
     }
-    let master = i.state == Some(InitialState::Master) || i.priority == 255;
-    if i.priority == 255 || i.state == Some(InitialState::Master) {
+    // vrrp_complete_instance's order: in strict mode `state` follows being the address owner
+    // first ("State MASTER must match being address owner"), and only then do the owner and
+    // `state MASTER` clear nopreempt, and `state MASTER` / strict / nopreempt clear
+    // preempt_delay - so a strict `state MASTER` below 255 keeps its nopreempt as a BACKUP.
+    let owner = i.priority == 255;
+    if strict
+        && i.state
+            .is_some_and(|s| (s == InitialState::Master) != owner)
+    {
+        i.state = Some(if owner {
+            InitialState::Master
+        } else {
+            InitialState::Backup
+        });
+    }
+    let master = i.initial_state() == InitialState::Master;
+    if owner || master {
         i.nopreempt = false;
     }
     if master || strict || i.nopreempt {
@@ -549,25 +565,26 @@ pub(crate) fn finish(raw: Raw, g: &GlobalDefs) -> VrrpInstance {
     if strict && i.version == 2 && i.accept {
         i.accept = false;
     }
-    i.advert_int = match raw.advert_int {
-        None => Duration::from_secs(1),
-        Some(s) if i.version == 2 => Duration::from_secs((s.round() as u64).max(1)),
-        Some(s) => Duration::from_millis(((s * 100.0).round().max(1.0) as u64) * 10),
-    };
+    i.advert_int = advert_int_as_keepalived(
+        Duration::from_micros(raw.advert_int.unwrap_or(1_000_000)),
+        i.version,
+    );
     i.garp_master_delay = i.garp_master_delay.or(Some(g.vrrp_garp_master_delay));
     i.garp_master_repeat = i.garp_master_repeat.or(Some(g.vrrp_garp_master_repeat));
     i.garp_master_refresh = i.garp_master_refresh.or(g.vrrp_garp_master_refresh);
     i.garp_master_refresh_repeat = i
         .garp_master_refresh_repeat
         .or(Some(g.vrrp_garp_master_refresh_repeat));
+    // Unset, the lower-priority pair falls back to the globals, and unset globals to the
+    // GLOBAL master values (vrrp_complete_init), not to this instance's garp_master_*.
     i.garp_lower_prio_delay = i
         .garp_lower_prio_delay
         .or(g.vrrp_garp_lower_prio_delay)
-        .or(i.garp_master_delay);
+        .or(Some(g.vrrp_garp_master_delay));
     i.garp_lower_prio_repeat = i
         .garp_lower_prio_repeat
         .or(g.vrrp_garp_lower_prio_repeat)
-        .or(i.garp_master_repeat);
+        .or(Some(g.vrrp_garp_master_repeat));
     i.down_timer_adverts = raw.down_timer_adverts.unwrap_or(g.vrrp_down_timer_adverts);
     i.lower_prio_no_advert = Some(
         i.lower_prio_no_advert

@@ -285,12 +285,20 @@ pub(super) fn strict_mode_conflict(cx: &Cx, out: &mut Vec<Diagnostic>) {
                 format!("{why}: preempt_delay is ignored in strict mode"),
             ));
         }
-        if i.state == Some(InitialState::Master) && i.priority != 255 {
-            if let Some(s) = cx.kw(i, "state") {
+        // The model holds the state after keepalived's strict fix-up (it follows priority
+        // 255), so compare what was written.
+        if let Some(s) = cx.kw(i, "state") {
+            let written_master = s.arg(0).is_some_and(|w| w.text == "MASTER");
+            if written_master != (i.priority == 255) {
+                let msg = if written_master {
+                    "only the address owner (priority 255) may start as MASTER: keepalived starts this instance as BACKUP"
+                } else {
+                    "the address owner (priority 255) starts as MASTER: keepalived ignores `state BACKUP` here"
+                };
                 out.push(Diagnostic::warning(
                     "strict-mode-conflict",
                     s.span(),
-                    format!("{why}: only the address owner (priority 255) may start as MASTER"),
+                    format!("{why}: {msg}"),
                 ));
             }
         }

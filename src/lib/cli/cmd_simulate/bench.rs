@@ -1,0 +1,73 @@
+//! `vrrpctl simulate-failover --bench` (hidden): how many simulated seconds the simulator runs
+//! per real second, for 3 nodes x 100 and 3 nodes x 1,000 instances (adverts every second,
+//! one master crash), printed as a table. benches/simulate_bench.sh runs it.
+
+use std::time::{Duration, Instant};
+
+use super::super::{CmdResult, Exit, Output};
+use crate::config;
+use crate::sim::scenario::{nodes_from, EventsFile};
+use crate::sim::{Scenario, TimedStep};
+
+/// One node's keepalived.conf with `instances` instances: VRIDs 1..=250 per interface, so
+/// more than 250 instances spread over eth0, eth1, ...
+pub fn cluster_config(node: usize, instances: usize) -> String {
+    let mut s = format!("global_defs {{\n  router_id n{node}\n}}\n");
+    for k in 0..instances {
+        let (iface, vrid) = (k / 250, k % 250 + 1);
+        // Node 1 is the master of every instance.
+        let prio = 200 - node * 10;
+        s.push_str(&format!(
+            "vrrp_instance VI_{k} {{\n  state BACKUP\n  interface eth{iface}\n  virtual_router_id {vrid}\n  priority {prio}\n  advert_int 1\n  virtual_ipaddress {{\n    10.{}.{}.{}/32\n  }}\n}}\n",
+            iface,
+            vrid,
+            node
+        ));
+    }
+    s
+}
+
+/// Simulated seconds per real second for `nodes` x `instances`, over `virtual_secs`.
+pub fn measure(nodes: usize, instances: usize, virtual_secs: u64) -> (Duration, u64) {
+    let loaded = (1..=nodes)
+        .map(|n| config::load_str(format!("n{n}.conf"), &cluster_config(n, instances)))
+        .collect();
+    let Ok(nodes) = nodes_from(loaded, &[]) else {
+        return (Duration::ZERO, 0);
+    };
+    let mut ev = EventsFile::default();
+    if let Ok(step) = "crash:n1@10s".parse::<TimedStep>() {
+        ev.steps.push(step);
+    }
+    ev.until = Some(Duration::from_secs(virtual_secs));
+    let scenario = Scenario::new(nodes, ev);
+    let started = Instant::now();
+    let delivered = match scenario.run() {
+        Ok(run) => run.report.packets.delivered,
+        Err(_) => 0,
+    };
+    (started.elapsed(), delivered)
+}
+
+pub fn run(out: &Output) -> CmdResult {
+    let mut table = out.table(&[
+        "nodes x instances",
+        "simulated",
+        "real",
+        "simulated s per real s",
+        "adverts delivered",
+    ]);
+    for (instances, secs) in [(100usize, 3_600u64), (1_000, 600)] {
+        let (real, delivered) = measure(3, instances, secs);
+        let ratio = secs as f64 / real.as_secs_f64().max(1e-9);
+        table.add_row(vec![
+            format!("3 x {instances}"),
+            format!("{secs} s"),
+            format!("{:.3} s", real.as_secs_f64()),
+            format!("{ratio:.0}x"),
+            delivered.to_string(),
+        ]);
+    }
+    println!("{table}");
+    Ok(Exit::Ok)
+}
