@@ -105,6 +105,9 @@ impl Preprocessor {
                 multiline = None;
                 continue;
             }
+            if multiline.is_none() && self.plain(raw, &ctx) {
+                continue;
+            }
             let m = lexer::decomment(&MText::from_source(raw), &ctx.span(1), &mut self.diags);
             if let Some(name) = &multiline {
                 let (body, more) = match m.text.strip_suffix('\\') {
@@ -126,6 +129,53 @@ impl Preprocessor {
             }
             self.logical(m, &ctx, &mut multiline);
         }
+    }
+
+    /// Most lines of a large config are plain: ASCII words and braces that stand alone, with
+    /// no comment, quote, escape, macro, conditional, sequence or include. Such a line gives
+    /// the same items (and spans: column = byte offset + 1) as the general path below, without
+    /// building MTexts; returns false, having done nothing, for any other line.
+    fn plain(&mut self, raw: &str, ctx: &Ctx) -> bool {
+        let b = raw.as_bytes();
+        let special = |c: &u8| {
+            !c.is_ascii()
+                || matches!(c, b'#' | b'!' | b'"' | b'\'' | b'\\' | b'$' | b'@' | b'~')
+        };
+        if b.iter().any(special) || raw.contains("include") {
+            return false;
+        }
+        let tokens = || {
+            raw.split(|c: char| lexer::is_blank(c as u8))
+                .filter(|t| !t.is_empty())
+                .map(|t| (t.as_ptr() as usize - raw.as_ptr() as usize, t))
+        };
+        if tokens().any(|(_, t)| t.len() > 1 && t.contains(['{', '}'])) {
+            return false;
+        }
+        let mut words: Vec<Word> = Vec::new();
+        for (ofs, t) in tokens() {
+            let col = ofs as u32 + 1;
+            match t {
+                "{" | "}" => {
+                    if !words.is_empty() {
+                        self.items.push(Item::Words(std::mem::take(&mut words)));
+                    }
+                    self.items.push(if t == "{" {
+                        Item::Open(ctx.span(col))
+                    } else {
+                        Item::Close(ctx.span(col))
+                    });
+                }
+                _ => words.push(Word {
+                    text: t.to_string(),
+                    span: ctx.span(col),
+                }),
+            }
+        }
+        if !words.is_empty() {
+            self.items.push(Item::Words(words));
+        }
+        true
     }
 
     /// keepalived's `read_line` body for one line: conditionals, definitions, sequences and
@@ -647,6 +697,18 @@ mod tests {
         let mut p = Preprocessor::new(id.map(str::to_string));
         p.run_text(Path::new("/x/t.conf"), text, 0);
         p
+    }
+
+    #[test]
+    fn plain_lines_give_the_items_of_the_general_path() {
+        let text = "vrrp_instance VI_1 {\n\tinterface  eth0\n  virtual_ipaddress {\n    192.0.2.1/24 dev eth0\n  }\n}\n{ a } b\n}}\nx{y\n";
+        // A comment at the end of each line sends it down the general path; items and spans
+        // must not change.
+        let commented: String = text.lines().map(|l| format!("{l} # c\n")).collect();
+        let (a, b) = (run(text, None), run(&commented, None));
+        assert_eq!(a.items, b.items);
+        assert_eq!(a.diags.len(), b.diags.len());
+        assert_eq!(a.items.len(), 17);
     }
 
     fn lines(p: &Preprocessor) -> Vec<String> {

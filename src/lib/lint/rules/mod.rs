@@ -22,6 +22,8 @@ pub(crate) struct Cx<'a> {
     pub host: &'a dyn Host,
     /// Top-level nodes by the span of their keyword (model items keep that span).
     top: HashMap<SpanKey, &'a Node, BuildHasherDefault<KeyHasher>>,
+    /// The global_defs blocks, in order (rules ask for globals once per instance).
+    globals: Vec<&'a Node>,
 }
 
 impl<'a> Cx<'a> {
@@ -32,7 +34,18 @@ impl<'a> Cx<'a> {
             .iter()
             .map(|n| (key(n.span()), n))
             .collect();
-        Cx { loaded, host, top }
+        let globals = loaded
+            .tree
+            .nodes
+            .iter()
+            .filter(|n| n.name() == "global_defs")
+            .collect();
+        Cx {
+            loaded,
+            host,
+            top,
+            globals,
+        }
     }
 
     /// The top-level block a model item (instance, script, group) was read from.
@@ -52,11 +65,8 @@ impl<'a> Cx<'a> {
 
     /// The last `name` line in any global_defs block.
     pub fn global_kw(&self, name: &str) -> Option<&'a Node> {
-        self.loaded
-            .tree
-            .nodes
+        self.globals
             .iter()
-            .filter(|n| n.name() == "global_defs")
             .filter_map(|n| child(n, name))
             .next_back()
     }

@@ -113,11 +113,18 @@ pub(super) fn duplicate_sync_member(cx: &Cx, out: &mut Vec<Diagnostic>) {
 /// (FAULT when down), so the weight never changes the priority (vrrp.c vrrp_complete_instance).
 pub(super) fn sync_group_drops_weight(cx: &Cx, out: &mut Vec<Diagnostic>) {
     let c = &cx.loaded.config;
+    // Each member's first group, looked up once per instance.
+    let mut group_of: HashMap<&str, &crate::config::model::SyncGroup> = HashMap::new();
+    for g in &c.sync_groups {
+        for m in &g.group {
+            group_of.entry(m.as_str()).or_insert(g);
+        }
+    }
     for i in &c.instances {
-        let group = c
-            .sync_groups
-            .iter()
-            .find(|g| !g.sync_group_tracking_weight && g.group.contains(&i.name));
+        let group = group_of
+            .get(i.name.as_str())
+            .copied()
+            .filter(|g| !g.sync_group_tracking_weight);
         let why = match group {
             Some(g) => format!("is in sync group {}", g.name),
             None if i.priority == 255 => "is the address owner (priority 255)".to_string(),
