@@ -94,6 +94,9 @@ pub(crate) fn build(items: Vec<Item>, diags: &mut Vec<Diagnostic>) -> KeywordTre
         match item {
             Item::Words(mut w) => {
                 let keyword = w.remove(0);
+                // The lexer's spare capacity would stay for the life of the tree (a 10,000-
+                // instance config has 100,000 lines).
+                w.shrink_to_fit();
                 children.push(Node {
                     keyword,
                     args: w,

@@ -197,6 +197,14 @@ pub(super) fn file(r: &mut Reader, node: &Node) -> Option<VrrpTrackFile> {
     let mut have = false;
     for k in node.children() {
         match k.name() {
+            "file" if have => r.push(
+                Diagnostic::error(
+                    "invalid-value",
+                    k.span(),
+                    "the file is already set in this block; keepalived ignores this line",
+                )
+                .with_help("keep one `file` line"),
+            ),
             "file" => {
                 if let Some(w) = r.arg(k, 0) {
                     f.file = w.text.clone().into();

@@ -212,15 +212,74 @@ fn describe(num: Num) -> String {
     }
 }
 
-/// lvs-values: numbers keepalived's checker side rejects (it ignores the line), and HTTP_GET /
-/// SSL_GET checkers without a url block (keepalived ignores the checker).
+/// `status_code` takes codes and ranges: `200`, `200-299` (check_http.c).
+fn is_status_code(t: &str) -> bool {
+    let num = |s: &str| !s.is_empty() && s.len() <= 3 && s.bytes().all(|b| b.is_ascii_digit());
+    match t.split_once('-') {
+        Some((a, b)) => num(a) && num(b),
+        None => num(t),
+    }
+}
+
+/// lvs-values: numbers keepalived's checker side rejects (it ignores the line); blocks it
+/// drops whole: a virtual_server without real_server (check_data.c), an HTTP_GET / SSL_GET
+/// checker without a url, a url without a path (check_http.c).
 pub(super) fn lvs_values(cx: &Cx, out: &mut Vec<Diagnostic>) {
+    for vs in cx.loaded.tree.nodes.iter().filter(|n| n.name() == "virtual_server") {
+        if !vs.children().iter().any(|c| c.name() == "real_server") {
+            out.push(
+                Diagnostic::error(
+                    "missing-required",
+                    vs.span(),
+                    "this virtual_server has no real_server; keepalived ignores it",
+                )
+                .with_help("add a `real_server IP PORT { ... }` block"),
+            );
+        }
+    }
     cx.loaded.tree.walk(&mut |path, node: &Node| {
         let Some(parent) = path.last() else {
             return;
         };
         if path.first().map(|n| n.name()) != Some("virtual_server") {
             return;
+        }
+        if parent.name() == "url" && node.name() == "status_code" {
+            for w in node.args.iter().filter(|w| !is_status_code(&w.text)) {
+                out.push(
+                    Diagnostic::error(
+                        "invalid-value",
+                        &w.span,
+                        format!("`{}` is not an HTTP status code or range; keepalived ignores it", w.text),
+                    )
+                    .with_help("write codes or ranges such as `200` or `200-299`; comments start with `#` or `!`"),
+                );
+            }
+        }
+        if node.name() == "url" && !node.children().iter().any(|c| c.name() == "path") {
+            out.push(
+                Diagnostic::error(
+                    "missing-required",
+                    node.span(),
+                    "this url has no path; keepalived ignores it",
+                )
+                .with_help("add `path /PATH`"),
+            );
+        }
+        if matches!(node.name(), "HTTP_GET" | "SSL_GET")
+            && !node.children().iter().any(|c| c.name() == "url")
+        {
+            out.push(
+                Diagnostic::error(
+                    "missing-required",
+                    node.span(),
+                    format!(
+                        "{} has no url block; keepalived ignores this checker",
+                        node.name()
+                    ),
+                )
+                .with_help("add `url { path /PATH status_code 200 }`"),
+            );
         }
         let block = match parent.name() {
             b @ ("virtual_server" | "real_server") => b,
@@ -244,21 +303,6 @@ pub(super) fn lvs_values(cx: &Cx, out: &mut Vec<Diagnostic>) {
                     .with_help(format!("{kw} takes {}", describe(*num))),
                 );
             }
-        }
-        if matches!(node.name(), "HTTP_GET" | "SSL_GET")
-            && !node.children().iter().any(|c| c.name() == "url")
-        {
-            out.push(
-                Diagnostic::error(
-                    "missing-required",
-                    node.span(),
-                    format!(
-                        "{} has no url block; keepalived ignores this checker",
-                        node.name()
-                    ),
-                )
-                .with_help("add `url { path /PATH status_code 200 }`"),
-            );
         }
     });
 }
