@@ -138,8 +138,7 @@ impl Preprocessor {
     fn plain(&mut self, raw: &str, ctx: &Ctx) -> bool {
         let b = raw.as_bytes();
         let special = |c: &u8| {
-            !c.is_ascii()
-                || matches!(c, b'#' | b'!' | b'"' | b'\'' | b'\\' | b'$' | b'@' | b'~')
+            !c.is_ascii() || matches!(c, b'#' | b'!' | b'"' | b'\'' | b'\\' | b'$' | b'@' | b'~')
         };
         if b.iter().any(special) || raw.contains("include") {
             return false;
@@ -516,7 +515,7 @@ impl Preprocessor {
         }
         let mut scratch = Vec::new();
         let w = lexer::words(m, &ctx.span(m.col_at(0)), &mut scratch);
-        if w.len() != 2
+        if w.len() < 2
             || !matches!(
                 w[0].text.as_str(),
                 "include" | "includer" | "includem" | "includew" | "includeb" | "includea"
@@ -525,6 +524,14 @@ impl Preprocessor {
             return false;
         }
         let span = w[1].span.clone();
+        // keepalived's pattern is the rest of the line, words and all (parser.c check_include):
+        // `include a.conf // note` matches nothing, silently.
+        let rest = m.text.trim_start()[w[0].text.len()..].trim_matches([' ', '\t']);
+        let pattern_text = if w.len() == 2 {
+            w[1].text.as_str()
+        } else {
+            rest
+        };
         if ctx.depth >= MAX_INCLUDE_DEPTH {
             self.diags.push(Diagnostic::error(
                 "syntax-error",
@@ -534,7 +541,7 @@ impl Preprocessor {
             return true;
         }
         let pattern = {
-            let p = Path::new(&w[1].text);
+            let p = Path::new(pattern_text);
             if p.is_absolute() {
                 p.to_path_buf()
             } else {
@@ -553,13 +560,18 @@ impl Preprocessor {
             }
         }
         if files.is_empty() {
+            let help = if w.len() > 2 {
+                "keepalived takes the rest of the line as one pattern and silently skips it; write only the pattern (comments start with `#` or `!`)"
+            } else {
+                "keepalived silently skips it; check the path (relative paths start at the including file's directory)"
+            };
             self.diags.push(
                 Diagnostic::warning(
                     "include-no-match",
                     &span,
                     format!("no file matches `{}`", pattern.display()),
                 )
-                .with_help("keepalived silently skips it; check the path (relative paths start at the including file's directory)"),
+                .with_help(help),
             );
         }
         for f in files {

@@ -257,12 +257,17 @@ fn authentication(r: &mut Reader, k: &Node) -> Option<Authentication> {
             ));
             None
         }
+        // keepalived says nothing and runs without authentication (a bad auth_type word was
+        // reported above as an error).
         (None, _) => {
-            r.push(Diagnostic::error(
-                "missing-required",
-                k.span(),
-                "authentication without `auth_type`; keepalived ignores it",
-            ));
+            r.push(
+                Diagnostic::warning(
+                    "missing-required",
+                    k.span(),
+                    "authentication without `auth_type`: keepalived ignores the block and sends adverts without authentication",
+                )
+                .with_help("add `auth_type PASS`, or remove the block"),
+            );
             None
         }
     }

@@ -225,7 +225,13 @@ fn is_status_code(t: &str) -> bool {
 /// drops whole: a virtual_server without real_server (check_data.c), an HTTP_GET / SSL_GET
 /// checker without a url, a url without a path (check_http.c).
 pub(super) fn lvs_values(cx: &Cx, out: &mut Vec<Diagnostic>) {
-    for vs in cx.loaded.tree.nodes.iter().filter(|n| n.name() == "virtual_server") {
+    for vs in cx
+        .loaded
+        .tree
+        .nodes
+        .iter()
+        .filter(|n| n.name() == "virtual_server")
+    {
         if !vs.children().iter().any(|c| c.name() == "real_server") {
             out.push(
                 Diagnostic::error(
