@@ -72,3 +72,35 @@ fn an_instance_that_cannot_run_is_refused_with_its_span() {
     );
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// `-t` must fail on every config the daemon would then refuse to run (tried as a new user
+/// would: lint alone accepted both of these).
+#[test]
+fn config_test_fails_where_the_daemon_would_refuse() {
+    let dir = tempdir();
+    for (name, text, want) in [
+        (
+            "ah.conf",
+            GOOD.replace(
+                "  priority 100\n",
+                "  priority 100\n  authentication {\n    auth_type AH\n    auth_pass secret\n  }\n",
+            ),
+            "auth_type AH is not supported",
+        ),
+        (
+            "noif.conf",
+            GOOD.replace("interface lo", "interface nosuchif0"),
+            "interface nosuchif0 does not exist",
+        ),
+    ] {
+        let path = write(dir.path(), name, &text);
+        let out = vrrpd(&["-t", "-f", &path]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{name}: {err}");
+        assert!(
+            err.contains(&format!("{name}:1:1: vrrp_instance VI_1: {want}")),
+            "{err}"
+        );
+        assert!(err.contains("vrrpd would not start this instance"), "{err}");
+    }
+}

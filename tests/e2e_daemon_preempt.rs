@@ -140,7 +140,7 @@ fn higher_priority_keepalived_joining_preempts_vrrpd() {
     higher_priority_joins(
         "dk",
         false,
-        "VI_1: MASTER -> BACKUP (higher priority advert received, prio 100)",
+        "VI_1: MASTER -> BACKUP (higher priority advert received, prio 100; advert from 192.0.2.2, prio 150)",
     );
 }
 

@@ -473,7 +473,7 @@ fn nodes_built_from_keepalived_configs() {
     for (name, last, prio) in [("n1", 1u8, 150u32), ("n2", 2, 100)] {
         let loaded = vrrp::config::load_str(format!("{name}.conf"), &conf(prio));
         let spec = NodeSpec::from_config(name, ip(last), &loaded.config).expect("spec");
-        assert_eq!(spec.instances[0].vips, [ip(VIP)]);
+        assert_eq!(spec.instances[0].advertised, [ip(VIP)]);
         sim.add_node(spec).expect("add");
     }
     schedule(&mut sim, [(10, stop("n1"))]);
@@ -519,8 +519,8 @@ fn unicast_adverts_reach_only_the_configured_peers() {
     let mut a = node("a", 1, 150, &o);
     let mut b = node("b", 2, 100, &o);
     let c = node("c", 3, 50, &o);
-    a.instances[0].unicast_peers = vec![ip(2)];
-    b.instances[0].unicast_peers = vec![ip(1)];
+    a.instances[0] = a.instances[0].clone().with_unicast_peers(&[ip(2)]);
+    b.instances[0] = b.instances[0].clone().with_unicast_peers(&[ip(1)]);
     let mut sim = Sim::new(4);
     for n in [a, b, c] {
         sim.add_node(n).expect("node");

@@ -1,8 +1,9 @@
 //! `vrrp`: the library behind `vrrpd` and `vrrpctl`.
 //!
 //! The arrow of dependencies points one way (see DESIGN.md):
-//! `wire`, `config` <- `lint`, `fsm` <- `sim`, `daemon` <- `control` <- `cli` / binaries.
-//! `fsm` and `wire` are pure (no clock, no socket); `daemon` is the only room with I/O
+//! `wire`, `config` <- `lint`, `fsm` <- `node` <- `sim`, `daemon`; `control` (types) <-
+//! `daemon`, `cli` <- binaries. `fsm`, `node` and `wire` are pure (no clock, no socket);
+//! `daemon` is the only room with I/O
 //! besides the capture sources of `sniff` and the rule-set readers of `firewall`.
 
 pub mod cli;
@@ -12,6 +13,7 @@ pub mod daemon;
 pub mod firewall;
 pub mod fsm;
 pub mod lint;
+pub mod node;
 pub mod sim;
 pub mod sniff;
 pub mod wire;

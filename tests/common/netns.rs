@@ -90,6 +90,14 @@ impl Netns {
         self.procs.last_mut().unwrap()
     }
 
+    /// Wait (at most `timeout`) for the process with `pid`, started here, to exit; reaps it.
+    pub fn wait_pid(&mut self, pid: i32, timeout: Duration) -> bool {
+        match self.procs.iter_mut().find(|p| p.pid() == pid) {
+            Some(p) => p.wait_timeout(timeout).is_some(),
+            None => false,
+        }
+    }
+
     /// The MAC address of an interface in this namespace, as "aa:bb:cc:dd:ee:ff".
     pub fn mac(&self, ifname: &str) -> String {
         let path = format!("/sys/class/net/{ifname}/address");
@@ -232,17 +240,22 @@ pub struct Keepalived {
 
 impl Keepalived {
     /// Write `conf_text` into `dir` and start keepalived in `ns` (foreground, console log).
+    ///
+    /// `-G` (no syslog): without a /dev/log keepalived's syslog falls back to /dev/console,
+    /// whose writes take ~10 ms a line here and would delay its timers and adverts.
     pub fn start<'a>(ns: &'a mut Netns, dir: &Path, conf_text: &str) -> (Keepalived, &'a mut Proc) {
         let conf = dir.join("keepalived.conf");
         let mut cmd = ns.command("keepalived");
-        cmd.args(["-n", "-l", "-D", "--vrrp", "-f"])
+        cmd.args(["-n", "-l", "-G", "-D", "--vrrp", "-f"])
             .arg(&conf)
             .arg("-p")
             .arg(dir.join("keepalived.pid"))
             .arg("-r")
             .arg(dir.join("vrrp.pid"))
             .arg("-c")
-            .arg(dir.join("check.pid"));
+            .arg(dir.join("check.pid"))
+            // Its dump files (USR1, USR2, JSON) go here, not to the host's /tmp.
+            .env("TMPDIR", dir);
         let proc = spawn_logged(ns, &mut cmd, &conf, conf_text, &dir.join("keepalived.log"));
         (
             Keepalived {

@@ -1,12 +1,17 @@
 //! Gratuitous ARP (IPv4) and unsolicited neighbour advertisements (IPv6) for the VIPs, sent
 //! through a pnet datalink channel per interface so that switches and neighbours learn the new
-//! master's MAC at once.
+//! master's MAC at once, paced per interface by a task of its own so that a burst for many VIPs
+//! never holds up the event loop.
 //!
 //! The AF_PACKET socket is opened with protocol 0, so it receives nothing: it exists only to
 //! send, and costs no copy of the interface's traffic.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::time::Instant;
 
 use pnet::datalink::{self, Channel, ChannelType, DataLinkSender, MacAddr, NetworkInterface};
 
@@ -99,18 +104,102 @@ impl GarpSender {
     }
 }
 
-/// Senders by interface index, opened on first use.
-#[derive(Default)]
-pub struct GarpSenders {
-    by_ifindex: HashMap<u32, GarpSender>,
+/// One burst: `count` announcements of every address of `addrs` on one interface.
+#[derive(Debug, Clone)]
+pub struct GarpJob {
+    pub instance: String,
+    pub ifname: String,
+    pub ifindex: u32,
+    pub addrs: Vec<IpAddr>,
+    pub count: u32,
 }
 
-impl GarpSenders {
-    pub fn get(&mut self, ifname: &str, ifindex: u32) -> Result<&mut GarpSender, GarpError> {
-        use std::collections::hash_map::Entry;
-        match self.by_ifindex.entry(ifindex) {
-            Entry::Occupied(e) => Ok(e.into_mut()),
-            Entry::Vacant(v) => Ok(v.insert(GarpSender::open(ifname, ifindex)?)),
+/// Sends bursts off the event loop: one task per interface, each message spaced from the
+/// previous one on that interface by vrrp_garp_interval (IPv4) or vrrp_gna_interval (IPv6),
+/// as keepalived does; with both at 0 a burst goes out back to back.
+pub struct GarpPacer {
+    garp_interval: Duration,
+    gna_interval: Duration,
+    lanes: HashMap<u32, mpsc::UnboundedSender<GarpJob>>,
+}
+
+impl GarpPacer {
+    pub fn new(garp_interval: Duration, gna_interval: Duration) -> GarpPacer {
+        GarpPacer {
+            garp_interval,
+            gna_interval,
+            lanes: HashMap::new(),
+        }
+    }
+
+    /// Queue a burst; never waits. Must run inside the runtime.
+    pub fn submit(&mut self, job: GarpJob) {
+        if job.count == 0 || job.addrs.is_empty() {
+            return;
+        }
+        let lane = self.lanes.entry(job.ifindex).or_insert_with(|| {
+            let (tx, rx) = mpsc::unbounded_channel();
+            tokio::spawn(lane(
+                job.ifname.clone(),
+                job.ifindex,
+                self.garp_interval,
+                self.gna_interval,
+                rx,
+            ));
+            tx
+        });
+        if let Err(mpsc::error::SendError(job)) = lane.send(job) {
+            tracing::warn!(
+                "{}: gratuitous ARP sender of {} is gone",
+                job.instance,
+                job.ifname
+            );
+        }
+    }
+}
+
+/// One interface's sender: opened on the first job, reopened after a failure.
+async fn lane(
+    ifname: String,
+    ifindex: u32,
+    garp_interval: Duration,
+    gna_interval: Duration,
+    mut rx: mpsc::UnboundedReceiver<GarpJob>,
+) {
+    let mut sender: Option<GarpSender> = None;
+    // When the last ARP / NA went out on this interface.
+    let mut last_v4: Option<Instant> = None;
+    let mut last_v6: Option<Instant> = None;
+    while let Some(job) = rx.recv().await {
+        for _ in 0..job.count {
+            for &addr in &job.addrs {
+                let (last, interval) = if addr.is_ipv4() {
+                    (&mut last_v4, garp_interval)
+                } else {
+                    (&mut last_v6, gna_interval)
+                };
+                if let Some(t) = *last {
+                    if !interval.is_zero() {
+                        tokio::time::sleep_until(t + interval).await;
+                    }
+                }
+                if sender.is_none() {
+                    match GarpSender::open(&ifname, ifindex) {
+                        Ok(s) => sender = Some(s),
+                        Err(e) => {
+                            tracing::warn!("{}: {e}", job.instance);
+                            break;
+                        }
+                    }
+                }
+                if let Some(s) = sender.as_mut() {
+                    if let Err(e) = s.announce(addr) {
+                        tracing::warn!("{}: gratuitous ARP/NA for {addr}: {e}", job.instance);
+                        sender = None;
+                    }
+                }
+                *last = Some(Instant::now());
+            }
         }
     }
 }

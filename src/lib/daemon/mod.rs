@@ -1,21 +1,26 @@
 //! The daemon runtime: the only room with network I/O (raw VRRP sockets, rtnetlink, GARP/NA,
-//! signals, trackers, the control server). It drives `fsm` with real time and real packets.
+//! signals, trackers, the control server). It drives the node layer (`crate::node`) with real
+//! time and real packets, exactly as the simulator drives it with virtual ones.
 //!
 //! `run` is the entry point of the `vrrpd` binary; `run::Daemon` is the event loop, which owns
-//! every `instance::InstanceRt` and hands out `run::Handle`s for status queries.
+//! the `node::Node` and each instance's `instance::InstanceIo`, performs effects through
+//! workers (`addresses`, `garp`) and hands out `run::Handle`s for status queries.
 
+pub mod addresses;
+pub mod control;
 pub mod dump;
-pub mod flags;
 pub mod garp;
+pub mod host;
 pub mod instance;
+pub mod linkwatch;
+pub mod metrics_http;
 pub mod netlink;
 pub mod pidfile;
 pub mod reactor;
-pub mod receive;
 pub mod run;
 pub mod sd_notify;
 pub mod signals;
 pub mod socket;
 pub mod timers;
 
-pub use run::{run, Daemon, Handle};
+pub use run::{run, Daemon, Handle, Options};

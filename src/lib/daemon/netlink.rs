@@ -1,6 +1,7 @@
 //! Addresses and routes through rtnetlink: the virtual IPs (with brd/scope/label, as
 //! `ip addr add` would set them) and `virtual_routes`, added on becoming master and removed on
-//! leaving it or stopping. Also the small, synchronous interface look-ups the daemon needs.
+//! leaving it or stopping (by the address worker, `addresses.rs`). Also the interface index and
+//! MAC look-ups the daemon needs.
 
 use std::net::IpAddr;
 
@@ -329,24 +330,6 @@ impl Netlink {
             }),
         }
     }
-}
-
-/// The addresses configured on interface `ifname`, from getifaddrs (primary first).
-pub fn interface_addrs(ifname: &str) -> Vec<IpAddr> {
-    let Ok(addrs) = nix::ifaddrs::getifaddrs() else {
-        return Vec::new();
-    };
-    addrs
-        .filter(|a| a.interface_name == ifname)
-        .filter_map(|a| {
-            let sa = a.address?;
-            if let Some(v4) = sa.as_sockaddr_in() {
-                Some(IpAddr::V4(v4.ip()))
-            } else {
-                sa.as_sockaddr_in6().map(|v6| IpAddr::V6(v6.ip()))
-            }
-        })
-        .collect()
 }
 
 /// The MAC address of `ifname`, from sysfs.

@@ -1,43 +1,57 @@
-//! The event loop: one tokio current-thread runtime, one task owning every instance. It waits
-//! on the single timer (the earliest deadline of all instances), the datagrams the socket
-//! readers pass on, signals and status queries, and performs the state machines' actions.
+//! The event loop: one tokio current-thread runtime, one task owning the node (every
+//! instance). It waits on the single timer (the node's earliest deadline), the datagrams the
+//! socket readers pass on, link/address events, signals and status queries; it feeds them to
+//! the node and performs the effects. It never waits on an effect: adverts are one
+//! non-blocking send, address changes and GARPs go to workers (addresses.rs, garp.rs).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::config;
-use crate::fsm::{Action, Input, State, Time};
-use crate::wire::{self, ChecksumKind, Ipv4Meta};
+use crate::control::{snapshot::epoch_now, Event, InstanceSnapshot};
+use crate::fsm::Time;
+use crate::node::{self, Effect, Family, HostView, Input, InstanceId, InstanceSpec, Node, RxMeta};
 
-use super::flags::Args;
-use super::garp::GarpSenders;
-use super::instance::{InstanceRt, InstanceSnapshot};
-use super::netlink::Netlink;
-use super::receive;
+use super::addresses::{AddrJob, AddressWorker};
+use super::control::ControlSocket;
+use super::garp::{GarpJob, GarpPacer};
+use super::host::{HostSnapshot, SystemHost};
+use super::instance::{self, InstanceIo};
+use super::netlink::{Netlink, NetlinkError};
 use super::signals::{SigFunc, Signals};
-use super::socket::{Family, Received, VrrpSocket, RECV_BUF};
-use super::timers::{Clock, DeadlineQueue, Timer};
-use super::{dump, pidfile, sd_notify};
+use super::socket::{VrrpSocket, RECV_BUF};
+use super::timers::{Clock, Timer};
+use super::{dump, linkwatch, metrics_http, pidfile, sd_notify};
 
 /// keepalived's exit code for a configuration that cannot run.
 const EXIT_CONFIG: u8 = 2;
 /// Datagrams queued between the socket readers and the loop; beyond it the kernel drops.
 const RX_QUEUE: usize = 1024;
 
-/// A request from outside the loop (the control server, later).
+/// Events kept for a slow `watch` subscriber before it is told it lagged.
+const EVENT_BACKLOG: usize = 256;
+
+/// A request from outside the loop (the control server, the metrics endpoint).
 pub enum Query {
     Snapshot(oneshot::Sender<Vec<InstanceSnapshot>>),
+    /// Zero the counters of the named instances (all when empty); answers the names cleared.
+    ClearStats {
+        instances: Vec<String>,
+        reply: oneshot::Sender<Vec<String>>,
+    },
 }
 
-/// A cloneable way to ask the running daemon for its state.
+/// A cloneable way to ask the running daemon for its state and to follow its events.
 #[derive(Clone)]
 pub struct Handle {
     tx: mpsc::Sender<Query>,
+    events: broadcast::Sender<Event>,
 }
 
 impl Handle {
@@ -47,10 +61,49 @@ impl Handle {
         self.tx.send(Query::Snapshot(tx)).await.ok()?;
         rx.await.ok()
     }
+
+    /// As [`Handle::snapshot`], from a thread outside the runtime (the metrics endpoint).
+    pub fn snapshot_blocking(&self) -> Option<Vec<InstanceSnapshot>> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.blocking_send(Query::Snapshot(tx)).ok()?;
+        rx.blocking_recv().ok()
+    }
+
+    /// Zero counters; the names of the instances cleared, None when the daemon has stopped.
+    pub async fn clear_stats(&self, instances: Vec<String>) -> Option<Vec<String>> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Query::ClearStats { instances, reply })
+            .await
+            .ok()?;
+        rx.await.ok()
+    }
+
+    /// Transitions and priority changes from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+}
+
+/// What `vrrpd` was asked to do (its flags, as plain data: the clap definitions live in
+/// `cli::vrrpd` with vrrpctl's).
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub config: PathBuf,
+    pub pidfile: Option<PathBuf>,
+    pub socket: PathBuf,
+    /// Group of the control socket (None: vrrpd's own).
+    pub socket_group: Option<String>,
+    /// Serve Prometheus metrics over HTTP here.
+    pub metrics_listen: Option<std::net::SocketAddr>,
+    /// `-t`: check the configuration and exit.
+    pub config_test: bool,
+    /// `--signum=NAME`: print the signal number and exit.
+    pub signum: Option<String>,
 }
 
 /// `vrrpd`: check or run the configuration named by `args`.
-pub fn run(args: Args) -> ExitCode {
+pub fn run(args: Options) -> ExitCode {
     if let Some(name) = &args.signum {
         return match SigFunc::from_name(name) {
             Some(f) => {
@@ -103,14 +156,14 @@ pub fn run(args: Args) -> ExitCode {
         for e in &refused {
             tracing::error!("{e}; instance not started");
         }
-        let mut daemon = match daemon {
+        let daemon = match daemon {
             Ok(d) => d,
             Err(e) => {
                 tracing::error!("{e}");
                 return ExitCode::from(1);
             }
         };
-        if daemon.instances.is_empty() {
+        if daemon.node.is_empty() {
             tracing::error!("no vrrp_instance can run; exiting");
             return ExitCode::from(EXIT_CONFIG);
         }
@@ -120,6 +173,36 @@ pub fn run(args: Args) -> ExitCode {
                 return ExitCode::from(1);
             }
             Some(Ok(p)) => Some(p),
+            None => None,
+        };
+        // Failover matters more than the control socket: without it vrrpd still runs.
+        let _control = match ControlSocket::bind(&args.socket, args.socket_group.as_deref()) {
+            Ok(c) => {
+                let path = c.path().display().to_string();
+                match c.spawn(daemon.handle()) {
+                    Ok(file) => {
+                        tracing::info!("control socket {path}");
+                        Some(file)
+                    }
+                    Err(e) => {
+                        tracing::error!("control socket {path}: {e}; running without it");
+                        None
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::error!("{e}; running without a control socket");
+                None
+            }
+        };
+        let _metrics = match args.metrics_listen {
+            Some(addr) => match metrics_http::start(addr, daemon.handle()) {
+                Ok(m) => Some(m),
+                Err(e) => {
+                    tracing::error!("{e}");
+                    return ExitCode::from(1);
+                }
+            },
             None => None,
         };
         let signals = match Signals::install() {
@@ -139,116 +222,101 @@ pub fn run(args: Args) -> ExitCode {
     })
 }
 
-/// `vrrpd -t`: the lint machinery on the config, diagnostics on stderr, exit 0 (no errors) or
-/// 1 (errors, or the file cannot be read). Needs no privilege and opens no socket.
-fn config_test(args: &Args) -> ExitCode {
-    match crate::lint::check_config(&args.config) {
-        Ok(report) => {
-            let text = crate::lint::render::text(&report, false);
-            if !text.is_empty() {
-                eprint!("{text}");
-            }
-            ExitCode::from(u8::from(report.has_errors()))
-        }
+/// `vrrpd -t`: the lint machinery on the config plus the daemon's own instance building
+/// against this host, diagnostics on stderr, exit 0 (vrrpd would run every instance as
+/// written) or 1 (errors, a refused instance, or the file cannot be read). Opens no socket.
+fn config_test(args: &Options) -> ExitCode {
+    let report = match crate::lint::check_config(&args.config) {
+        Ok(r) => r,
         Err(e) => {
             eprintln!("vrrpd: {e}");
-            ExitCode::from(1)
+            return ExitCode::from(1);
+        }
+    };
+    let text = crate::lint::render::text(&report, false);
+    if !text.is_empty() {
+        eprint!("{text}");
+    }
+    let mut refused = 0;
+    for loaded in &report.configs {
+        let (_, errors) = node::build_all(&loaded.config, &HostSnapshot::take());
+        for e in errors {
+            eprintln!("error: {e}; vrrpd would not start this instance");
+            refused += 1;
         }
     }
+    ExitCode::from(u8::from(report.has_errors() || refused > 0))
 }
-
-/// Every instance and the I/O they share.
+/// The node and the I/O it runs on.
 pub struct Daemon {
     clock: Clock,
-    queue: DeadlineQueue,
-    pub instances: Vec<InstanceRt>,
+    pub node: Node,
+    /// The daemon's side of each instance, by the node's id.
+    io: HashMap<InstanceId, InstanceIo>,
     sockets: Vec<Arc<VrrpSocket>>,
-    /// (socket, VRID) -> instances on that socket with that VRID.
-    dispatch: HashMap<(usize, u8), Vec<usize>>,
-    netlink: Netlink,
-    garp: GarpSenders,
-    /// Reused buffers: actions of one event, one outgoing packet.
-    actions: Vec<Action>,
-    txbuf: Vec<u8>,
+    addresses: AddressWorker,
+    /// Reused buffer: the effects of one input.
+    effects: Vec<Effect>,
     queries_tx: mpsc::Sender<Query>,
     queries_rx: mpsc::Receiver<Query>,
+    events: broadcast::Sender<Event>,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
     #[error(transparent)]
-    Netlink(#[from] super::netlink::NetlinkError),
+    Netlink(#[from] NetlinkError),
     #[error("timer: {0}")]
     Timer(std::io::Error),
 }
 
 impl Daemon {
-    /// Open sockets and build every runnable instance; refused instances come back as errors.
-    /// Must run inside the runtime.
+    /// Build every runnable instance and open their sockets; refused instances come back as
+    /// errors. Must run inside the runtime.
     pub fn build(
         cfg: &config::model::Config,
-    ) -> (
-        Result<Daemon, DaemonError>,
-        Vec<super::instance::InstanceError>,
-    ) {
+    ) -> (Result<Daemon, DaemonError>, Vec<node::BuildError>) {
+        let host = HostSnapshot::take();
+        let (specs, mut refused) = node::build_all(cfg, &host);
         let mut sockets: Vec<Arc<VrrpSocket>> = Vec::new();
         let mut by_key: HashMap<(String, Family), usize> = HashMap::new();
-        let mut instances = Vec::new();
-        let mut refused = Vec::new();
-        for m in &cfg.instances {
-            let mut socket_of = |ifname: &str, ifindex: u32, family: Family| {
-                if let Some(&i) = by_key.get(&(ifname.to_string(), family)) {
-                    return Ok(i);
+        let mut runnable = Vec::new();
+        let mut ios = Vec::new();
+        for spec in specs {
+            match open_io(&spec, &host, &mut sockets, &mut by_key) {
+                Ok(io) => {
+                    runnable.push(spec);
+                    ios.push(io);
                 }
-                let s = VrrpSocket::open(family, ifname, ifindex)
-                    .map_err(|e| format!("cannot open a VRRP socket on {ifname}: {e}"))?;
-                sockets.push(Arc::new(s));
-                by_key.insert((ifname.to_string(), family), sockets.len() - 1);
-                Ok(sockets.len() - 1)
-            };
-            match InstanceRt::build(m, &cfg.global, &mut socket_of) {
-                Ok(i) => instances.push(i),
-                Err(e) => refused.push(e),
-            }
-        }
-        let mut dispatch: HashMap<(usize, u8), Vec<usize>> = HashMap::new();
-        for (idx, inst) in instances.iter().enumerate() {
-            dispatch
-                .entry((inst.socket, inst.vrid()))
-                .or_default()
-                .push(idx);
-            if let Some(g) = inst.group {
-                if let Err(e) = sockets[inst.socket].join(g) {
-                    tracing::error!("{}: cannot join {g} on {}: {e}", inst.name, inst.ifname);
-                }
-            }
-        }
-        // Open the GARP senders now: the first announcement must not wait for a socket.
-        let mut garp = GarpSenders::default();
-        for inst in &instances {
-            for v in &inst.vips {
-                if let Err(e) = garp.get(&v.ifname, v.ifindex) {
-                    tracing::warn!("{}: {e}", inst.name);
-                }
+                Err(reason) => refused.push(node::BuildError {
+                    name: spec.name.clone(),
+                    span: spec.span.clone(),
+                    reason,
+                }),
             }
         }
         let netlink = match Netlink::connect() {
             Ok(n) => n,
             Err(e) => return (Err(e.into()), refused),
         };
+        let pacer = GarpPacer::new(cfg.global.vrrp_garp_interval, cfg.global.vrrp_gna_interval);
+        let node = Node::new(runnable, &host);
+        let io = node
+            .instances()
+            .map(|(id, _)| id)
+            .zip(ios)
+            .collect::<HashMap<_, _>>();
         let (queries_tx, queries_rx) = mpsc::channel(16);
         let d = Daemon {
             clock: Clock::start(),
-            queue: DeadlineQueue::new(),
-            instances,
+            node,
+            io,
             sockets,
-            dispatch,
-            netlink,
-            garp,
-            actions: Vec::new(),
-            txbuf: vec![0u8; RECV_BUF + 64],
+            addresses: AddressWorker::start(netlink, pacer),
+            effects: Vec::new(),
             queries_tx,
             queries_rx,
+            events: broadcast::channel(EVENT_BACKLOG).0,
         };
         (Ok(d), refused)
     }
@@ -257,6 +325,7 @@ impl Daemon {
     pub fn handle(&self) -> Handle {
         Handle {
             tx: self.queries_tx.clone(),
+            events: self.events.clone(),
         }
     }
 
@@ -266,28 +335,33 @@ impl Daemon {
 
     /// Run until TERM/INT, then stop gracefully: priority 0 from every master, VIPs and routes
     /// removed.
-    pub async fn serve(&mut self, mut signals: Signals) -> Result<(), DaemonError> {
+    pub async fn serve(mut self, mut signals: Signals) -> Result<(), DaemonError> {
         let mut timer = Timer::new(self.clock).map_err(DaemonError::Timer)?;
-        let (pkt_tx, mut pkt_rx) = mpsc::channel::<(usize, Received, Vec<u8>)>(RX_QUEUE);
+        let (pkt_tx, mut pkt_rx) = mpsc::channel::<(usize, RxMeta, Vec<u8>)>(RX_QUEUE);
         let mut readers = Vec::new();
         for (i, s) in self.sockets.iter().enumerate() {
             readers.push(tokio::spawn(read_socket(i, s.clone(), pkt_tx.clone())));
         }
         drop(pkt_tx);
+        let mut links = match linkwatch::start() {
+            Ok(rx) => Some(rx),
+            Err(e) => {
+                tracing::warn!("cannot watch link and address changes: {e}");
+                None
+            }
+        };
 
-        for idx in 0..self.instances.len() {
-            let now = self.now();
-            self.feed(idx, now, Input::Startup).await;
-        }
+        self.remove_leftovers().await;
+        self.input(Input::Startup);
         match sd_notify::notify("READY=1") {
             Ok(_) => {}
             Err(e) => tracing::warn!("cannot notify systemd: {e}"),
         }
-        tracing::info!("vrrpd started with {} instance(s)", self.instances.len());
+        tracing::info!("vrrpd started with {} instance(s)", self.node.len());
 
         loop {
             timer
-                .arm(self.queue.earliest())
+                .arm(self.node.next_deadline().map(|t| t.0))
                 .map_err(DaemonError::Timer)?;
             tokio::select! {
                 biased;
@@ -302,14 +376,26 @@ impl Daemon {
                 },
                 r = timer.expired() => {
                     r.map_err(DaemonError::Timer)?;
-                    self.run_due().await;
+                    self.input(Input::TimerExpired);
                 }
-                Some((sock, rx, buf)) = pkt_rx.recv() => {
-                    self.on_datagram(sock, &rx, &buf).await;
+                Some((sock, meta, buf)) = pkt_rx.recv() => {
+                    let s = self.sockets[sock].clone();
+                    self.input(Input::Datagram {
+                        ifname: &s.ifname,
+                        family: s.family,
+                        bytes: &buf,
+                        meta: &meta,
+                    });
+                }
+                Some(index) = async { links.as_mut()?.recv().await } => {
+                    self.on_link_event(index);
                 }
                 Some(q) = self.queries_rx.recv() => match q {
                     Query::Snapshot(reply) => {
                         let _ = reply.send(self.snapshot());
+                    }
+                    Query::ClearStats { instances, reply } => {
+                        let _ = reply.send(self.node.clear_counters(&instances));
                     }
                 },
             }
@@ -320,20 +406,60 @@ impl Daemon {
         for r in &readers {
             r.abort();
         }
-        for idx in 0..self.instances.len() {
-            let now = self.now();
-            self.feed(idx, now, Input::Shutdown).await;
-            if self.instances[idx].vips_set {
-                self.remove_vips(idx).await;
+        self.input(Input::Shutdown);
+        // Whatever is still on the system (an instance that was never master cannot be).
+        let ids: Vec<InstanceId> = self.io.keys().copied().collect();
+        for id in ids {
+            if self.io.get(&id).is_some_and(|io| io.vips_set) {
+                self.remove_vips(id);
             }
         }
+        self.addresses.finish().await;
         tracing::info!("stopped");
         Ok(())
     }
 
+    /// VIPs of ours already on the system belong to a previous run that died without cleaning
+    /// up (SIGKILL, OOM): remove them before the first advert, as keepalived does at start, or
+    /// a backup would keep answering for them.
+    async fn remove_leftovers(&mut self) {
+        let host = HostSnapshot::take();
+        let mut any = false;
+        for (id, io) in &self.io {
+            let present: Vec<_> = io
+                .vips
+                .iter()
+                .filter(|v| {
+                    host.interface(&v.ifname)
+                        .is_some_and(|i| i.addrs.contains(&v.addr))
+                })
+                .cloned()
+                .collect();
+            if present.is_empty() {
+                continue;
+            }
+            let instance = name_of(&self.node, *id);
+            for v in &present {
+                tracing::warn!("{instance}: removing {v}, left over by a previous run");
+            }
+            any = true;
+            self.addresses.submit(AddrJob::Remove {
+                instance,
+                vips: present,
+                routes: io.routes.clone(),
+            });
+        }
+        if any {
+            self.addresses.flush().await;
+        }
+    }
+
     /// Every instance's status and counters.
     pub fn snapshot(&self) -> Vec<InstanceSnapshot> {
-        self.instances.iter().map(InstanceRt::snapshot).collect()
+        self.node
+            .instances()
+            .filter_map(|(id, i)| self.io.get(&id).map(|io| instance::snapshot(i, io)))
+            .collect()
     }
 
     fn dump(&mut self, sig: SigFunc) {
@@ -348,237 +474,274 @@ impl Daemon {
             Err(e) => tracing::error!("cannot write the {} dump: {e}", dump::what(sig)),
         }
         if sig == SigFunc::StatsClear {
-            // The state machine's counters are its own; the receive-path ones are cleared.
-            for i in &mut self.instances {
-                i.rx = Default::default();
-            }
+            self.node.clear_counters(&[]);
         }
     }
 
-    /// Handle every instance whose deadline has passed.
-    async fn run_due(&mut self) {
+    /// Feed one input to the node and perform its effects.
+    fn input(&mut self, input: Input<'_>) {
         let now = self.now();
-        while let Some(idx) = self.queue.pop_due(now.0) {
-            let due = self.instances[idx]
-                .fsm
-                .next_deadline()
-                .is_some_and(|d| d <= now);
-            if due {
-                self.feed(idx, now, Input::TimerExpired).await;
-            } else {
-                let next = self.instances[idx].fsm.next_deadline();
-                self.queue.schedule(idx, next.map(|t| t.0));
+        let mut effects = std::mem::take(&mut self.effects);
+        effects.clear();
+        self.node.handle(now, input, &mut effects);
+        for e in effects.drain(..) {
+            self.perform(e);
+        }
+        self.effects = effects;
+    }
+
+    fn on_link_event(&mut self, index: u32) {
+        let names: Vec<String> = if index == 0 {
+            let mut all: Vec<String> = self
+                .node
+                .instances()
+                .map(|(_, i)| i.spec.ifname.clone())
+                .collect();
+            all.sort();
+            all.dedup();
+            all
+        } else {
+            match nix::net::if_::if_indextoname(index) {
+                Ok(n) => vec![n.to_string_lossy().into_owned()],
+                // Gone before we asked: whichever of ours vanished, re-check them all.
+                Err(_) => self
+                    .node
+                    .instances()
+                    .map(|(_, i)| i.spec.ifname.clone())
+                    .collect(),
+            }
+        };
+        for name in names {
+            if !self.node.instances().any(|(_, i)| i.spec.ifname == name) {
+                continue;
+            }
+            let info = SystemHost.interface(&name);
+            self.input(Input::Interface {
+                ifname: &name,
+                info,
+            });
+        }
+    }
+
+    fn perform(&mut self, effect: Effect) {
+        match effect {
+            Effect::Send {
+                id,
+                src,
+                dst,
+                bytes,
+            } => self.send(id, src, dst, &bytes),
+            Effect::AddVips { id } => {
+                if let Some(io) = self.io.get_mut(&id) {
+                    io.vips_set = true;
+                    self.addresses.submit(AddrJob::Add {
+                        instance: name_of(&self.node, id),
+                        vips: io.vips.clone(),
+                        routes: io.routes.clone(),
+                    });
+                }
+            }
+            Effect::RemoveVips { id } => self.remove_vips(id),
+            Effect::AddAddresses { id, vips, routes } => {
+                self.change_addresses(id, &vips, &routes, true)
+            }
+            Effect::RemoveAddresses { id, vips, routes } => {
+                self.change_addresses(id, &vips, &routes, false)
+            }
+            Effect::SendGarp { id, count } => self.send_garp(id, count),
+            Effect::Transition {
+                id,
+                from,
+                to,
+                reason,
+                priority,
+                advert,
+            } => {
+                if let Some(io) = self.io.get_mut(&id) {
+                    io.last_transition_wall = Some(SystemTime::now());
+                }
+                let name = name_of(&self.node, id);
+                // No subscriber is not an error.
+                let _ = self.events.send(Event::Transition {
+                    ts: epoch_now(),
+                    instance: name.clone(),
+                    from: from.to_string(),
+                    to: to.to_string(),
+                    reason: reason.to_string(),
+                    effective_priority: priority,
+                });
+                match advert {
+                    Some((src, prio)) => tracing::info!(
+                        "{name}: {from} -> {to} ({reason}, prio {priority}; advert from {src}, prio {prio})"
+                    ),
+                    None => tracing::info!("{name}: {from} -> {to} ({reason}, prio {priority})"),
+                }
+            }
+            Effect::Notify { id, state } => {
+                tracing::debug!("{}: notify {state}", name_of(&self.node, id));
+            }
+            Effect::NotifyMasterRxLowerPri { id } => {
+                tracing::debug!("{}: notify master_rx_lower_pri", name_of(&self.node, id));
+            }
+            Effect::Rejected { id, src, message } => {
+                tracing::info!("({}) {message} (from {src})", name_of(&self.node, id));
+            }
+            Effect::Dropped { src, vrid, reason } => match vrid {
+                Some(v) => tracing::trace!("advert for VRID {v} from {src} dropped: {reason}"),
+                None => tracing::debug!("datagram from {src} dropped: {reason}"),
+            },
+            Effect::SourceChanged { id, src } => match src {
+                Some(a) => tracing::info!("{}: sending adverts from {a}", name_of(&self.node, id)),
+                None => tracing::warn!(
+                    "{}: no address to send adverts from",
+                    name_of(&self.node, id)
+                ),
+            },
+            Effect::Removed { id } => {
+                self.io.remove(&id);
             }
         }
     }
 
-    async fn on_datagram(&mut self, sock: usize, rx: &Received, buf: &[u8]) {
-        let family = self.sockets[sock].family;
-        let pkt = match receive::decode(family, buf, rx) {
-            Ok(p) => p,
+    /// A reload changed a master's addresses: apply the difference, and resolve the full
+    /// list of the new config for what follows (the next RemoveVips, GARPs, status).
+    fn change_addresses(
+        &mut self,
+        id: InstanceId,
+        vips: &[config::model::VirtualIp],
+        routes: &[config::model::VirtualRoute],
+        add: bool,
+    ) {
+        let Some(inst) = self.node.get(id) else {
+            return;
+        };
+        let (vips, routes) = match instance::resolve_addresses(&inst.spec, vips, routes) {
+            Ok(x) => x,
             Err(e) => {
-                tracing::debug!(
-                    "{}: dropped a datagram from {}: {e}",
-                    self.sockets[sock].ifname,
-                    rx.src
-                );
+                tracing::error!("{}: {e}", inst.spec.name);
                 return;
             }
         };
-        let vrid = pkt.parsed.advert.vrid;
-        let Some(candidates) = self.dispatch.get(&(sock, vrid)) else {
-            tracing::trace!("advert for unknown VRID {vrid} from {}", pkt.src);
+        let instance = inst.spec.name.clone();
+        let all = instance::resolve_addresses(&inst.spec, &inst.spec.vips, &inst.spec.routes);
+        if let (Some(io), Ok((v, r))) = (self.io.get_mut(&id), all) {
+            io.vips = v;
+            io.routes = r;
+        }
+        self.addresses.submit(if add {
+            AddrJob::Add {
+                instance,
+                vips,
+                routes,
+            }
+        } else {
+            AddrJob::Remove {
+                instance,
+                vips,
+                routes,
+            }
+        });
+    }
+
+    fn remove_vips(&mut self, id: InstanceId) {
+        if let Some(io) = self.io.get_mut(&id) {
+            io.vips_set = false;
+            self.addresses.submit(AddrJob::Remove {
+                instance: name_of(&self.node, id),
+                vips: io.vips.clone(),
+                routes: io.routes.clone(),
+            });
+        }
+    }
+
+    fn send(&mut self, id: InstanceId, src: IpAddr, dst: IpAddr, bytes: &[u8]) {
+        let Some(io) = self.io.get_mut(&id) else {
             return;
         };
-        let idx = match candidates.as_slice() {
-            [only] => *only,
-            many => match many
-                .iter()
-                .find(|&&i| self.instances[i].claims(pkt.src, pkt.dst))
-            {
-                Some(&i) => i,
-                None => return,
-            },
+        let sock = &self.sockets[io.socket];
+        let r = match (src, dst) {
+            (_, IpAddr::V4(d)) => sock.send_v4(bytes, d),
+            (IpAddr::V6(s), IpAddr::V6(d)) => sock.send_v6(bytes, s, d),
+            // The node encodes a destination of the source's family.
+            (IpAddr::V4(_), IpAddr::V6(_)) => Ok(()),
         };
-        let inst = &mut self.instances[idx];
-        // Dispatcher check 0d: no adverts in FAULT or INIT (nor STOP).
-        if matches!(
-            inst.fsm.state(),
-            State::Fault | State::Initialize | State::Stop
-        ) {
-            return;
-        }
-        // 0e: IPv6 multicast/unicast mismatch is discarded silently.
-        if family == Family::V6 && pkt.dst.is_multicast() == inst.is_unicast() {
-            return;
-        }
-        let verdict = receive::check(&pkt, &inst.policy(pkt.src));
-        match verdict {
-            Ok(a) => {
-                let now = self.now();
-                self.feed(
-                    idx,
-                    now,
-                    Input::AdvertReceived {
-                        src: a.src,
-                        priority: a.priority,
-                        advert_int_cs: a.advert_int_cs,
-                    },
-                )
-                .await;
+        let name = || name_of(&self.node, id);
+        match r {
+            Err(e) if !io.send_failing => {
+                io.send_failing = true;
+                tracing::warn!("{}: cannot send an advert to {dst}: {e}", name());
             }
-            Err(r) => {
-                inst.rx.record(&r);
-                tracing::info!("({}) {} (from {})", inst.name, r.message, pkt.src);
-            }
-        }
-    }
-
-    /// Feed one input to instance `idx`, perform what it asks, re-arm its deadline.
-    async fn feed(&mut self, idx: usize, now: Time, input: Input) {
-        let mut actions = std::mem::take(&mut self.actions);
-        actions.clear();
-        self.instances[idx]
-            .fsm
-            .handle_into(now, input, &mut actions);
-        for a in &actions {
-            self.perform(idx, a).await;
-        }
-        self.actions = actions;
-        let next = self.instances[idx].fsm.next_deadline();
-        self.queue.schedule(idx, next.map(|t| t.0));
-    }
-
-    async fn perform(&mut self, idx: usize, action: &Action) {
-        match action {
-            Action::SendAdvert { priority } => self.send_advert(idx, *priority),
-            Action::AddVips => self.add_vips(idx).await,
-            Action::RemoveVips => self.remove_vips(idx).await,
-            Action::SendGarp { count } => self.send_garp(idx, *count),
-            Action::Transition { from, to, reason } => {
-                let inst = &mut self.instances[idx];
-                inst.last_transition_wall = Some(SystemTime::now());
-                tracing::info!(
-                    "{}: {from} -> {to} ({reason}, prio {})",
-                    inst.name,
-                    inst.fsm.effective_priority()
-                );
-            }
-            Action::Notify(state) => {
-                tracing::debug!("{}: notify {state}", self.instances[idx].name);
-            }
-            Action::NotifyMasterRxLowerPri => {
-                tracing::debug!("{}: notify master_rx_lower_pri", self.instances[idx].name);
-            }
-        }
-    }
-
-    fn send_advert(&mut self, idx: usize, priority: u8) {
-        let inst = &self.instances[idx];
-        let advert = inst.advert(priority);
-        let sock = &self.sockets[inst.socket];
-        let mut result = Ok(());
-        for dst in inst.targets() {
-            let r = match (inst.src, dst) {
-                (IpAddr::V4(s), IpAddr::V4(d)) => {
-                    let mut meta = Ipv4Meta::keepalived(s, d);
-                    if inst.is_unicast() {
-                        meta.ttl = inst.unicast_ttl;
-                    }
-                    wire::emit_ipv4_packet(
-                        &advert,
-                        &meta,
-                        ChecksumKind::PseudoHeader,
-                        &mut self.txbuf,
-                    )
-                    .map_err(|e| std::io::Error::other(e.to_string()))
-                    .and_then(|n| sock.send_v4(&self.txbuf[..n], d))
-                }
-                (IpAddr::V6(s), IpAddr::V6(d)) => wire::emit_advert(
-                    &advert,
-                    s.into(),
-                    d.into(),
-                    ChecksumKind::PseudoHeader,
-                    &mut self.txbuf,
-                )
-                .map_err(|e| std::io::Error::other(e.to_string()))
-                .and_then(|n| sock.send_v6(&self.txbuf[..n], s, d)),
-                // Families are checked when the instance is built.
-                _ => Ok(()),
-            };
-            if r.is_err() {
-                result = r.map_err(|e| (dst, e));
-            }
-        }
-        let inst = &mut self.instances[idx];
-        match result {
-            Err((dst, e)) if !inst.send_failing => {
-                inst.send_failing = true;
-                tracing::warn!("{}: cannot send an advert to {dst}: {e}", inst.name);
-            }
-            Ok(()) if inst.send_failing => {
-                inst.send_failing = false;
-                tracing::info!("{}: sending adverts again", inst.name);
+            Ok(()) if io.send_failing => {
+                io.send_failing = false;
+                tracing::info!("{}: sending adverts again", name());
             }
             _ => {}
         }
     }
 
-    async fn add_vips(&mut self, idx: usize) {
-        let inst = &self.instances[idx];
-        for v in &inst.vips {
-            if let Err(e) = self.netlink.add_vip(v).await {
-                tracing::error!("{}: {e}", inst.name);
+    fn send_garp(&mut self, id: InstanceId, count: u32) {
+        let Some(io) = self.io.get(&id) else { return };
+        // One burst per interface the VIPs live on (a VIP may have its own `dev`).
+        let mut by_if: Vec<GarpJob> = Vec::new();
+        for v in &io.vips {
+            match by_if.iter_mut().find(|j| j.ifindex == v.ifindex) {
+                Some(j) => j.addrs.push(v.addr),
+                None => by_if.push(GarpJob {
+                    instance: name_of(&self.node, id),
+                    ifname: v.ifname.clone(),
+                    ifindex: v.ifindex,
+                    addrs: vec![v.addr],
+                    count,
+                }),
             }
         }
-        for r in &inst.routes {
-            if let Err(e) = self.netlink.add_route(r).await {
-                tracing::error!("{}: {e}", inst.name);
-            }
+        for job in by_if {
+            self.addresses.submit(AddrJob::Garp(job));
         }
-        self.instances[idx].vips_set = true;
     }
+}
 
-    async fn remove_vips(&mut self, idx: usize) {
-        let inst = &self.instances[idx];
-        for r in &inst.routes {
-            if let Err(e) = self.netlink.del_route(r).await {
-                tracing::error!("{}: {e}", inst.name);
-            }
-        }
-        for v in &inst.vips {
-            if let Err(e) = self.netlink.del_vip(v).await {
-                tracing::error!("{}: {e}", inst.name);
-            }
-        }
-        self.instances[idx].vips_set = false;
-    }
+fn name_of(node: &Node, id: InstanceId) -> String {
+    node.get(id)
+        .map_or_else(|| format!("instance #{}", id.0), |i| i.spec.name.clone())
+}
 
-    fn send_garp(&mut self, idx: usize, count: u32) {
-        let inst = &self.instances[idx];
-        for v in &inst.vips {
-            let sender = match self.garp.get(&v.ifname, v.ifindex) {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::warn!("{}: {e}", inst.name);
-                    continue;
-                }
-            };
-            for _ in 0..count {
-                if let Err(e) = sender.announce(v.addr) {
-                    tracing::warn!("{}: gratuitous ARP/NA for {}: {e}", inst.name, v.addr);
-                    break;
-                }
-            }
+/// Open (or share) the raw socket of the spec's interface and family, join its group, and
+/// resolve its addresses.
+fn open_io(
+    spec: &InstanceSpec,
+    host: &dyn HostView,
+    sockets: &mut Vec<Arc<VrrpSocket>>,
+    by_key: &mut HashMap<(String, Family), usize>,
+) -> Result<InstanceIo, String> {
+    let key = (spec.ifname.clone(), spec.family);
+    let socket = match by_key.get(&key) {
+        Some(&i) => i,
+        None => {
+            let ifindex = host
+                .interface(&spec.ifname)
+                .map(|i| i.index)
+                .ok_or_else(|| format!("interface {} does not exist", spec.ifname))?;
+            let s = VrrpSocket::open(spec.family, &spec.ifname, ifindex)
+                .map_err(|e| format!("cannot open a VRRP socket on {}: {e}", spec.ifname))?;
+            sockets.push(Arc::new(s));
+            by_key.insert(key, sockets.len() - 1);
+            sockets.len() - 1
+        }
+    };
+    if let Some(g) = spec.group {
+        if let Err(e) = sockets[socket].join(g) {
+            tracing::error!("{}: cannot join {g} on {}: {e}", spec.name, spec.ifname);
         }
     }
+    InstanceIo::resolve(spec, socket).map_err(|e| e.to_string())
 }
 
 /// Read datagrams from one socket and pass them to the loop, until the loop goes away.
 async fn read_socket(
     idx: usize,
     sock: Arc<VrrpSocket>,
-    tx: mpsc::Sender<(usize, Received, Vec<u8>)>,
+    tx: mpsc::Sender<(usize, RxMeta, Vec<u8>)>,
 ) {
     let mut buf = vec![0u8; RECV_BUF];
     loop {

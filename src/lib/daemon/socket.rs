@@ -26,27 +26,10 @@ pub const IPPROTO_VRRP: i32 = 112;
 pub const VRRP_TOS: u32 = 0xc0;
 /// RFC 5798: adverts are sent, and must be received, with TTL / hop limit 255.
 pub const VRRP_TTL: u32 = 255;
-/// Largest packet we read: an IPv6 advert with 255 addresses is 8 + 255 * 16 bytes.
-pub const RECV_BUF: usize = 4200;
+/// Largest packet we read (the node layer's bound).
+pub const RECV_BUF: usize = crate::node::MAX_PACKET;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Family {
-    V4,
-    V6,
-}
-
-/// One received datagram. For IPv4 `buf[..len]` starts with the IPv4 header; for IPv6 it is
-/// the VRRP payload and the header fields come from control messages.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Received {
-    pub len: usize,
-    /// The datagram was larger than the buffer (MSG_TRUNC).
-    pub truncated: bool,
-    pub src: IpAddr,
-    /// IPv6 only: destination address and hop limit from IPV6_PKTINFO / IPV6_HOPLIMIT.
-    pub v6_dst: Option<Ipv6Addr>,
-    pub v6_hop_limit: Option<u8>,
-}
+pub use crate::node::{Family, RxMeta as Received};
 
 /// A raw VRRP socket on one interface.
 pub struct VrrpSocket {

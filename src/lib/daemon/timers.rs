@@ -1,14 +1,11 @@
-//! Time for the daemon: one monotonic clock, one sorted deadline set, one kernel timer.
+//! Time for the daemon: one monotonic clock and one kernel timer.
 //!
-//! Every instance has at most one pending deadline (the state machine's next timer, or a
-//! GARP repeat). They live in a binary heap keyed by instance index; a single `timerfd` armed
-//! at the earliest deadline wakes the event loop. A timerfd (an hrtimer) rather than tokio's
+//! The deadlines themselves live in the node layer (`node::DeadlineQueue`); a single `timerfd`
+//! armed at the node's earliest deadline wakes the event loop. A timerfd (an hrtimer) rather than tokio's
 //! sleep because tokio's timer wheel rounds up to whole milliseconds, and takeover is measured
 //! against Master_Down_Interval to the millisecond. Deadlines are absolute, so a master that
 //! computes `deadline += advert_int` sends exactly every advert_int without drift.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 
 use nix::sys::time::TimeSpec;
@@ -19,7 +16,7 @@ use super::reactor::{register, OwnsFd};
 use tokio::io::unix::AsyncFd;
 
 /// Microseconds since the daemon started, on CLOCK_MONOTONIC.
-pub type Micros = u64;
+pub use crate::node::Micros;
 
 /// The daemon's monotonic clock: microseconds since `origin`.
 #[derive(Debug, Clone, Copy)]
@@ -52,64 +49,6 @@ impl Clock {
             (ns / 1_000_000_000) as libc::time_t,
             (ns % 1_000_000_000) as libc::c_long,
         )
-    }
-}
-
-/// The set of pending deadlines, one logical entry per key (instance index).
-///
-/// Moving a key's deadline later does not touch the heap: the early entry fires, the owner
-/// finds nothing due and re-schedules. So a backup whose master-down timer is pushed back by
-/// every advert costs one heap operation per Master_Down_Interval, not one per advert.
-#[derive(Debug, Default)]
-pub struct DeadlineQueue {
-    heap: BinaryHeap<Reverse<(Micros, usize)>>,
-    /// The earliest entry queued for each key, if any.
-    queued: Vec<Option<Micros>>,
-}
-
-impl DeadlineQueue {
-    pub fn new() -> DeadlineQueue {
-        DeadlineQueue::default()
-    }
-
-    /// Make sure `key` is woken at `deadline` (or earlier). `None` asks for nothing.
-    pub fn schedule(&mut self, key: usize, deadline: Option<Micros>) {
-        let Some(d) = deadline else { return };
-        if self.queued.len() <= key {
-            self.queued.resize(key + 1, None);
-        }
-        if self.queued[key].is_none_or(|q| d < q) {
-            self.queued[key] = Some(d);
-            self.heap.push(Reverse((d, key)));
-        }
-    }
-
-    /// The earliest queued deadline.
-    pub fn earliest(&self) -> Option<Micros> {
-        self.heap.peek().map(|Reverse((d, _))| *d)
-    }
-
-    /// Pop one key whose queued deadline is at or before `now`. The caller checks what is
-    /// really due and calls `schedule` again with the key's next deadline.
-    pub fn pop_due(&mut self, now: Micros) -> Option<usize> {
-        let Reverse((d, key)) = *self.heap.peek()?;
-        if d > now {
-            return None;
-        }
-        self.heap.pop();
-        if self.queued.get(key).copied().flatten() == Some(d) {
-            // Later entries of the same key may remain; they only cause a harmless re-check.
-            self.queued[key] = None;
-        }
-        Some(key)
-    }
-
-    pub fn len(&self) -> usize {
-        self.heap.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
     }
 }
 
@@ -184,35 +123,6 @@ impl Timer {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn pops_in_deadline_order_and_skips_later_reschedules() {
-        let mut q = DeadlineQueue::new();
-        q.schedule(0, Some(300));
-        q.schedule(1, Some(100));
-        q.schedule(2, Some(200));
-        // Moving key 0 later does not add an entry; moving it earlier does.
-        q.schedule(0, Some(400));
-        assert_eq!(q.len(), 3);
-        q.schedule(2, Some(50));
-        assert_eq!(q.len(), 4);
-        assert_eq!(q.earliest(), Some(50));
-        assert_eq!(q.pop_due(40), None);
-        assert_eq!(q.pop_due(1000), Some(2));
-        assert_eq!(q.pop_due(1000), Some(1));
-        // The stale 200 entry of key 2 still pops once; the owner re-checks and ignores it.
-        assert_eq!(q.pop_due(1000), Some(2));
-        assert_eq!(q.pop_due(1000), Some(0));
-        assert_eq!(q.pop_due(1000), None);
-        assert!(q.is_empty());
-    }
-
-    #[test]
-    fn none_schedules_nothing() {
-        let mut q = DeadlineQueue::new();
-        q.schedule(5, None);
-        assert!(q.is_empty());
-    }
 
     #[test]
     fn clock_is_monotonic() {

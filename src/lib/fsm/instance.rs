@@ -147,6 +147,10 @@ impl Instance {
     pub fn counters(&self) -> &Counters {
         &self.counters
     }
+    /// Zero the counters (keepalived's STATS_CLEAR, `vrrpctl dump-stats --clear`).
+    pub fn clear_counters(&mut self) {
+        self.counters = Counters::default();
+    }
     pub fn last_transition(&self) -> Option<&Transition> {
         self.last_transition.as_ref()
     }
@@ -161,6 +165,16 @@ impl Instance {
     /// Master_Down_Interval = down_timer_adverts x Master_Adver_Interval + Skew_Time.
     pub fn master_down_interval(&self) -> Duration {
         Duration::from_micros(self.master_down_us())
+    }
+
+    /// Replace the static parameters of a running instance (a reload that kept it, or a new
+    /// source address), keeping its state, timers and counters. The base priority follows the
+    /// new config; the effective one is the caller's to re-send (`Input::PriorityChanged`).
+    pub fn reconfigure(&mut self, cfg: InstanceConfig) {
+        if cfg.priority != self.cfg.priority {
+            self.base_priority = cfg.priority.max(1);
+        }
+        self.cfg = cfg;
     }
 
     /// Feed one input; returns the actions to perform, in order.

@@ -1,12 +1,13 @@
 //! The event loop: a priority queue of (virtual time, sequence) ordered happenings, the nodes
-//! with their live `fsm::Instance`s, and the LAN between them.
+//! with their live `node::Node`s, and the LAN between them.
 //!
-//! The simulator drives each instance the way the daemon does: one timer armed at
+//! The simulator drives each node the way the daemon does: one timer armed at the node's
 //! `next_deadline()` (re-armed after every `handle`), `TimerExpired` when it is due, every
-//! valid advert of the VRID as `AdvertReceived`, and the actions performed in order.
+//! datagram as `Input::Datagram` (real encoded adverts, through the same decode and receive
+//! checks), and the effects performed in order.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -14,25 +15,26 @@ use super::report::{
     InstanceSummary, PacketStats, Report, SplitBrain, TimelineEntry, VipOwnership,
 };
 use super::{Event, Link, NodeSpec, SimError, XorShift64};
-use crate::fsm::{Action, Input, Instance, State, Time, Version};
+use crate::fsm::{State, Time};
+use crate::node::{self, Effect, Family, FaultSource, Input, InstanceId, RxMeta};
 
-/// An advert on the wire, as the receiving daemon would hand it to the machine.
-#[derive(Debug, Clone, Copy)]
+/// A datagram on the virtual wire: the bytes the sender's node encoded, as the receiving
+/// node's raw socket would hand them over.
+#[derive(Debug, Clone)]
 struct Packet {
     from_node: usize,
+    /// The segment: nodes' interfaces of the same name are on one LAN.
+    ifname: String,
+    family: Family,
     src: IpAddr,
-    vrid: u8,
-    version: Version,
-    priority: u8,
-    advert_int_cs: u16,
-    /// Sent to unicast peers rather than the group.
-    unicast: bool,
+    dst: IpAddr,
+    bytes: Vec<u8>,
 }
 
 #[derive(Debug)]
 enum Happening {
     Scheduled(Event),
-    Timer { node: usize, inst: usize },
+    Timer { node: usize },
     Deliver { node: usize, pkt: Packet },
 }
 
@@ -62,21 +64,20 @@ impl Ord for Queued {
 }
 
 #[derive(Debug)]
-struct Live {
-    inst: Instance,
-    owns_vips: bool,
-    /// The deadline our "daemon" armed a timer for; a popped timer for another time is stale.
-    armed: Option<Time>,
-}
-
-#[derive(Debug)]
 struct Node {
     spec: NodeSpec,
     up: bool,
     block_vrrp: bool,
     /// Partition group; nodes hear each other only within one group.
     group: usize,
-    live: Vec<Live>,
+    /// The running node layer (rebuilt from `spec` at every start).
+    live: node::Node,
+    /// Instances whose VIPs are on this node now.
+    owns: Vec<InstanceId>,
+    /// Interfaces whose link is down (kept across restarts: the cable stays unplugged).
+    links_down: BTreeSet<String>,
+    /// The deadline our "daemon" armed a timer for; a popped timer for another time is stale.
+    armed: Option<Time>,
 }
 
 #[derive(Debug)]
@@ -103,7 +104,9 @@ pub struct Sim {
     packets: PacketStats,
     /// Something that may change VIP owners or masters happened since the last check.
     dirty: bool,
-    scratch: Vec<Action>,
+    scratch: Vec<Effect>,
+    /// Datagrams the receiving node dropped or rejected, counted while performing effects.
+    scratch_dropped: u64,
     /// Happenings processed, and the most allowed (a guard against a runaway advert storm).
     processed: u64,
     budget: u64,
@@ -129,6 +132,7 @@ impl Sim {
             packets: PacketStats::default(),
             dirty: false,
             scratch: Vec::new(),
+            scratch_dropped: 0,
             processed: 0,
             budget: DEFAULT_BUDGET,
             truncated: false,
@@ -159,8 +163,8 @@ impl Sim {
             return Err(SimError::DuplicateNode(spec.name));
         }
         for i in &spec.instances {
-            for &vip in &i.vips {
-                self.last_owners.entry(vip).or_default();
+            for vip in &i.vips {
+                self.last_owners.entry(vip.addr).or_default();
             }
         }
         self.nodes.push(Node {
@@ -168,7 +172,10 @@ impl Sim {
             up: false,
             block_vrrp: false,
             group: 0,
-            live: Vec::new(),
+            live: node::Node::default(),
+            owns: Vec::new(),
+            links_down: BTreeSet::new(),
+            armed: None,
         });
         Ok(())
     }
@@ -197,12 +204,10 @@ impl Sim {
     }
 
     /// A live instance, for inspection between `run_until` calls.
-    pub fn instance(&self, node: &str, instance: &str) -> Option<&Instance> {
+    pub fn instance(&self, node: &str, instance: &str) -> Option<&crate::fsm::Instance> {
         let n = self.nodes.iter().find(|n| n.spec.name == node)?;
-        n.live
-            .iter()
-            .map(|l| &l.inst)
-            .find(|i| i.name() == instance)
+        let id = n.live.by_name(instance)?;
+        n.live.get(id).map(|i| &i.fsm)
     }
 
     /// Process everything due at or before `end`, then stop the clock at `end`.
@@ -218,7 +223,7 @@ impl Sim {
             self.now = q.at;
             match q.what {
                 Happening::Scheduled(ev) => self.apply_event(ev),
-                Happening::Timer { node, inst } => self.fire_timer(node, inst),
+                Happening::Timer { node } => self.fire_timer(node),
                 Happening::Deliver { node, pkt } => self.deliver(node, pkt),
             }
             if self.dirty {
@@ -252,21 +257,21 @@ impl Sim {
             .nodes
             .iter()
             .flat_map(|n| {
-                let live = &n.live;
                 n.spec.instances.iter().enumerate().map(move |(i, si)| {
-                    let l = live.get(i);
+                    // Ids are given in config order at every start.
+                    let l = n.live.get(InstanceId(i));
                     InstanceSummary {
                         node: n.spec.name.clone(),
-                        instance: si.fsm.name.clone(),
-                        vrid: si.fsm.vrid,
+                        instance: si.name.clone(),
+                        vrid: si.vrid(),
                         // A killed node's machine still believes what it believed; it is down.
-                        state: l.filter(|_| n.up).map_or(State::Stop, |l| l.inst.state()),
+                        state: l.filter(|_| n.up).map_or(State::Stop, |l| l.fsm.state()),
                         node_up: n.up,
                         effective_priority: l
-                            .map_or(si.fsm.priority, |l| l.inst.effective_priority()),
-                        owns_vips: l.is_some_and(|l| l.owns_vips),
-                        master_ip: l.and_then(|l| l.inst.master_addr()),
-                        counters: l.map(|l| *l.inst.counters()).unwrap_or_default(),
+                            .map_or(si.fsm.priority, |l| l.fsm.effective_priority()),
+                        owns_vips: n.owns.contains(&InstanceId(i)),
+                        master_ip: l.and_then(|l| l.fsm.master_addr()),
+                        counters: l.map(|l| *l.fsm.counters()).unwrap_or_default(),
                     }
                 })
             })
@@ -304,7 +309,7 @@ impl Sim {
         let check_inst = |node: &str, inst: &Option<String>| -> Result<(), SimError> {
             let n = &self.nodes[self.node_index(node)?];
             match inst {
-                Some(i) if !n.spec.instances.iter().any(|s| &s.fsm.name == i) => {
+                Some(i) if !n.spec.instances.iter().any(|s| &s.name == i) => {
                     Err(SimError::UnknownInstance {
                         node: node.to_string(),
                         instance: i.clone(),
@@ -327,21 +332,32 @@ impl Sim {
                 .flatten()
                 .try_for_each(|n| self.node_index(n).map(|_| ())),
             Event::Heal => Ok(()),
+            Event::LinkDown { node, iface } | Event::LinkUp { node, iface } => {
+                let n = &self.nodes[self.node_index(node)?];
+                match iface {
+                    Some(i) if !n.spec.instances.iter().any(|s| &s.ifname == i) => {
+                        Err(SimError::UnknownInterface {
+                            node: node.clone(),
+                            iface: i.clone(),
+                        })
+                    }
+                    _ => Ok(()),
+                }
+            }
         }
     }
 
     /// Instances of `node` selected by name (None: all); none while the node is down, as its
     /// trackers are not running.
-    fn select(&self, node: usize, instance: &Option<String>) -> Vec<usize> {
+    fn select(&self, node: usize, instance: &Option<String>) -> Vec<InstanceId> {
         if !self.nodes[node].up {
             return Vec::new();
         }
         self.nodes[node]
             .live
-            .iter()
-            .enumerate()
-            .filter(|(_, l)| instance.as_ref().is_none_or(|n| l.inst.name() == n))
-            .map(|(i, _)| i)
+            .instances()
+            .filter(|(_, l)| instance.as_ref().is_none_or(|n| &l.spec.name == n))
+            .map(|(id, _)| id)
             .collect()
     }
 
@@ -362,13 +378,10 @@ impl Sim {
             Event::Stop { node } => {
                 if let Some(n) = idx(self, &node) {
                     if self.nodes[n].up {
-                        for i in 0..self.nodes[n].live.len() {
-                            self.feed(n, i, Input::Shutdown);
-                        }
-                        self.nodes[n].up = false;
-                        for l in &mut self.nodes[n].live {
-                            l.armed = None;
-                        }
+                        self.input(n, Input::Shutdown);
+                        let node = &mut self.nodes[n];
+                        node.up = false;
+                        node.armed = None;
                     }
                 }
             }
@@ -378,14 +391,10 @@ impl Sim {
                 priority,
             } => {
                 if let Some(n) = idx(self, &node) {
-                    for i in self.select(n, &instance) {
-                        self.feed(
-                            n,
-                            i,
-                            Input::PriorityChanged {
-                                effective: priority,
-                            },
-                        );
+                    for id in self.select(n, &instance) {
+                        self.with_node(n, |live, now, out| {
+                            live.set_effective_priority(now, id, priority, out)
+                        });
                     }
                 }
             }
@@ -395,16 +404,20 @@ impl Sim {
                 reason,
             } => {
                 if let Some(n) = idx(self, &node) {
-                    for i in self.select(n, &instance) {
-                        let reason = reason.clone();
-                        self.feed(n, i, Input::Fault { reason });
+                    for id in self.select(n, &instance) {
+                        let r = Some(reason.clone());
+                        self.with_node(n, |live, now, out| {
+                            live.set_fault(now, id, FaultSource::External, r, out)
+                        });
                     }
                 }
             }
             Event::FaultCleared { node, instance } => {
                 if let Some(n) = idx(self, &node) {
-                    for i in self.select(n, &instance) {
-                        self.feed(n, i, Input::FaultCleared);
+                    for id in self.select(n, &instance) {
+                        self.with_node(n, |live, now, out| {
+                            live.set_fault(now, id, FaultSource::External, None, out)
+                        });
                     }
                 }
             }
@@ -426,6 +439,16 @@ impl Sim {
                     n.group = 0;
                 }
             }
+            Event::LinkDown { node, iface } => {
+                if let Some(n) = idx(self, &node) {
+                    self.set_link_state(n, iface, false);
+                }
+            }
+            Event::LinkUp { node, iface } => {
+                if let Some(n) = idx(self, &node) {
+                    self.set_link_state(n, iface, true);
+                }
+            }
             Event::BlockVrrp { node } => {
                 if let Some(n) = idx(self, &node) {
                     self.nodes[n].block_vrrp = true;
@@ -445,18 +468,56 @@ impl Sim {
         }
         let node = &mut self.nodes[n];
         node.up = true;
-        node.live = node
-            .spec
-            .instances
-            .iter()
-            .map(|si| Live {
-                inst: Instance::new(si.fsm.clone()),
-                owns_vips: false,
-                armed: None,
-            })
-            .collect();
-        for i in 0..self.nodes[n].live.len() {
-            self.feed(n, i, Input::Startup);
+        node.owns.clear();
+        node.armed = None;
+        node.live = node::Node::new(node.spec.instances.clone(), &node.spec.host());
+        // The host reports the links that are still down before the instances start.
+        let down: Vec<String> = node.links_down.iter().cloned().collect();
+        let info = node.spec.host().info(false);
+        for ifname in &down {
+            let info = Some(info.clone());
+            self.input(n, Input::Interface { ifname, info });
+        }
+        self.input(n, Input::Startup);
+    }
+
+    /// Take `iface` (every interface of the node's instances when None) down or up, and tell
+    /// a running node layer as the host's link watch would.
+    fn set_link_state(&mut self, n: usize, iface: Option<String>, up: bool) {
+        let node = &mut self.nodes[n];
+        let names: Vec<String> = match iface {
+            Some(i) => vec![i],
+            None => {
+                let mut v: Vec<String> = node
+                    .spec
+                    .instances
+                    .iter()
+                    .map(|i| i.ifname.clone())
+                    .collect();
+                v.sort();
+                v.dedup();
+                v
+            }
+        };
+        let mut changed = Vec::new();
+        for name in names {
+            let was_up = !node.links_down.contains(&name);
+            if was_up != up {
+                if up {
+                    node.links_down.remove(&name);
+                } else {
+                    node.links_down.insert(name.clone());
+                }
+                changed.push(name);
+            }
+        }
+        if !self.nodes[n].up {
+            return;
+        }
+        let info = self.nodes[n].spec.host().info(up);
+        for ifname in &changed {
+            let info = Some(info.clone());
+            self.input(n, Input::Interface { ifname, info });
         }
     }
 
@@ -467,35 +528,30 @@ impl Sim {
         let now = self.now;
         let node = &mut self.nodes[n];
         node.up = false;
-        for l in &mut node.live {
-            let from = l.inst.state();
+        node.armed = None;
+        node.owns.clear();
+        for (_, l) in node.live.instances() {
+            let from = l.fsm.state();
             if from != State::Stop {
                 self.timeline.push(TimelineEntry {
                     at: now,
                     node: node.spec.name.clone(),
-                    instance: l.inst.name().to_string(),
-                    vrid: l.inst.config().vrid,
+                    instance: l.spec.name.clone(),
+                    vrid: l.spec.vrid(),
                     from,
                     to: State::Stop,
                     reason: "node killed".to_string(),
                 });
             }
-            l.owns_vips = false;
-            l.armed = None;
         }
         self.dirty = true;
     }
 
-    fn fire_timer(&mut self, n: usize, i: usize) {
+    fn fire_timer(&mut self, n: usize) {
         let now = self.now;
-        let due = self.nodes[n].up
-            && self.nodes[n]
-                .live
-                .get(i)
-                .is_some_and(|l| l.armed == Some(now));
-        if due {
-            self.nodes[n].live[i].armed = None;
-            self.feed(n, i, Input::TimerExpired);
+        if self.nodes[n].up && self.nodes[n].armed == Some(now) {
+            self.nodes[n].armed = None;
+            self.input(n, Input::TimerExpired);
         }
     }
 
@@ -513,115 +569,134 @@ impl Sim {
             self.packets.firewalled += 1;
             return;
         }
-        let targets: Vec<usize> = node
-            .live
-            .iter()
-            .zip(&node.spec.instances)
-            .enumerate()
-            .filter(|(_, (l, si))| {
-                let c = l.inst.config();
-                // keepalived's receive checks that a simulated packet can fail: version
-                // (inventory §3 #4), v2 advert interval (#8), multicast vs unicast (#13).
-                c.vrid == pkt.vrid
-                    && si.unicast_peers.is_empty() != pkt.unicast
-                    && c.version == pkt.version
-                    && (c.version == Version::V3 || c.advert_int_cs == pkt.advert_int_cs)
-            })
-            .map(|(i, _)| i)
-            .collect();
-        if targets.is_empty() {
-            self.packets.dropped += 1;
+        if node.links_down.contains(&pkt.ifname) {
+            self.packets.link_down += 1;
             return;
         }
-        self.packets.delivered += 1;
-        for i in targets {
-            self.feed(
-                n,
-                i,
-                Input::AdvertReceived {
-                    src: pkt.src,
-                    priority: pkt.priority,
-                    advert_int_cs: pkt.advert_int_cs,
-                },
-            );
+        let meta = RxMeta {
+            len: pkt.bytes.len(),
+            truncated: false,
+            src: pkt.src,
+            v6_dst: match pkt.dst {
+                IpAddr::V6(d) => Some(d),
+                IpAddr::V4(_) => None,
+            },
+            v6_hop_limit: (pkt.family == Family::V6).then_some(crate::wire::vrrp::VRRP_TTL),
+        };
+        let before = self.scratch_dropped;
+        self.input(
+            n,
+            Input::Datagram {
+                ifname: &pkt.ifname,
+                family: pkt.family,
+                bytes: &pkt.bytes,
+                meta: &meta,
+            },
+        );
+        if self.scratch_dropped > before {
+            self.packets.dropped += 1;
+        } else {
+            self.packets.delivered += 1;
         }
     }
 
-    /// Hand one input to one instance, perform its actions, re-arm its timer.
-    fn feed(&mut self, n: usize, i: usize, input: Input) {
+    /// Hand one input to node `n` and perform its effects.
+    fn input(&mut self, n: usize, input: Input<'_>) {
+        self.with_node(n, |live, now, out| live.handle(now, input, out));
+    }
+
+    /// Run `f` on node `n`'s layer, perform the effects, re-arm the node's timer.
+    fn with_node(&mut self, n: usize, f: impl FnOnce(&mut node::Node, Time, &mut Vec<Effect>)) {
         let now = self.now;
-        let mut actions = std::mem::take(&mut self.scratch);
-        actions.clear();
-        self.nodes[n].live[i]
-            .inst
-            .handle_into(now, input, &mut actions);
-        for a in actions.drain(..) {
-            self.perform(n, i, a);
+        let mut effects = std::mem::take(&mut self.scratch);
+        effects.clear();
+        f(&mut self.nodes[n].live, now, &mut effects);
+        for e in effects.drain(..) {
+            self.perform(n, e);
         }
-        self.scratch = actions;
+        self.scratch = effects;
         if !self.nodes[n].up {
             return;
         }
-        let next = self.nodes[n].live[i].inst.next_deadline();
-        let live = &mut self.nodes[n].live[i];
-        if next != live.armed {
-            live.armed = next;
+        let next = self.nodes[n].live.next_deadline().map(|at| at.max(now));
+        let node = &mut self.nodes[n];
+        if next != node.armed {
+            node.armed = next;
             if let Some(at) = next {
                 // A deadline in the past fires now, as a daemon's timer would.
-                self.push(at.max(now), Happening::Timer { node: n, inst: i });
-                self.nodes[n].live[i].armed = Some(at.max(now));
+                self.push(at, Happening::Timer { node: n });
             }
         }
     }
 
-    fn perform(&mut self, n: usize, i: usize, action: Action) {
-        match action {
-            Action::SendAdvert { priority } => self.send_advert(n, i, priority),
-            Action::AddVips => {
-                self.nodes[n].live[i].owns_vips = true;
+    fn perform(&mut self, n: usize, effect: Effect) {
+        match effect {
+            Effect::Send {
+                id,
+                src,
+                dst,
+                bytes,
+            } => self.send(n, id, src, dst, bytes),
+            Effect::AddVips { id } => {
+                let owns = &mut self.nodes[n].owns;
+                if !owns.contains(&id) {
+                    owns.push(id);
+                }
                 self.dirty = true;
             }
-            Action::RemoveVips => {
-                self.nodes[n].live[i].owns_vips = false;
+            Effect::RemoveVips { id } | Effect::Removed { id } => {
+                self.nodes[n].owns.retain(|&o| o != id);
                 self.dirty = true;
             }
-            Action::Transition { from, to, reason } => {
+            Effect::Transition {
+                id,
+                from,
+                to,
+                reason,
+                ..
+            } => {
                 let node = &self.nodes[n];
-                let inst = &node.live[i].inst;
-                self.timeline.push(TimelineEntry {
-                    at: self.now,
-                    node: node.spec.name.clone(),
-                    instance: inst.name().to_string(),
-                    vrid: inst.config().vrid,
-                    from,
-                    to,
-                    reason: reason.to_string(),
-                });
+                if let Some(inst) = node.live.get(id) {
+                    self.timeline.push(TimelineEntry {
+                        at: self.now,
+                        node: node.spec.name.clone(),
+                        instance: inst.spec.name.clone(),
+                        vrid: inst.spec.vrid(),
+                        from,
+                        to,
+                        reason: reason.to_string(),
+                    });
+                }
                 self.dirty = true;
             }
+            Effect::Dropped { .. } | Effect::Rejected { .. } => self.scratch_dropped += 1,
             // GARPs and notify scripts have no effect on the simulated LAN's ownership: the
-            // VIP moved with AddVips.
-            Action::SendGarp { .. } | Action::Notify(_) | Action::NotifyMasterRxLowerPri => {}
+            // VIP moved with AddVips. A reload's address delta keeps the owner.
+            Effect::SendGarp { .. }
+            | Effect::Notify { .. }
+            | Effect::NotifyMasterRxLowerPri { .. }
+            | Effect::AddAddresses { .. }
+            | Effect::RemoveAddresses { .. }
+            | Effect::SourceChanged { .. } => {}
         }
     }
 
-    fn send_advert(&mut self, n: usize, i: usize, priority: u8) {
-        let si = &self.nodes[n].spec.instances[i];
-        let pkt = Packet {
-            from_node: n,
-            src: si.fsm.primary_addr,
-            vrid: si.fsm.vrid,
-            version: si.fsm.version,
-            priority,
-            advert_int_cs: si.fsm.advert_int_cs,
-            unicast: !si.unicast_peers.is_empty(),
+    fn send(&mut self, n: usize, id: InstanceId, src: IpAddr, dst: IpAddr, bytes: Vec<u8>) {
+        let Some(inst) = self.nodes[n].live.get(id) else {
+            return;
         };
-        let peers = si.unicast_peers.clone();
+        let ifname = inst.spec.ifname.clone();
+        let family = inst.spec.family;
+        if self.nodes[n].links_down.contains(&ifname) {
+            // The goodbye (or any) advert of an instance whose link is down goes nowhere.
+            self.packets.link_down += 1;
+            return;
+        }
         for m in 0..self.nodes.len() {
             if m == n {
                 continue;
             }
-            if !peers.is_empty() && !self.is_peer(m, &peers) {
+            if !dst.is_multicast() && !self.has_address(m, dst) {
                 continue;
             }
             self.packets.sent += 1;
@@ -634,17 +709,24 @@ impl Sim {
                 self.packets.lost += 1;
                 continue;
             }
+            let pkt = Packet {
+                from_node: n,
+                ifname: ifname.clone(),
+                family,
+                src,
+                dst,
+                bytes: bytes.clone(),
+            };
             self.push(self.now + link.delay, Happening::Deliver { node: m, pkt });
         }
     }
 
-    fn is_peer(&self, m: usize, peers: &[IpAddr]) -> bool {
+    /// Whether unicast to `addr` reaches node `m` (its address or an instance's source).
+    fn has_address(&self, m: usize, addr: IpAddr) -> bool {
         let node = &self.nodes[m].spec;
-        peers.contains(&node.addr)
-            || node
-                .instances
-                .iter()
-                .any(|i| peers.contains(&i.fsm.primary_addr))
+        node.addr == addr
+            || node.host().has(addr)
+            || node.instances.iter().any(|i| i.src == Some(addr))
     }
 
     /// Record VIP ownership changes and open/close split brains.
@@ -654,15 +736,18 @@ impl Sim {
             self.last_owners.keys().map(|&v| (v, Vec::new())).collect();
         let mut masters: BTreeMap<u8, Vec<String>> = BTreeMap::new();
         for node in self.nodes.iter().filter(|n| n.up) {
-            for (l, si) in node.live.iter().zip(&node.spec.instances) {
-                if l.owns_vips {
-                    for vip in &si.vips {
-                        owners.entry(*vip).or_default().push(node.spec.name.clone());
+            for (id, l) in node.live.instances() {
+                if node.owns.contains(&id) {
+                    for vip in &l.spec.vips {
+                        owners
+                            .entry(vip.addr)
+                            .or_default()
+                            .push(node.spec.name.clone());
                     }
                 }
-                if l.inst.state() == State::Master {
+                if l.fsm.state() == State::Master {
                     masters
-                        .entry(si.fsm.vrid)
+                        .entry(l.spec.vrid())
                         .or_default()
                         .push(node.spec.name.clone());
                 }

@@ -1,33 +1,16 @@
 //! What a simulation is made of: nodes and their instances, link properties, and the events a
 //! scenario injects.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::time::Duration;
 
 use thiserror::Error;
 
 use crate::config::model::Config;
-use crate::fsm::{FromModelError, InstanceConfig};
+use crate::node::{build_all, BuildError, HostView, IfaceInfo, InstanceSpec};
 
-/// One VRRP instance on a simulated node.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SimInstance {
-    pub fsm: InstanceConfig,
-    /// The addresses that move with mastership (virtual_ipaddress).
-    pub vips: Vec<IpAddr>,
-    /// unicast_peer: when not empty, adverts go only to nodes with these addresses.
-    pub unicast_peers: Vec<IpAddr>,
-}
-
-impl SimInstance {
-    pub fn new(fsm: InstanceConfig, vips: Vec<IpAddr>) -> SimInstance {
-        SimInstance {
-            fsm,
-            vips,
-            unicast_peers: Vec::new(),
-        }
-    }
-}
+/// One VRRP instance on a simulated node: exactly what the daemon runs (`node::InstanceSpec`).
+pub type SimInstance = InstanceSpec;
 
 /// A simulated router: a name, its address on the segment, its instances.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,27 +29,21 @@ impl NodeSpec {
         }
     }
 
-    /// A node running `config` (as loaded by `config::load*`). Each instance's primary address
-    /// is its unicast_src_ip or mcast_src_ip, else `addr` (the interface address).
+    /// A node running `config` (as loaded by `config::load*`), built by the same code the
+    /// daemon uses, against a host whose every interface is up with address `addr` (and, for
+    /// IPv6 instances, a link-local address derived from it). An instance the daemon would
+    /// refuse is an error here too.
     pub fn from_config(
         name: impl Into<String>,
         addr: IpAddr,
         config: &Config,
     ) -> Result<NodeSpec, SimError> {
         let name = name.into();
-        let mut instances = Vec::with_capacity(config.instances.len());
-        for inst in &config.instances {
-            let primary = inst.unicast_src_ip.or(inst.mcast_src_ip).unwrap_or(addr);
-            let fsm = InstanceConfig::from_model(inst, &config.global, primary).map_err(|e| {
-                SimError::Config {
-                    node: name.clone(),
-                    source: e,
-                }
-            })?;
-            instances.push(SimInstance {
-                fsm,
-                vips: inst.virtual_ipaddress.iter().map(|v| v.addr).collect(),
-                unicast_peers: inst.unicast_peer.iter().map(|p| p.addr).collect(),
+        let (instances, refused) = build_all(config, &SimHost::new(addr));
+        if let Some(e) = refused.into_iter().next() {
+            return Err(SimError::Config {
+                node: name,
+                source: e,
             });
         }
         Ok(NodeSpec {
@@ -74,6 +51,71 @@ impl NodeSpec {
             addr,
             instances,
         })
+    }
+
+    /// The host view this node's instances were built against.
+    pub(crate) fn host(&self) -> SimHost {
+        SimHost::new(self.addr)
+    }
+}
+
+/// A simulated host: every interface exists and is up, with the node's address (and an IPv6
+/// link-local address derived from it).
+#[derive(Debug, Clone)]
+pub(crate) struct SimHost {
+    addrs: Vec<IpAddr>,
+}
+
+impl SimHost {
+    pub(crate) fn new(addr: IpAddr) -> SimHost {
+        let link_local = match addr {
+            IpAddr::V6(v6) if v6.is_unicast_link_local() => v6,
+            IpAddr::V6(v6) => {
+                let s = v6.segments();
+                Ipv6Addr::new(0xfe80, 0, 0, 0, s[4], s[5], s[6], s[7])
+            }
+            IpAddr::V4(v4) => {
+                let o = v4.octets();
+                Ipv6Addr::new(
+                    0xfe80,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    u16::from_be_bytes([o[0], o[1]]),
+                    u16::from_be_bytes([o[2], o[3]]),
+                )
+            }
+        };
+        let mut addrs = vec![addr];
+        if addr != IpAddr::V6(link_local) {
+            addrs.push(IpAddr::V6(link_local));
+        }
+        SimHost { addrs }
+    }
+}
+
+impl SimHost {
+    pub(crate) fn has(&self, addr: IpAddr) -> bool {
+        self.addrs.contains(&addr)
+    }
+}
+
+impl SimHost {
+    /// What the host reports for an interface whose link is `up`.
+    pub(crate) fn info(&self, up: bool) -> IfaceInfo {
+        IfaceInfo {
+            index: 2,
+            up,
+            addrs: self.addrs.clone(),
+        }
+    }
+}
+
+impl HostView for SimHost {
+    fn interface(&self, _name: &str) -> Option<IfaceInfo> {
+        Some(self.info(true))
     }
 }
 
@@ -131,6 +173,17 @@ pub enum Event {
     UnblockVrrp {
         node: String,
     },
+    /// The node's interface `iface` (every interface of its instances when None) loses its
+    /// link: the node layer hears it as the host's link report (FAULT unless
+    /// dont_track_primary), and nothing is sent or received on it.
+    LinkDown {
+        node: String,
+        iface: Option<String>,
+    },
+    LinkUp {
+        node: String,
+        iface: Option<String>,
+    },
     /// A tracker puts the instance(s) in FAULT, or clears it.
     Fault {
         node: String,
@@ -149,7 +202,7 @@ pub enum SimError {
     Config {
         node: String,
         #[source]
-        source: FromModelError,
+        source: BuildError,
     },
     #[error("there is already a node named {0}")]
     DuplicateNode(String),
@@ -157,6 +210,8 @@ pub enum SimError {
     UnknownNode(String),
     #[error("node {node} has no instance named {instance}")]
     UnknownInstance { node: String, instance: String },
+    #[error("node {node} has no instance on interface {iface}")]
+    UnknownInterface { node: String, iface: String },
     #[error("loss {0} is not a probability between 0 and 1")]
     BadLoss(f64),
 }

@@ -1,6 +1,7 @@
-//! The receive path: turn a datagram from a raw socket into an advert for one instance, with
-//! keepalived 2.2.7's checks in keepalived's order (reference inventory §3), dropping and
-//! counting failures under keepalived's counter names. Pure: no socket, no clock.
+//! The receive path: turn a datagram (from the daemon's raw socket or the simulator's virtual
+//! wire) into an advert for one instance, with keepalived 2.2.7's checks in keepalived's order
+//! (reference inventory §3), dropping and counting failures under keepalived's counter names.
+//! Pure: no socket, no clock; the datagram comes as bytes plus plain metadata (`RxMeta`).
 //!
 //! Two stages, as in keepalived: [`decode`] is the dispatcher's (IP header, VRRP header, the
 //! VRID is then looked up by the caller), [`check`] is `vrrp_check_packet` for one instance.
@@ -12,7 +13,7 @@ use serde::Serialize;
 use crate::config::model::UnicastPeer;
 use crate::wire::{self, Parsed, ValidationError};
 
-use super::socket::{Family, Received};
+use super::Family;
 
 /// The receive-path counters keepalived keeps per instance (stats-file field names), plus the
 /// version and checksum errors it keeps for SNMP only.
@@ -102,8 +103,22 @@ pub enum DecodeDrop {
     NotVrrp(String),
 }
 
+/// What the receiver knows of a datagram besides its bytes. For IPv4 the bytes start with the
+/// IPv4 header (raw sockets deliver it); for IPv6 they are the VRRP message and the header
+/// fields come from control messages (IPV6_PKTINFO, IPV6_HOPLIMIT).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RxMeta {
+    pub len: usize,
+    /// The datagram was larger than the buffer (MSG_TRUNC).
+    pub truncated: bool,
+    pub src: IpAddr,
+    /// IPv6 only: destination address and hop limit.
+    pub v6_dst: Option<std::net::Ipv6Addr>,
+    pub v6_hop_limit: Option<u8>,
+}
+
 /// Decode one received datagram (keepalived's dispatcher checks 0a and 0b).
-pub fn decode<'a>(family: Family, buf: &'a [u8], rx: &Received) -> Result<Packet<'a>, DecodeDrop> {
+pub fn decode<'a>(family: Family, buf: &'a [u8], rx: &RxMeta) -> Result<Packet<'a>, DecodeDrop> {
     if rx.truncated {
         return Err(DecodeDrop::Truncated);
     }
@@ -316,8 +331,16 @@ pub fn check(pkt: &Packet<'_>, p: &Policy<'_>) -> Result<Accepted, Reject> {
             "IPv4 total length does not match the received length",
         ));
     }
-    // 12. Checksum (v3 over IPv4 unicast: also keepalived <= 1.3.6's, with 224.0.0.18).
-    if !pkt.parsed.checksum_valid() && !old_unicast_checksum_ok(pkt, p) {
+    // 12. Checksum. keepalived 2.2.7 computes a v3 checksum over IPv4 with the pseudo-header
+    // only (vrrp.c, vrrp_check_packet): RFC 9568's header-less variant, which sniff shows as
+    // valid, is a checksum error here. Unicast also accepts keepalived <= 1.3.6's, computed
+    // with 224.0.0.18 as the destination.
+    let checksum_ok = match pkt.parsed.checksum_kind {
+        Some(wire::ChecksumKind::NoPseudoHeader) => a.version == 2,
+        Some(wire::ChecksumKind::PseudoHeader) => true,
+        None => false,
+    };
+    if !checksum_ok && !old_unicast_checksum_ok(pkt, p) {
         return Err(reject(
             Some(Counter::Checksum),
             format!("Invalid VRRPv{} checksum", a.version),
@@ -409,8 +432,8 @@ mod tests {
         buf
     }
 
-    fn rx(len: usize) -> Received {
-        Received {
+    fn rx(len: usize) -> RxMeta {
+        RxMeta {
             len,
             truncated: false,
             src: IpAddr::V4(SRC),
@@ -443,6 +466,23 @@ mod tests {
     }
 
     const MC: Ipv4Addr = wire::vrrp::MCAST_V4;
+
+    /// keepalived 2.2.7 verifies a v3 checksum over IPv4 with the pseudo-header only: an
+    /// advert checksummed the RFC 9568 way (message only) is a checksum error.
+    #[test]
+    fn v3_ipv4_without_pseudo_header_is_a_checksum_error() {
+        let vips = [IpAddr::V4(VIP)];
+        let mut p = policy(&vips);
+        p.version = 3;
+        p.auth_type = 0;
+        let a = Advert::v3(51, 100, 100, vec![IpAddr::V4(VIP)]);
+        let mut buf = vec![0u8; 200];
+        let meta = Ipv4Meta::keepalived(SRC, MC);
+        let n = emit_ipv4_packet(&a, &meta, ChecksumKind::NoPseudoHeader, &mut buf).unwrap();
+        assert_eq!(counter(run(&buf[..n], &p)), Some(Counter::Checksum));
+        let n = emit_ipv4_packet(&a, &meta, ChecksumKind::PseudoHeader, &mut buf).unwrap();
+        assert!(run(&buf[..n], &p).is_ok());
+    }
 
     #[test]
     fn valid_v2_pass_advert_is_accepted() {
@@ -593,7 +633,7 @@ mod tests {
                 }
             }
         }
-        let truncated = Received {
+        let truncated = RxMeta {
             truncated: true,
             ..rx(10)
         };

@@ -1,0 +1,544 @@
+//! One node: its instances keyed by identity, the receive dispatch, fault sources and the
+//! deadlines of every state machine. `handle(now, input, &mut effects)` and `next_deadline()`
+//! are all a driver needs.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+
+use crate::fsm::{self, Action, State, Time};
+use crate::wire::{self, ChecksumKind, Ipv4Meta};
+
+use super::deadlines::DeadlineQueue;
+use super::receive::{self, Policy, RxCounters};
+use super::{Effect, Family, HostView, IfaceInfo, Input, InstanceId, InstanceKey, InstanceSpec};
+
+/// Why an instance must not serve (several can hold at once; FAULT lasts while any does).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FaultSource {
+    /// The interface has no address to send adverts from.
+    NoAddress,
+    /// The instance's own interface is down (unless `dont_track_primary`).
+    LinkDown,
+    /// A tracker (track_script, track_interface, ...) with no weight is failing.
+    Tracker(String),
+    /// Put there from outside the config (the simulator's injected faults).
+    External,
+}
+
+/// One instance of a node: what it runs and how it is doing.
+#[derive(Debug, Clone)]
+pub struct NodeInstance {
+    pub spec: InstanceSpec,
+    pub fsm: fsm::Instance,
+    /// Receive-path error counters (keepalived's names); the machine keeps the others.
+    pub rx: RxCounters,
+    /// Active fault sources, each with the text shown in the FAULT reason.
+    pub faults: BTreeMap<FaultSource, String>,
+}
+
+impl NodeInstance {
+    fn new(spec: InstanceSpec) -> NodeInstance {
+        NodeInstance {
+            fsm: fsm::Instance::new(spec.fsm.clone()),
+            spec,
+            rx: RxCounters::default(),
+            faults: BTreeMap::new(),
+        }
+    }
+
+    /// What the receive checks need from this instance, given the advert's source.
+    fn policy(&self, src: IpAddr) -> Policy<'_> {
+        let cfg = &self.spec.fsm;
+        // keepalived: always in MASTER; in BACKUP skipped only with skip_check_adv_addr for
+        // the master already followed.
+        let check_addresses = match self.fsm.state() {
+            State::Backup => {
+                !(self.spec.skip_check_adv_addr && self.fsm.master_addr() == Some(src))
+            }
+            _ => true,
+        };
+        Policy {
+            version: cfg.version.number(),
+            unicast: self.spec.is_unicast(),
+            auth_type: self.spec.auth_type,
+            auth_pass: &self.spec.auth_pass,
+            advert_int_cs: cfg.advert_int_cs,
+            vips: &self.spec.advertised,
+            check_addresses,
+            peers: &self.spec.peers,
+            check_unicast_src: self.spec.check_unicast_src,
+        }
+    }
+
+    /// The FAULT reason shown for the current fault sources.
+    fn fault_reason(&self) -> Option<String> {
+        (!self.faults.is_empty())
+            .then(|| self.faults.values().cloned().collect::<Vec<_>>().join(", "))
+    }
+}
+
+/// A node: every instance of one vrrpd (or one simulated router).
+#[derive(Debug, Clone, Default)]
+pub struct Node {
+    slots: Vec<Option<NodeInstance>>,
+    by_key: HashMap<InstanceKey, usize>,
+    /// (family, VRID) -> slots, for the receive dispatch.
+    dispatch: HashMap<(Family, u8), Vec<usize>>,
+    queue: DeadlineQueue,
+    started: bool,
+    scratch: Vec<Action>,
+    /// The advert being handled, for the transition it may cause.
+    current_advert: Option<(IpAddr, u8)>,
+}
+
+impl Node {
+    /// A node running `specs`; `host` gives each interface's initial link state.
+    pub fn new(specs: Vec<InstanceSpec>, host: &dyn HostView) -> Node {
+        let mut node = Node::default();
+        for spec in specs {
+            node.insert(spec, host);
+        }
+        node
+    }
+
+    pub(super) fn insert(&mut self, spec: InstanceSpec, host: &dyn HostView) -> usize {
+        let mut inst = NodeInstance::new(spec);
+        let iface = host.interface(&inst.spec.ifname);
+        initial_faults(&mut inst, iface.as_ref());
+        if let Some(reason) = inst.fault_reason() {
+            // Remembered by the machine: Startup goes straight to FAULT.
+            inst.fsm.handle(Time::ZERO, fsm::Input::Fault { reason });
+        }
+        let slot = self.slots.len();
+        self.by_key.insert(inst.spec.key(), slot);
+        self.slots.push(Some(inst));
+        self.reindex();
+        slot
+    }
+
+    pub(super) fn reindex(&mut self) {
+        self.dispatch.clear();
+        self.by_key.clear();
+        for (slot, inst) in self.slots.iter().enumerate() {
+            if let Some(i) = inst {
+                self.dispatch
+                    .entry((i.spec.family, i.spec.vrid()))
+                    .or_default()
+                    .push(slot);
+                self.by_key.insert(i.spec.key(), slot);
+            }
+        }
+    }
+
+    /// The instances, in config order.
+    pub fn instances(&self) -> impl Iterator<Item = (InstanceId, &NodeInstance)> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.as_ref().map(|s| (InstanceId(i), s)))
+    }
+
+    pub fn get(&self, id: InstanceId) -> Option<&NodeInstance> {
+        self.slots.get(id.0).and_then(Option::as_ref)
+    }
+
+    pub fn find(&self, key: &InstanceKey) -> Option<InstanceId> {
+        self.by_key.get(key).map(|&s| InstanceId(s))
+    }
+
+    pub fn by_name(&self, name: &str) -> Option<InstanceId> {
+        self.instances()
+            .find(|(_, i)| i.spec.name == name)
+            .map(|(id, _)| id)
+    }
+
+    pub fn len(&self) -> usize {
+        self.instances().count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Zero every counter, the state machine's and the receive path's, of the instances named
+    /// (all when `names` is empty), as keepalived's STATS_CLEAR does; returns the names cleared.
+    pub fn clear_counters(&mut self, names: &[String]) -> Vec<String> {
+        let mut cleared = Vec::new();
+        for i in self.slots.iter_mut().flatten() {
+            if names.is_empty() || names.contains(&i.spec.name) {
+                i.rx = RxCounters::default();
+                i.fsm.clear_counters();
+                cleared.push(i.spec.name.clone());
+            }
+        }
+        cleared
+    }
+
+    /// The earliest deadline of any instance: arm one timer there and feed `TimerExpired`.
+    pub fn next_deadline(&self) -> Option<Time> {
+        self.queue.earliest().map(Time)
+    }
+
+    /// Feed one input; the effects are appended to `out` in the order they must happen.
+    pub fn handle(&mut self, now: Time, input: Input<'_>, out: &mut Vec<Effect>) {
+        match input {
+            Input::Startup => {
+                self.started = true;
+                for slot in 0..self.slots.len() {
+                    self.feed(slot, now, fsm::Input::Startup, out);
+                }
+            }
+            Input::Datagram {
+                ifname,
+                family,
+                bytes,
+                meta,
+            } => self.on_datagram(now, ifname, family, bytes, meta, out),
+            Input::TimerExpired => self.run_due(now, out),
+            Input::Interface { ifname, info } => self.on_interface(now, ifname, info, out),
+            Input::Shutdown => {
+                for slot in 0..self.slots.len() {
+                    self.feed(slot, now, fsm::Input::Shutdown, out);
+                }
+                self.started = false;
+            }
+        }
+    }
+
+    /// Raise or clear one fault source of instance `id`; the machine hears only the first
+    /// raise and the last clear.
+    pub fn set_fault(
+        &mut self,
+        now: Time,
+        id: InstanceId,
+        source: FaultSource,
+        reason: Option<String>,
+        out: &mut Vec<Effect>,
+    ) {
+        let Some(inst) = self.slots.get_mut(id.0).and_then(Option::as_mut) else {
+            return;
+        };
+        let was = !inst.faults.is_empty();
+        match reason {
+            Some(r) => {
+                inst.faults.insert(source, r);
+            }
+            None => {
+                inst.faults.remove(&source);
+            }
+        }
+        let is = !inst.faults.is_empty();
+        match (was, is) {
+            (false, true) => {
+                let reason = inst.fault_reason().unwrap_or_default();
+                self.feed(id.0, now, fsm::Input::Fault { reason }, out);
+            }
+            (true, false) => self.feed(id.0, now, fsm::Input::FaultCleared, out),
+            _ => {}
+        }
+    }
+
+    /// Set an instance's effective priority directly (the simulator's priority events; the
+    /// trackers' weights come through the same machine input).
+    pub fn set_effective_priority(
+        &mut self,
+        now: Time,
+        id: InstanceId,
+        effective: u8,
+        out: &mut Vec<Effect>,
+    ) {
+        self.feed(id.0, now, fsm::Input::PriorityChanged { effective }, out);
+    }
+
+    /// Feed the machine of `slot`, turn its actions into effects, re-arm its deadline.
+    pub(super) fn feed(
+        &mut self,
+        slot: usize,
+        now: Time,
+        input: fsm::Input,
+        out: &mut Vec<Effect>,
+    ) {
+        let mut actions = std::mem::take(&mut self.scratch);
+        actions.clear();
+        let Some(inst) = self.slots.get_mut(slot).and_then(Option::as_mut) else {
+            self.scratch = actions;
+            return;
+        };
+        inst.fsm.handle_into(now, input, &mut actions);
+        let id = InstanceId(slot);
+        for a in actions.drain(..) {
+            match a {
+                Action::SendAdvert { priority } => encode_adverts(id, &inst.spec, priority, out),
+                Action::AddVips => out.push(Effect::AddVips { id }),
+                Action::RemoveVips => out.push(Effect::RemoveVips { id }),
+                Action::SendGarp { count } => out.push(Effect::SendGarp { id, count }),
+                Action::Transition { from, to, reason } => out.push(Effect::Transition {
+                    id,
+                    from,
+                    to,
+                    reason,
+                    priority: inst.fsm.effective_priority(),
+                    advert: self.current_advert,
+                }),
+                Action::Notify(state) => out.push(Effect::Notify { id, state }),
+                Action::NotifyMasterRxLowerPri => out.push(Effect::NotifyMasterRxLowerPri { id }),
+            }
+        }
+        let next = inst.fsm.next_deadline();
+        self.scratch = actions;
+        self.queue.schedule(slot, next.map(|t| t.0));
+    }
+
+    fn run_due(&mut self, now: Time, out: &mut Vec<Effect>) {
+        while let Some(slot) = self.queue.pop_due(now.0) {
+            let Some(next) = self
+                .slots
+                .get(slot)
+                .and_then(Option::as_ref)
+                .map(|i| i.fsm.next_deadline())
+            else {
+                continue;
+            };
+            if next.is_some_and(|d| d <= now) {
+                self.feed(slot, now, fsm::Input::TimerExpired, out);
+            } else {
+                self.queue.schedule(slot, next.map(|t| t.0));
+            }
+        }
+    }
+
+    fn on_datagram(
+        &mut self,
+        now: Time,
+        ifname: &str,
+        family: Family,
+        bytes: &[u8],
+        meta: &receive::RxMeta,
+        out: &mut Vec<Effect>,
+    ) {
+        let pkt = match receive::decode(family, bytes, meta) {
+            Ok(p) => p,
+            Err(e) => {
+                out.push(Effect::Dropped {
+                    src: meta.src,
+                    vrid: None,
+                    reason: e.to_string(),
+                });
+                return;
+            }
+        };
+        let vrid = pkt.parsed.advert.vrid;
+        let dropped = |reason: &str| Effect::Dropped {
+            src: pkt.src,
+            vrid: Some(vrid),
+            reason: reason.to_string(),
+        };
+        let candidates: Vec<usize> = self
+            .dispatch
+            .get(&(family, vrid))
+            .map(|v| {
+                v.iter()
+                    .copied()
+                    .filter(|&s| {
+                        self.slots[s]
+                            .as_ref()
+                            .is_some_and(|i| i.spec.ifname == ifname)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let slot = match candidates.as_slice() {
+            [] => {
+                out.push(dropped("no instance with this VRID on the interface"));
+                return;
+            }
+            [only] => *only,
+            many => match many.iter().copied().find(|&s| {
+                self.slots[s]
+                    .as_ref()
+                    .is_some_and(|i| i.spec.claims(pkt.src, pkt.dst))
+            }) {
+                Some(s) => s,
+                None => {
+                    out.push(dropped(
+                        "no instance of this VRID claims its source/destination",
+                    ));
+                    return;
+                }
+            },
+        };
+        let Some(inst) = self.slots[slot].as_mut() else {
+            return;
+        };
+        // Dispatcher check 0d: no adverts in FAULT or INIT (nor STOP).
+        if matches!(
+            inst.fsm.state(),
+            State::Fault | State::Initialize | State::Stop
+        ) {
+            out.push(dropped("instance is not in BACKUP or MASTER"));
+            return;
+        }
+        // 0e: IPv6 multicast/unicast mismatch is discarded silently.
+        if family == Family::V6 && pkt.dst.is_multicast() == inst.spec.is_unicast() {
+            out.push(dropped("multicast/unicast mismatch"));
+            return;
+        }
+        let verdict = receive::check(&pkt, &inst.policy(pkt.src));
+        match verdict {
+            Ok(a) => {
+                self.current_advert = Some((a.src, a.priority));
+                self.feed(
+                    slot,
+                    now,
+                    fsm::Input::AdvertReceived {
+                        src: a.src,
+                        priority: a.priority,
+                        advert_int_cs: a.advert_int_cs,
+                    },
+                    out,
+                );
+                self.current_advert = None;
+            }
+            Err(r) => {
+                inst.rx.record(&r);
+                out.push(Effect::Rejected {
+                    id: InstanceId(slot),
+                    src: pkt.src,
+                    message: r.message,
+                });
+            }
+        }
+    }
+
+    fn on_interface(
+        &mut self,
+        now: Time,
+        ifname: &str,
+        info: Option<IfaceInfo>,
+        out: &mut Vec<Effect>,
+    ) {
+        let slots: Vec<usize> = self
+            .slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.as_ref().is_some_and(|i| i.spec.ifname == ifname))
+            .map(|(n, _)| n)
+            .collect();
+        let mut rekey = false;
+        for slot in slots {
+            let id = InstanceId(slot);
+            let Some(inst) = self.slots[slot].as_mut() else {
+                continue;
+            };
+            let link = match &info {
+                None => Some(format!("interface {ifname} is gone")),
+                Some(i) if !i.up && !inst.spec.dont_track_primary => {
+                    Some(format!("interface {ifname} is down"))
+                }
+                Some(_) => None,
+            };
+            let new_src = info.as_ref().and_then(|i| inst.spec.resolve_src(i));
+            if let Some(src) = new_src {
+                inst.spec.src = src;
+                if let Some(a) = src {
+                    inst.spec.fsm.primary_addr = a;
+                    let cfg = inst.spec.fsm.clone();
+                    inst.fsm.reconfigure(cfg);
+                }
+                rekey |= inst.spec.is_unicast();
+                out.push(Effect::SourceChanged { id, src });
+            }
+            let no_addr = inst
+                .spec
+                .src
+                .is_none()
+                .then(|| no_address_reason(&inst.spec));
+            // Raise before clearing, so a fault that changes cause does not flap the state.
+            if let Some(r) = link.clone() {
+                self.set_fault(now, id, FaultSource::LinkDown, Some(r), out);
+            }
+            if let Some(r) = no_addr.clone() {
+                self.set_fault(now, id, FaultSource::NoAddress, Some(r), out);
+            }
+            if link.is_none() {
+                self.set_fault(now, id, FaultSource::LinkDown, None, out);
+            }
+            if no_addr.is_none() {
+                self.set_fault(now, id, FaultSource::NoAddress, None, out);
+            }
+        }
+        if rekey {
+            self.reindex();
+        }
+    }
+
+    pub(super) fn slot_mut(&mut self, slot: usize) -> Option<&mut NodeInstance> {
+        self.slots.get_mut(slot).and_then(Option::as_mut)
+    }
+
+    pub(super) fn remove_slot(&mut self, slot: usize) {
+        if let Some(s) = self.slots.get_mut(slot) {
+            *s = None;
+        }
+        self.reindex();
+    }
+
+    pub(super) fn is_started(&self) -> bool {
+        self.started
+    }
+}
+
+fn no_address_reason(spec: &InstanceSpec) -> String {
+    match spec.family {
+        Family::V4 => format!("interface {} has no IPv4 address", spec.ifname),
+        Family::V6 => format!("interface {} has no IPv6 link-local address", spec.ifname),
+    }
+}
+
+fn initial_faults(inst: &mut NodeInstance, iface: Option<&IfaceInfo>) {
+    if inst.spec.src.is_none() {
+        let r = no_address_reason(&inst.spec);
+        inst.faults.insert(FaultSource::NoAddress, r);
+    }
+    let down = iface.is_none_or(|i| !i.up);
+    if down && !inst.spec.dont_track_primary {
+        let r = format!("interface {} is down", inst.spec.ifname);
+        inst.faults.insert(FaultSource::LinkDown, r);
+    }
+}
+
+/// The advert of `spec` with `priority`, encoded once per target as the wire will carry it.
+fn encode_adverts(id: InstanceId, spec: &InstanceSpec, priority: u8, out: &mut Vec<Effect>) {
+    let Some(src) = spec.src else { return };
+    let advert = spec.advert(priority);
+    let mut buf = [0u8; super::MAX_PACKET];
+    for dst in spec.targets() {
+        let n = match (src, dst) {
+            (IpAddr::V4(s), IpAddr::V4(d)) => {
+                let mut meta = Ipv4Meta::keepalived(s, d);
+                if spec.is_unicast() {
+                    meta.ttl = spec.unicast_ttl;
+                }
+                wire::emit_ipv4_packet(&advert, &meta, ChecksumKind::PseudoHeader, &mut buf)
+            }
+            (IpAddr::V6(_), IpAddr::V6(_)) => {
+                wire::emit_advert(&advert, src, dst, ChecksumKind::PseudoHeader, &mut buf)
+            }
+            // Families are checked when the spec is built.
+            _ => continue,
+        };
+        match n {
+            Ok(n) => out.push(Effect::Send {
+                id,
+                src,
+                dst,
+                bytes: buf[..n].to_vec(),
+            }),
+            Err(e) => out.push(Effect::Dropped {
+                src,
+                vrid: Some(spec.vrid()),
+                reason: format!("cannot encode our own advert: {e}"),
+            }),
+        }
+    }
+}

@@ -1,0 +1,545 @@
+//! Building one instance from the config model against a view of the host: everything the
+//! node needs to run it (identity, interface, source address, group or peers, the addresses it
+//! advertises and adds, authentication, receive-check options, the state machine's config).
+//!
+//! Pure: the host is a `HostView` (the daemon answers from getifaddrs/rtnetlink, the
+//! simulator from its node's configured address), so `vrrpd -t`, the daemon and the simulator
+//! refuse and accept exactly the same instances with the same words.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use crate::config::model::{
+    Authentication, GlobalDefs, Span, UnicastPeer, VirtualIp, VirtualRoute, VrrpInstance,
+};
+use crate::fsm::{InstanceConfig, Version};
+use crate::wire::{self, Advert};
+
+/// The address family of an instance (and of the raw socket it uses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Family {
+    V4,
+    V6,
+}
+
+impl Family {
+    pub fn of(addr: IpAddr) -> Family {
+        if addr.is_ipv6() {
+            Family::V6
+        } else {
+            Family::V4
+        }
+    }
+}
+
+/// What keepalived's `vrrp_exist` compares to decide that an instance of a reloaded config is
+/// the same instance: interface, family, VRID, unicast (with its source address) or multicast
+/// (with its group). Reload keeps state for equal keys; two instances of one config must differ.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct InstanceKey {
+    pub ifname: String,
+    pub family: Family,
+    pub vrid: u8,
+    /// Unicast instances: their source address (None while it is not known yet).
+    pub unicast_src: Option<IpAddr>,
+    /// Multicast instances: their group.
+    pub group: Option<IpAddr>,
+}
+
+/// One interface as the host reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct IfaceInfo {
+    pub index: u32,
+    /// Operationally up (IFF_UP and IFF_RUNNING).
+    pub up: bool,
+    /// Its addresses, primary first.
+    pub addrs: Vec<IpAddr>,
+}
+
+/// The node's view of the host's interfaces.
+pub trait HostView {
+    /// None when there is no such interface.
+    fn interface(&self, name: &str) -> Option<IfaceInfo>;
+}
+
+/// Why an instance of the config cannot run on this host.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}:{}:{}: vrrp_instance {name}: {reason}", span.file.display(), span.line, span.column)]
+pub struct BuildError {
+    pub name: String,
+    pub span: Span,
+    pub reason: String,
+}
+
+/// Everything about one instance the node needs to run it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstanceSpec {
+    pub name: String,
+    pub span: Span,
+    pub ifname: String,
+    pub family: Family,
+    /// The state machine's parameters; its `primary_addr` is `src` (unspecified until known).
+    pub fsm: InstanceConfig,
+    /// unicast_src_ip / mcast_src_ip as configured: then the source never follows the
+    /// interface's addresses.
+    pub configured_src: Option<IpAddr>,
+    /// Source address of our adverts; None while the interface has no usable address (the
+    /// instance then waits in FAULT, as keepalived does).
+    pub src: Option<IpAddr>,
+    /// The group we send to and listen on, for multicast instances.
+    pub group: Option<IpAddr>,
+    pub peers: Vec<UnicastPeer>,
+    pub unicast_ttl: u8,
+    /// The addresses advertised (virtual_ipaddress of the instance's family, at most 255).
+    pub advertised: Vec<IpAddr>,
+    /// What is added on becoming master: virtual_ipaddress then virtual_ipaddress_excluded.
+    pub vips: Vec<VirtualIp>,
+    pub routes: Vec<VirtualRoute>,
+    pub auth_type: u8,
+    pub auth_pass: Vec<u8>,
+    pub skip_check_adv_addr: bool,
+    pub check_unicast_src: bool,
+    /// keepalived's `dont_track_primary`: the interface's link state does not cause FAULT.
+    pub dont_track_primary: bool,
+}
+
+impl InstanceSpec {
+    /// A spec made by hand from a state-machine config (tests, the simulator): on `eth0`, the
+    /// family of `fsm.primary_addr`, multicast to the default group, advertising `vips`.
+    pub fn new(fsm: InstanceConfig, vips: Vec<IpAddr>) -> InstanceSpec {
+        let family = Family::of(fsm.primary_addr);
+        let group = match family {
+            Family::V4 => IpAddr::V4(wire::vrrp::MCAST_V4),
+            Family::V6 => IpAddr::V6(wire::vrrp::MCAST_V6),
+        };
+        let advertised: Vec<IpAddr> = vips
+            .iter()
+            .copied()
+            .filter(|a| Family::of(*a) == family)
+            .take(255)
+            .collect();
+        InstanceSpec {
+            name: fsm.name.clone(),
+            span: Span::default(),
+            ifname: "eth0".into(),
+            family,
+            configured_src: Some(fsm.primary_addr),
+            src: Some(fsm.primary_addr),
+            group: Some(group),
+            peers: Vec::new(),
+            unicast_ttl: 255,
+            vips: vips.iter().map(|&a| host_vip(a)).collect(),
+            advertised,
+            routes: Vec::new(),
+            auth_type: wire::vrrp::AUTH_NONE,
+            auth_pass: Vec::new(),
+            skip_check_adv_addr: false,
+            check_unicast_src: false,
+            dont_track_primary: false,
+            fsm,
+        }
+    }
+
+    /// Send to these unicast peers instead of the group.
+    pub fn with_unicast_peers(mut self, peers: &[IpAddr]) -> InstanceSpec {
+        self.peers = peers
+            .iter()
+            .map(|&addr| UnicastPeer {
+                addr,
+                min_ttl: None,
+                max_ttl: None,
+            })
+            .collect();
+        if !self.peers.is_empty() {
+            self.group = None;
+        }
+        self
+    }
+
+    /// Resolve `model` against `host`. An interface that exists but has no usable address
+    /// yet is not an error: the instance is built without a source and waits in FAULT.
+    pub fn build(
+        model: &VrrpInstance,
+        global: &GlobalDefs,
+        host: &dyn HostView,
+    ) -> Result<InstanceSpec, BuildError> {
+        let fail = |reason: String| BuildError {
+            name: model.name.clone(),
+            span: model.span.clone(),
+            reason,
+        };
+        if model.virtual_router_id.is_none() {
+            return Err(fail("virtual_router_id is not set".into()));
+        }
+        if matches!(model.authentication, Some(Authentication::Ah(_))) {
+            return Err(fail(
+                "auth_type AH is not supported by vrrpd (use PASS, or VRRPv3 without auth)".into(),
+            ));
+        }
+        let ifname = model
+            .interface
+            .clone()
+            .ok_or_else(|| fail("no interface given".into()))?;
+        let iface = host
+            .interface(&ifname)
+            .ok_or_else(|| fail(format!("interface {ifname} does not exist")))?;
+        let family = instance_family(model);
+
+        let advertised: Vec<IpAddr> = model
+            .virtual_ipaddress
+            .iter()
+            .map(|v| v.addr)
+            .filter(|a| Family::of(*a) == family)
+            .take(255)
+            .collect();
+        let configured_src = model.unicast_src_ip.or(model.mcast_src_ip);
+        if let Some(src) = configured_src {
+            if Family::of(src) != family {
+                return Err(fail(format!(
+                    "source address {src} is not of the instance's address family"
+                )));
+            }
+        }
+        let src = configured_src.or_else(|| primary_address(&iface, family, &advertised));
+        let group = (!model.is_unicast()).then(|| {
+            model.mcast_dst_ip.unwrap_or(match family {
+                Family::V4 => IpAddr::V4(global.vrrp_mcast_group4),
+                Family::V6 => IpAddr::V6(global.vrrp_mcast_group6),
+            })
+        });
+        if let Some(g) = group {
+            if !g.is_multicast() || Family::of(g) != family {
+                return Err(fail(format!(
+                    "{g} is not a multicast group of the instance's family"
+                )));
+            }
+        }
+        if let Some(p) = model
+            .unicast_peer
+            .iter()
+            .find(|p| Family::of(p.addr) != family)
+        {
+            return Err(fail(format!(
+                "unicast_peer {} is not of the instance's address family",
+                p.addr
+            )));
+        }
+        let vips: Vec<VirtualIp> = model
+            .virtual_ipaddress
+            .iter()
+            .chain(model.virtual_ipaddress_excluded.iter())
+            .cloned()
+            .collect();
+        for v in &vips {
+            if let Some(dev) = v.dev.as_deref() {
+                if host.interface(dev).is_none() {
+                    return Err(fail(format!(
+                        "virtual_ipaddress {}: interface {dev} does not exist",
+                        v.addr
+                    )));
+                }
+            }
+        }
+        let (auth_type, auth_pass) = match &model.authentication {
+            Some(Authentication::Pass(p)) => (wire::vrrp::AUTH_SIMPLE, p.clone()),
+            _ => (wire::vrrp::AUTH_NONE, Vec::new()),
+        };
+        let primary = src.unwrap_or(match family {
+            Family::V4 => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            Family::V6 => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+        });
+        let fsm =
+            InstanceConfig::from_model(model, global, primary).map_err(|e| fail(e.to_string()))?;
+        let peer_ttl_limits = model
+            .unicast_peer
+            .iter()
+            .any(|p| p.min_ttl.is_some() || p.max_ttl.is_some());
+        Ok(InstanceSpec {
+            name: model.name.clone(),
+            span: model.span.clone(),
+            ifname,
+            family,
+            fsm,
+            configured_src,
+            src,
+            group,
+            peers: model.unicast_peer.clone(),
+            unicast_ttl: model.unicast_ttl.unwrap_or(255),
+            advertised,
+            vips,
+            routes: model.virtual_routes.clone(),
+            auth_type,
+            auth_pass,
+            skip_check_adv_addr: model
+                .skip_check_adv_addr
+                .unwrap_or(global.vrrp_skip_check_adv_addr),
+            check_unicast_src: peer_ttl_limits
+                || model
+                    .check_unicast_src
+                    .unwrap_or(global.vrrp_check_unicast_src),
+            dont_track_primary: model.dont_track_primary,
+        })
+    }
+
+    pub fn key(&self) -> InstanceKey {
+        InstanceKey {
+            ifname: self.ifname.clone(),
+            family: self.family,
+            vrid: self.fsm.vrid,
+            unicast_src: if self.is_unicast() { self.src } else { None },
+            group: self.group,
+        }
+    }
+
+    pub fn vrid(&self) -> u8 {
+        self.fsm.vrid
+    }
+
+    pub fn is_unicast(&self) -> bool {
+        self.group.is_none()
+    }
+
+    /// Where adverts go: the group, or every peer.
+    pub fn targets(&self) -> impl Iterator<Item = IpAddr> + '_ {
+        self.group.into_iter().chain(
+            self.peers
+                .iter()
+                .filter(|_| self.group.is_none())
+                .map(|p| p.addr),
+        )
+    }
+
+    /// The advert this instance sends with `priority`.
+    pub fn advert(&self, priority: u8) -> Advert {
+        let cfg = &self.fsm;
+        match cfg.version {
+            Version::V2 => Advert::v2(
+                cfg.vrid,
+                priority,
+                (cfg.advert_int_cs / 100) as u8,
+                self.auth_type,
+                &self.auth_pass,
+                self.advertised.clone(),
+            ),
+            Version::V3 => Advert::v3(
+                cfg.vrid,
+                priority,
+                cfg.advert_int_cs,
+                self.advertised.clone(),
+            ),
+        }
+    }
+
+    /// Whether an advert from `src` to `dst` belongs to this instance when several share a
+    /// VRID on one interface (keepalived matches unicast instances by their peers).
+    pub fn claims(&self, src: IpAddr, dst: IpAddr) -> bool {
+        if self.is_unicast() {
+            !dst.is_multicast()
+                && (self.peers.is_empty() || self.peers.iter().any(|p| p.addr == src))
+        } else {
+            Some(dst) == self.group
+        }
+    }
+
+    /// Follow the interface's addresses (unless the source is configured): the new source,
+    /// when it changed.
+    pub fn resolve_src(&self, iface: &IfaceInfo) -> Option<Option<IpAddr>> {
+        if self.configured_src.is_some() {
+            return None;
+        }
+        let now = primary_address(iface, self.family, &self.advertised);
+        (now != self.src).then_some(now)
+    }
+}
+
+/// A VIP given only by its address (hand-built specs): host prefix, the instance's interface.
+fn host_vip(addr: IpAddr) -> VirtualIp {
+    VirtualIp {
+        addr,
+        prefix_len: if addr.is_ipv6() { 128 } else { 32 },
+        brd: None,
+        dev: None,
+        scope: None,
+        label: None,
+        no_track: false,
+        span: Span::default(),
+    }
+}
+
+/// The family of an instance: its first VIP's, else its addresses', else IPv4.
+fn instance_family(m: &VrrpInstance) -> Family {
+    let first = m
+        .virtual_ipaddress
+        .first()
+        .map(|v| v.addr)
+        .or(m.unicast_src_ip)
+        .or(m.mcast_src_ip)
+        .or(m.unicast_peer.first().map(|p| p.addr));
+    first.map_or(Family::V4, Family::of)
+}
+
+/// keepalived's default source: the interface's first IPv4 address that is not one of our
+/// VIPs, or its IPv6 link-local address.
+fn primary_address(iface: &IfaceInfo, family: Family, vips: &[IpAddr]) -> Option<IpAddr> {
+    iface.addrs.iter().copied().find(|a| match (family, a) {
+        (Family::V4, IpAddr::V4(v4)) => !v4.is_unspecified() && !vips.contains(a),
+        (Family::V6, IpAddr::V6(v6)) => v6.is_unicast_link_local(),
+        _ => false,
+    })
+}
+
+/// Every instance of `config` built against `host`: the runnable ones and the refusals.
+pub fn build_all(
+    config: &crate::config::model::Config,
+    host: &dyn HostView,
+) -> (Vec<InstanceSpec>, Vec<BuildError>) {
+    let mut specs = Vec::new();
+    let mut refused = Vec::new();
+    for m in &config.instances {
+        match InstanceSpec::build(m, &config.global, host) {
+            Ok(s) => {
+                if let Some(other) = specs.iter().find(|o: &&InstanceSpec| o.key() == s.key()) {
+                    refused.push(BuildError {
+                        name: s.name.clone(),
+                        span: s.span.clone(),
+                        reason: format!(
+                            "same interface, family and virtual_router_id as vrrp_instance {} \
+                             ({}:{}); only the first runs",
+                            other.name, other.span.line, other.span.column
+                        ),
+                    });
+                } else {
+                    specs.push(s)
+                }
+            }
+            Err(e) => refused.push(e),
+        }
+    }
+    (specs, refused)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::load_str;
+    use std::collections::HashMap;
+
+    /// A host made of named interfaces.
+    pub(crate) struct FakeHost(pub HashMap<String, IfaceInfo>);
+
+    impl HostView for FakeHost {
+        fn interface(&self, name: &str) -> Option<IfaceInfo> {
+            self.0.get(name).cloned()
+        }
+    }
+
+    fn host(addrs: &[&str]) -> FakeHost {
+        let info = IfaceInfo {
+            index: 2,
+            up: true,
+            addrs: addrs.iter().map(|a| a.parse().unwrap()).collect(),
+        };
+        FakeHost(HashMap::from([("eth0".to_string(), info)]))
+    }
+
+    fn build(text: &str, h: &FakeHost) -> Result<InstanceSpec, BuildError> {
+        let l = load_str("test.conf", text);
+        InstanceSpec::build(&l.config.instances[0], &l.config.global, h)
+    }
+
+    const BASIC: &str = "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 7\n priority 120\n virtual_ipaddress {\n  192.0.2.100/24\n }\n}\n";
+
+    #[test]
+    fn missing_vrid_is_refused_with_its_span() {
+        let err = build(
+            "vrrp_instance VI_1 {\n  interface eth0\n  priority 100\n}\n",
+            &host(&["192.0.2.1"]),
+        )
+        .expect_err("refused");
+        let text = err.to_string();
+        assert!(text.starts_with("test.conf:1:"), "{text}");
+        assert!(text.contains("virtual_router_id"), "{text}");
+    }
+
+    #[test]
+    fn absent_interface_is_refused() {
+        let err = build(&BASIC.replace("eth0", "nosuchif0"), &host(&[])).expect_err("refused");
+        assert!(err.to_string().contains("nosuchif0"), "{err}");
+    }
+
+    #[test]
+    fn source_is_the_first_address_that_is_not_a_vip() {
+        let s = build(BASIC, &host(&["192.0.2.100", "192.0.2.1"])).expect("builds");
+        assert_eq!(s.src, Some("192.0.2.1".parse().unwrap()));
+        assert_eq!(s.fsm.primary_addr, s.src.unwrap());
+        assert!(!s.is_unicast());
+    }
+
+    #[test]
+    fn interface_without_address_builds_without_source() {
+        let s = build(BASIC, &host(&[])).expect("builds, waits in FAULT");
+        assert_eq!(s.src, None);
+        let later = IfaceInfo {
+            index: 2,
+            up: true,
+            addrs: vec!["192.0.2.9".parse().unwrap()],
+        };
+        assert_eq!(
+            s.resolve_src(&later),
+            Some(Some("192.0.2.9".parse().unwrap()))
+        );
+    }
+
+    #[test]
+    fn unicast_instance_builds_v3_advert_with_its_vips() {
+        let s = build(
+            "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 7\n version 3\n priority 120\n advert_int 0.5\n unicast_src_ip 192.0.2.1\n unicast_peer {\n  192.0.2.2\n }\n virtual_ipaddress {\n  192.0.2.100/24\n }\n}\n",
+            &host(&[]),
+        )
+        .expect("builds");
+        assert!(s.is_unicast());
+        assert_eq!(
+            s.targets().collect::<Vec<_>>(),
+            vec!["192.0.2.2".parse::<IpAddr>().unwrap()]
+        );
+        let a = s.advert(120);
+        assert_eq!(
+            (a.version, a.vrid, a.priority, a.advert_int_cs),
+            (3, 7, 120, 50)
+        );
+        assert_eq!(a.addresses, vec!["192.0.2.100".parse::<IpAddr>().unwrap()]);
+        assert_eq!(s.key().unicast_src, Some("192.0.2.1".parse().unwrap()));
+    }
+
+    #[test]
+    fn v2_pass_advert_carries_the_password() {
+        let s = build(
+            &BASIC.replace(
+                " priority 120\n",
+                " authentication {\n  auth_type PASS\n  auth_pass secret12\n }\n",
+            ),
+            &host(&["192.0.2.1"]),
+        )
+        .expect("builds");
+        let a = s.advert(100);
+        assert_eq!((a.version, a.auth_type), (2, 1));
+        assert_eq!(a.auth_password(), b"secret12");
+    }
+
+    #[test]
+    fn auth_ah_and_same_identity_twice_are_refused() {
+        let ah = BASIC.replace(
+            " priority 120\n",
+            " authentication {\n  auth_type AH\n  auth_pass secret12\n }\n",
+        );
+        assert!(build(&ah, &host(&["192.0.2.1"]))
+            .expect_err("AH")
+            .reason
+            .contains("AH"));
+        let twice = format!("{BASIC}{}", BASIC.replace("VI_1", "VI_2"));
+        let l = load_str("test.conf", &twice);
+        let (specs, refused) = build_all(&l.config, &host(&["192.0.2.1"]));
+        assert_eq!(specs.len(), 1);
+        assert_eq!(refused.len(), 1);
+        assert!(refused[0].reason.contains("VI_1"), "{}", refused[0]);
+    }
+}
