@@ -229,7 +229,7 @@ fn a_record_longer_than_the_snap_length_no_longer_refuses_the_file() {
         "{text}"
     );
     assert!(
-        text.contains("1 capture records could not be decoded"),
+        text.contains("1 capture record could not be decoded"),
         "{text}"
     );
 }

@@ -398,7 +398,11 @@ pub fn text_summary(buf: &mut Vec<u8>, r: &Report, paint: Paint<'_>) {
         r.packets, r.invalid, r.malformed, r.garp, r.na
     );
     if r.undecoded > 0 {
-        let line = format!("{} capture records could not be decoded", r.undecoded);
+        let line = format!(
+            "{} capture record{} could not be decoded",
+            r.undecoded,
+            if r.undecoded == 1 { "" } else { "s" }
+        );
         let _ = writeln!(s, "{}", paint(&line, Style::new().red()));
     }
     for v in &r.vrids {

@@ -221,7 +221,7 @@ fn is_status_code(t: &str) -> bool {
     }
 }
 
-/// lvs-values: numbers keepalived's checker side rejects (it ignores the line); blocks it
+/// invalid-value / missing-required on the LVS side: numbers keepalived's checker side rejects (it ignores the line); blocks it
 /// drops whole: a virtual_server without real_server (check_data.c), an HTTP_GET / SSL_GET
 /// checker without a url, a url without a path (check_http.c).
 pub(super) fn lvs_values(cx: &Cx, out: &mut Vec<Diagnostic>) {

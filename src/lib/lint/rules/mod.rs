@@ -139,7 +139,8 @@ pub(crate) const RULES: &[(&str, Rule)] = &[
     ("script-not-absolute", scripts::script_not_absolute),
     ("unsafe-script", scripts::unsafe_script),
     ("script-security", scripts::script_security),
-    ("lvs-values", lvs::lvs_values),
+    // The LVS side: invalid-value for numbers, missing-required for blocks keepalived drops.
+    ("invalid-value", lvs::lvs_values),
     ("interface-missing", host::interface_missing),
     ("priority-owner", host::priority_owner),
     ("vip-is-interface-address", host::vip_is_interface_address),
