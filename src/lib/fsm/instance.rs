@@ -202,6 +202,16 @@ impl Instance {
             Input::PriorityChanged { effective } => self.on_priority(effective),
             Input::Fault { reason } => self.on_fault(now, reason, out),
             Input::FaultCleared => self.on_fault_cleared(now, out),
+            Input::SyncMaster { group } => {
+                if self.state == State::Backup {
+                    self.become_master(now, Reason::SyncGroup(group), out);
+                }
+            }
+            Input::SyncBackup { group } => {
+                if self.state == State::Master {
+                    self.leave_master(now, State::Backup, Reason::SyncGroup(group), out);
+                }
+            }
             Input::Shutdown => self.on_shutdown(now, out),
         }
     }
@@ -444,10 +454,13 @@ impl Instance {
     /// ms_down_timer (normally the change of Skew_Time). Nothing is sent: a master's next
     /// regular advert carries the new priority.
     fn on_priority(&mut self, requested: u8) {
-        if self.base_priority == 255 {
-            return;
-        }
-        let effective = requested.clamp(1, 254);
+        // An owner's is 255 whatever is asked (after a reload made it one, this is how its
+        // effective priority gets there).
+        let effective = if self.base_priority == 255 {
+            255
+        } else {
+            requested.clamp(1, 254)
+        };
         if effective == self.effective_priority {
             return;
         }
