@@ -253,7 +253,9 @@ impl Keepalived {
             .arg("-r")
             .arg(dir.join("vrrp.pid"))
             .arg("-c")
-            .arg(dir.join("check.pid"));
+            .arg(dir.join("check.pid"))
+            // Its dump files (USR1, USR2, JSON) go here, not to the host's /tmp.
+            .env("TMPDIR", dir);
         let proc = spawn_logged(ns, &mut cmd, &conf, conf_text, &dir.join("keepalived.log"));
         (
             Keepalived {

@@ -147,6 +147,10 @@ impl Instance {
     pub fn counters(&self) -> &Counters {
         &self.counters
     }
+    /// Zero the counters (keepalived's STATS_CLEAR, `vrrpctl dump-stats --clear`).
+    pub fn clear_counters(&mut self) {
+        self.counters = Counters::default();
+    }
     pub fn last_transition(&self) -> Option<&Transition> {
         self.last_transition.as_ref()
     }
