@@ -13,6 +13,7 @@ pub mod garp;
 pub mod host;
 pub mod instance;
 pub mod linkwatch;
+pub mod log;
 pub mod metrics_http;
 pub mod netlink;
 pub mod pidfile;
