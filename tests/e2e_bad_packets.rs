@@ -358,7 +358,7 @@ fn every_bad_packet_class_is_counted_and_changes_nothing() {
     let window = Duration::from_millis(400) * classes.len() as u32 + Duration::from_secs(1);
     let observer = &lan.hosts[2];
     let (times, report) = std::thread::scope(|s| {
-        let watch = s.spawn(|| advert_times(observer, MASTER, window));
+        let watch = s.spawn(|| advert_times(observer, MASTER, Some(52), window));
         std::thread::sleep(Duration::from_millis(300));
         let mut report = Vec::new();
         for c in &classes {

@@ -408,6 +408,7 @@ fn abuse_of_the_socket_leaves_the_adverts_on_time() {
     let quiet = advert_times(
         &lan.hosts[2],
         Ipv4Addr::new(192, 0, 2, 1),
+        None,
         Duration::from_secs(1),
     );
 
@@ -416,6 +417,7 @@ fn abuse_of_the_socket_leaves_the_adverts_on_time() {
     let busy = advert_times(
         &lan.hosts[2],
         Ipv4Addr::new(192, 0, 2, 1),
+        None,
         Duration::from_secs(3),
     );
     let (ok, errors, took) = abuse.join().unwrap();

@@ -26,8 +26,19 @@ pub fn send_raw_ipv4(ns: &Netns, packets: &[Vec<u8>]) {
     });
 }
 
-/// Times of the adverts from `from` seen by a raw socket in `ns`, for `window`.
-pub fn advert_times(ns: &Netns, from: Ipv4Addr, window: Duration) -> Vec<Instant> {
+/// Arrival times of the adverts from `from` (of `vrid`, or any) at a raw socket in `ns`, for
+/// `window`: the kernel's receive timestamps (SO_TIMESTAMPNS), so a test thread scheduled late
+/// on a loaded machine does not make the sender look late.
+pub fn advert_times(
+    ns: &Netns,
+    from: Ipv4Addr,
+    vrid: Option<u8>,
+    window: Duration,
+) -> Vec<Duration> {
+    use nix::sys::socket::{
+        recvmsg, setsockopt, sockopt, ControlMessageOwned, MsgFlags, SockaddrIn,
+    };
+    use std::os::fd::AsRawFd;
     in_netns(ns, || {
         let s = socket2::Socket::new(
             socket2::Domain::IPV4,
@@ -38,26 +49,45 @@ pub fn advert_times(ns: &Netns, from: Ipv4Addr, window: Duration) -> Vec<Instant
         s.join_multicast_v4(&Ipv4Addr::new(224, 0, 0, 18), &Ipv4Addr::new(192, 0, 2, 3))
             .unwrap();
         s.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+        setsockopt(&s, sockopt::ReceiveTimestampns, &true).expect("SO_TIMESTAMPNS");
         let end = Instant::now() + window;
         let mut times = Vec::new();
-        let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 1500];
+        let mut buf = [0u8; 1500];
+        let mut cmsg = nix::cmsg_space!(nix::sys::time::TimeSpec);
         while Instant::now() < end {
-            if let Ok((n, addr)) = s.recv_from(&mut buf) {
-                let src = addr.as_socket_ipv4().map(|a| *a.ip());
-                if n >= 20 && src == Some(from) {
-                    times.push(Instant::now());
-                }
+            let (bytes, src, at) = {
+                let mut iov = [std::io::IoSliceMut::new(&mut buf)];
+                let Ok(msg) = recvmsg::<SockaddrIn>(
+                    s.as_raw_fd(),
+                    &mut iov,
+                    Some(&mut cmsg),
+                    MsgFlags::empty(),
+                ) else {
+                    continue;
+                };
+                let at = msg.cmsgs().ok().and_then(|mut c| match c.next() {
+                    Some(ControlMessageOwned::ScmTimestampns(ts)) => {
+                        Some(Duration::new(ts.tv_sec() as u64, ts.tv_nsec() as u32))
+                    }
+                    _ => None,
+                });
+                (msg.bytes, msg.address.map(|a| a.ip()), at)
+            };
+            let ihl = usize::from(buf[0] & 0x0f) * 4;
+            let vrid_ok = vrid.is_none_or(|v| buf.get(ihl + 1) == Some(&v));
+            if let (true, Some(at), true) = (bytes >= 22 && src == Some(from), at, vrid_ok) {
+                times.push(at);
             }
         }
         times
     })
 }
 
-/// Gaps between consecutive adverts, in ms.
-pub fn gaps_ms(times: &[Instant]) -> Vec<f64> {
+/// Gaps between consecutive arrivals, in ms.
+pub fn gaps_ms(times: &[Duration]) -> Vec<f64> {
     times
         .windows(2)
-        .map(|w| (w[1] - w[0]).as_secs_f64() * 1000.0)
+        .map(|w| (w[1].saturating_sub(w[0])).as_secs_f64() * 1000.0)
         .collect()
 }
 
