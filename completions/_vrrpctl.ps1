@@ -27,8 +27,8 @@ Register-ArgumentCompleter -Native -CommandName 'vrrpctl' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show each VRRP instance of the running vrrpd: state, priority, master, VIPs')
-            [CompletionResult]::new('dump-stats', 'dump-stats', [CompletionResultType]::ParameterValue, 'Show vrrpd''s per-instance counters (keepalived''s names: advert_rcvd, auth_failure, ...)')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show each VRRP instance of the running vrrpd (or keepalived): state, priority, master, VIPs')
+            [CompletionResult]::new('dump-stats', 'dump-stats', [CompletionResultType]::ParameterValue, 'Show the per-instance counters (keepalived''s names: advert_rcvd, auth_failure, ...)')
             [CompletionResult]::new('sniff', 'sniff', [CompletionResultType]::ParameterValue, 'Capture or read VRRP traffic and decode it, tcpdump-style, with a per-VRID summary')
             [CompletionResult]::new('lint', 'lint', [CompletionResultType]::ParameterValue, 'Check keepalived.conf files for errors and the mistakes that bite operators')
             [CompletionResult]::new('lint-config', 'lint-config', [CompletionResultType]::ParameterValue, 'Check keepalived.conf files for errors and the mistakes that bite operators')
@@ -40,8 +40,10 @@ Register-ArgumentCompleter -Native -CommandName 'vrrpctl' -ScriptBlock {
         }
         'vrrpctl;status' {
             [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'vrrpd''s control socket')
-            [CompletionResult]::new('--instance', '--instance', [CompletionResultType]::ParameterName, 'Only this instance (vrrp_instance name)')
+            [CompletionResult]::new('--keepalived-pid', '--keepalived-pid', [CompletionResultType]::ParameterName, 'keepalived''s pid file, used when no vrrpd listens on the socket: keepalived is asked for its JSON dump instead')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color the output; NO_COLOR in the environment means never')
+            [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Keep running and print each transition as it happens (redraws the table on a terminal)')
+            [CompletionResult]::new('--watch', '--watch', [CompletionResultType]::ParameterName, 'Keep running and print each transition as it happens (redraws the table on a terminal)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON (one document, or JSON lines for streams) instead of text')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -51,11 +53,15 @@ Register-ArgumentCompleter -Native -CommandName 'vrrpctl' -ScriptBlock {
         }
         'vrrpctl;dump-stats' {
             [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'vrrpd''s control socket')
-            [CompletionResult]::new('--instance', '--instance', [CompletionResultType]::ParameterName, 'Only this instance (vrrp_instance name)')
+            [CompletionResult]::new('--keepalived-pid', '--keepalived-pid', [CompletionResultType]::ParameterName, 'keepalived''s pid file, used when no vrrpd listens on the socket: keepalived is asked for its JSON dump instead')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format (--json is the same as --format json)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write to FILE atomically (a temporary file renamed over it) instead of stdout')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write to FILE atomically (a temporary file renamed over it) instead of stdout')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color the output; NO_COLOR in the environment means never')
+            [CompletionResult]::new('--clear', '--clear', [CompletionResultType]::ParameterName, 'Zero the counters after reading them (needs root or the socket''s owner)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON (one document, or JSON lines for streams) instead of text')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
@@ -161,8 +167,8 @@ Register-ArgumentCompleter -Native -CommandName 'vrrpctl' -ScriptBlock {
             break
         }
         'vrrpctl;help' {
-            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show each VRRP instance of the running vrrpd: state, priority, master, VIPs')
-            [CompletionResult]::new('dump-stats', 'dump-stats', [CompletionResultType]::ParameterValue, 'Show vrrpd''s per-instance counters (keepalived''s names: advert_rcvd, auth_failure, ...)')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show each VRRP instance of the running vrrpd (or keepalived): state, priority, master, VIPs')
+            [CompletionResult]::new('dump-stats', 'dump-stats', [CompletionResultType]::ParameterValue, 'Show the per-instance counters (keepalived''s names: advert_rcvd, auth_failure, ...)')
             [CompletionResult]::new('sniff', 'sniff', [CompletionResultType]::ParameterValue, 'Capture or read VRRP traffic and decode it, tcpdump-style, with a per-VRID summary')
             [CompletionResult]::new('lint', 'lint', [CompletionResultType]::ParameterValue, 'Check keepalived.conf files for errors and the mistakes that bite operators')
             [CompletionResult]::new('firewall-check', 'firewall-check', [CompletionResultType]::ParameterValue, 'Will this host''s firewall (nftables, iptables, firewalld) let VRRP adverts in and out?')

@@ -110,7 +110,7 @@ _vrrpctl() {
             return 0
             ;;
         vrrpctl__subcmd__dump__subcmd__stats)
-            opts="-h -V --socket --instance --json --color --help --version"
+            opts="-o -h -V --socket --keepalived-pid --format --output --clear --json --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -120,7 +120,19 @@ _vrrpctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --instance)
+                --keepalived-pid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -490,7 +502,7 @@ _vrrpctl() {
             return 0
             ;;
         vrrpctl__subcmd__status)
-            opts="-h -V --socket --instance --json --color --help --version"
+            opts="-w -h -V --socket --keepalived-pid --watch --json --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -500,7 +512,7 @@ _vrrpctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --instance)
+                --keepalived-pid)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

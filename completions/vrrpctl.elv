@@ -24,8 +24,8 @@ set edit:completion:arg-completer[vrrpctl] = {|@words|
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
-            cand status 'Show each VRRP instance of the running vrrpd: state, priority, master, VIPs'
-            cand dump-stats 'Show vrrpd''s per-instance counters (keepalived''s names: advert_rcvd, auth_failure, ...)'
+            cand status 'Show each VRRP instance of the running vrrpd (or keepalived): state, priority, master, VIPs'
+            cand dump-stats 'Show the per-instance counters (keepalived''s names: advert_rcvd, auth_failure, ...)'
             cand sniff 'Capture or read VRRP traffic and decode it, tcpdump-style, with a per-VRID summary'
             cand lint 'Check keepalived.conf files for errors and the mistakes that bite operators'
             cand lint-config 'Check keepalived.conf files for errors and the mistakes that bite operators'
@@ -36,8 +36,10 @@ set edit:completion:arg-completer[vrrpctl] = {|@words|
         }
         &'vrrpctl;status'= {
             cand --socket 'vrrpd''s control socket'
-            cand --instance 'Only this instance (vrrp_instance name)'
+            cand --keepalived-pid 'keepalived''s pid file, used when no vrrpd listens on the socket: keepalived is asked for its JSON dump instead'
             cand --color 'When to color the output; NO_COLOR in the environment means never'
+            cand -w 'Keep running and print each transition as it happens (redraws the table on a terminal)'
+            cand --watch 'Keep running and print each transition as it happens (redraws the table on a terminal)'
             cand --json 'Print JSON (one document, or JSON lines for streams) instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -46,11 +48,15 @@ set edit:completion:arg-completer[vrrpctl] = {|@words|
         }
         &'vrrpctl;dump-stats'= {
             cand --socket 'vrrpd''s control socket'
-            cand --instance 'Only this instance (vrrp_instance name)'
+            cand --keepalived-pid 'keepalived''s pid file, used when no vrrpd listens on the socket: keepalived is asked for its JSON dump instead'
+            cand --format 'Output format (--json is the same as --format json)'
+            cand -o 'Write to FILE atomically (a temporary file renamed over it) instead of stdout'
+            cand --output 'Write to FILE atomically (a temporary file renamed over it) instead of stdout'
             cand --color 'When to color the output; NO_COLOR in the environment means never'
+            cand --clear 'Zero the counters after reading them (needs root or the socket''s owner)'
             cand --json 'Print JSON (one document, or JSON lines for streams) instead of text'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -149,8 +155,8 @@ set edit:completion:arg-completer[vrrpctl] = {|@words|
             cand --version 'Print version'
         }
         &'vrrpctl;help'= {
-            cand status 'Show each VRRP instance of the running vrrpd: state, priority, master, VIPs'
-            cand dump-stats 'Show vrrpd''s per-instance counters (keepalived''s names: advert_rcvd, auth_failure, ...)'
+            cand status 'Show each VRRP instance of the running vrrpd (or keepalived): state, priority, master, VIPs'
+            cand dump-stats 'Show the per-instance counters (keepalived''s names: advert_rcvd, auth_failure, ...)'
             cand sniff 'Capture or read VRRP traffic and decode it, tcpdump-style, with a per-VRID summary'
             cand lint 'Check keepalived.conf files for errors and the mistakes that bite operators'
             cand firewall-check 'Will this host''s firewall (nftables, iptables, firewalld) let VRRP adverts in and out?'

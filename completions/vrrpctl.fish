@@ -30,8 +30,8 @@ never\t''"
 complete -c vrrpctl -n "__fish_vrrpctl_needs_command" -l json -d 'Print JSON (one document, or JSON lines for streams) instead of text'
 complete -c vrrpctl -n "__fish_vrrpctl_needs_command" -s h -l help -d 'Print help'
 complete -c vrrpctl -n "__fish_vrrpctl_needs_command" -s V -l version -d 'Print version'
-complete -c vrrpctl -n "__fish_vrrpctl_needs_command" -f -a "status" -d 'Show each VRRP instance of the running vrrpd: state, priority, master, VIPs'
-complete -c vrrpctl -n "__fish_vrrpctl_needs_command" -f -a "dump-stats" -d 'Show vrrpd\'s per-instance counters (keepalived\'s names: advert_rcvd, auth_failure, ...)'
+complete -c vrrpctl -n "__fish_vrrpctl_needs_command" -f -a "status" -d 'Show each VRRP instance of the running vrrpd (or keepalived): state, priority, master, VIPs'
+complete -c vrrpctl -n "__fish_vrrpctl_needs_command" -f -a "dump-stats" -d 'Show the per-instance counters (keepalived\'s names: advert_rcvd, auth_failure, ...)'
 complete -c vrrpctl -n "__fish_vrrpctl_needs_command" -f -a "sniff" -d 'Capture or read VRRP traffic and decode it, tcpdump-style, with a per-VRID summary'
 complete -c vrrpctl -n "__fish_vrrpctl_needs_command" -f -a "lint" -d 'Check keepalived.conf files for errors and the mistakes that bite operators'
 complete -c vrrpctl -n "__fish_vrrpctl_needs_command" -f -a "lint-config" -d 'Check keepalived.conf files for errors and the mistakes that bite operators'
@@ -40,20 +40,26 @@ complete -c vrrpctl -n "__fish_vrrpctl_needs_command" -f -a "simulate-failover" 
 complete -c vrrpctl -n "__fish_vrrpctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c vrrpctl -n "__fish_vrrpctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand status" -l socket -d 'vrrpd\'s control socket' -r -F
-complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand status" -l instance -d 'Only this instance (vrrp_instance name)' -r
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand status" -l keepalived-pid -d 'keepalived\'s pid file, used when no vrrpd listens on the socket: keepalived is asked for its JSON dump instead' -r -F
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand status" -l color -d 'When to color the output; NO_COLOR in the environment means never' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand status" -s w -l watch -d 'Keep running and print each transition as it happens (redraws the table on a terminal)'
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand status" -l json -d 'Print JSON (one document, or JSON lines for streams) instead of text'
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand status" -s h -l help -d 'Print help'
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand status" -s V -l version -d 'Print version'
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand dump-stats" -l socket -d 'vrrpd\'s control socket' -r -F
-complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand dump-stats" -l instance -d 'Only this instance (vrrp_instance name)' -r
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand dump-stats" -l keepalived-pid -d 'keepalived\'s pid file, used when no vrrpd listens on the socket: keepalived is asked for its JSON dump instead' -r -F
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand dump-stats" -l format -d 'Output format (--json is the same as --format json)' -r -f -a "text\t''
+json\t''
+prometheus\t'Prometheus text exposition (for node_exporter\'s textfile collector)'"
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand dump-stats" -s o -l output -d 'Write to FILE atomically (a temporary file renamed over it) instead of stdout' -r -F
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand dump-stats" -l color -d 'When to color the output; NO_COLOR in the environment means never' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand dump-stats" -l clear -d 'Zero the counters after reading them (needs root or the socket\'s owner)'
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand dump-stats" -l json -d 'Print JSON (one document, or JSON lines for streams) instead of text'
-complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand dump-stats" -s h -l help -d 'Print help'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand dump-stats" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand dump-stats" -s V -l version -d 'Print version'
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand sniff" -s i -l interface -d 'Capture live on this interface (needs root or CAP_NET_RAW)' -r
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand sniff" -s r -l read -d 'Read packets from a pcap or pcapng file instead of capturing' -r -F
@@ -133,8 +139,8 @@ never\t''"
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand completions" -l json -d 'Print JSON (one document, or JSON lines for streams) instead of text'
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand help; and not __fish_seen_subcommand_from status dump-stats sniff lint firewall-check simulate-failover completions help" -f -a "status" -d 'Show each VRRP instance of the running vrrpd: state, priority, master, VIPs'
-complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand help; and not __fish_seen_subcommand_from status dump-stats sniff lint firewall-check simulate-failover completions help" -f -a "dump-stats" -d 'Show vrrpd\'s per-instance counters (keepalived\'s names: advert_rcvd, auth_failure, ...)'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand help; and not __fish_seen_subcommand_from status dump-stats sniff lint firewall-check simulate-failover completions help" -f -a "status" -d 'Show each VRRP instance of the running vrrpd (or keepalived): state, priority, master, VIPs'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand help; and not __fish_seen_subcommand_from status dump-stats sniff lint firewall-check simulate-failover completions help" -f -a "dump-stats" -d 'Show the per-instance counters (keepalived\'s names: advert_rcvd, auth_failure, ...)'
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand help; and not __fish_seen_subcommand_from status dump-stats sniff lint firewall-check simulate-failover completions help" -f -a "sniff" -d 'Capture or read VRRP traffic and decode it, tcpdump-style, with a per-VRID summary'
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand help; and not __fish_seen_subcommand_from status dump-stats sniff lint firewall-check simulate-failover completions help" -f -a "lint" -d 'Check keepalived.conf files for errors and the mistakes that bite operators'
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand help; and not __fish_seen_subcommand_from status dump-stats sniff lint firewall-check simulate-failover completions help" -f -a "firewall-check" -d 'Will this host\'s firewall (nftables, iptables, firewalld) let VRRP adverts in and out?'

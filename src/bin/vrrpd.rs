@@ -18,6 +18,8 @@ fn main() -> std::process::ExitCode {
         config: args.config,
         pidfile: args.pidfile,
         socket: args.socket,
+        socket_group: args.socket_group,
+        metrics_listen: args.metrics_listen,
         config_test: args.config_test,
         signum: args.signum,
     })

@@ -10,7 +10,10 @@ mod cmd_firewall;
 mod cmd_lint;
 mod cmd_simulate;
 mod cmd_sniff;
+mod cmd_stats;
 mod cmd_status;
+mod keepalived_source;
+mod source;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -19,9 +22,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub use output::{ColorChoice, Exit, Output};
 
-/// Default control socket of vrrpd (DESIGN.md: overridable with --socket and VRRPD_SOCKET).
-pub const DEFAULT_SOCKET: &str = "/run/vrrpd/vrrpd.sock";
 pub use crate::config::DEFAULT_CONFIG;
+pub use crate::control::DEFAULT_SOCKET;
 
 /// The operator's toolkit for VRRP clusters run by vrrpd or keepalived.
 #[derive(Debug, Parser)]
@@ -48,10 +50,10 @@ pub struct GlobalArgs {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Show each VRRP instance of the running vrrpd: state, priority, master, VIPs.
+    /// Show each VRRP instance of the running vrrpd (or keepalived): state, priority, master, VIPs.
     Status(StatusArgs),
-    /// Show vrrpd's per-instance counters (keepalived's names: advert_rcvd, auth_failure, ...).
-    DumpStats(StatusArgs),
+    /// Show the per-instance counters (keepalived's names: advert_rcvd, auth_failure, ...).
+    DumpStats(DumpStatsArgs),
     /// Capture or read VRRP traffic and decode it, tcpdump-style, with a per-VRID summary.
     Sniff(SniffArgs),
     /// Check keepalived.conf files for errors and the mistakes that bite operators.
@@ -65,14 +67,57 @@ pub enum Command {
     Completions(CompletionsArgs),
 }
 
+/// keepalived's default pid file (its parent process), read when vrrpd is not running.
+pub const DEFAULT_KEEPALIVED_PID: &str = "/run/keepalived.pid";
+
+/// Where the daemon is: vrrpd's control socket, else a running keepalived.
 #[derive(Debug, Clone, Args)]
-pub struct StatusArgs {
+pub struct DaemonArgs {
     /// vrrpd's control socket.
     #[arg(long, env = "VRRPD_SOCKET", default_value = DEFAULT_SOCKET, value_name = "PATH")]
     pub socket: PathBuf,
-    /// Only this instance (vrrp_instance name).
-    #[arg(long, value_name = "NAME")]
-    pub instance: Option<String>,
+    /// keepalived's pid file, used when no vrrpd listens on the socket: keepalived is asked for
+    /// its JSON dump instead.
+    #[arg(long, default_value = DEFAULT_KEEPALIVED_PID, value_name = "PIDFILE")]
+    pub keepalived_pid: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub daemon: DaemonArgs,
+    /// Only these instances (vrrp_instance names); all when none is given.
+    #[arg(value_name = "INSTANCE")]
+    pub instances: Vec<String>,
+    /// Keep running and print each transition as it happens (redraws the table on a terminal).
+    #[arg(short = 'w', long)]
+    pub watch: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatsFormat {
+    Text,
+    Json,
+    /// Prometheus text exposition (for node_exporter's textfile collector).
+    Prometheus,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DumpStatsArgs {
+    #[command(flatten)]
+    pub daemon: DaemonArgs,
+    /// Only these instances (vrrp_instance names); all when none is given.
+    #[arg(value_name = "INSTANCE")]
+    pub instances: Vec<String>,
+    /// Output format (--json is the same as --format json).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<StatsFormat>,
+    /// Write to FILE atomically (a temporary file renamed over it) instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Zero the counters after reading them (needs root or the socket's owner).
+    #[arg(long)]
+    pub clear: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -245,7 +290,7 @@ pub fn run(cli: Cli) -> Exit {
     let out = Output::new(&cli.global);
     let result = match &cli.command {
         Command::Status(a) => cmd_status::status(a, &out),
-        Command::DumpStats(a) => cmd_status::dump_stats(a, &out),
+        Command::DumpStats(a) => cmd_stats::run(a, &out),
         Command::Sniff(a) => cmd_sniff::run(a, &out),
         Command::Lint(a) => cmd_lint::run(a, &out),
         Command::FirewallCheck(a) => cmd_firewall::run(a, &out),

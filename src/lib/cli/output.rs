@@ -84,9 +84,9 @@ impl Output {
                 }
             }));
         if self.color {
+            // --color=always through a pipe: style anyway. Without color, no force_no_tty:
+            // comfy-table still needs the tty to learn the terminal's width.
             t.enforce_styling();
-        } else {
-            t.force_no_tty();
         }
         t
     }

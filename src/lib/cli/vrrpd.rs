@@ -31,6 +31,12 @@ pub struct Args {
     /// Control socket path.
     #[arg(long, env = "VRRPD_SOCKET", default_value = super::DEFAULT_SOCKET, value_name = "PATH")]
     pub socket: PathBuf,
+    /// Group of the control socket (mode 0660): its members may read status and stats.
+    #[arg(long, value_name = "GROUP")]
+    pub socket_group: Option<String>,
+    /// Serve Prometheus metrics over HTTP on this address (e.g. 127.0.0.1:9650); off by default.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
     /// Print the number of the named signal (keepalived's --signum=NAME) and exit.
     #[arg(long, value_name = "NAME")]
     pub signum: Option<String>,

@@ -25,6 +25,8 @@ pub enum AddrJob {
         routes: Vec<Route>,
     },
     Garp(GarpJob),
+    /// Answered once every job queued before it is done.
+    Barrier(tokio::sync::oneshot::Sender<()>),
 }
 
 pub struct AddressWorker {
@@ -45,6 +47,13 @@ impl AddressWorker {
         if let Err(mpsc::error::SendError(job)) = self.tx.send(job) {
             tracing::error!("address worker is gone; dropped {job:?}");
         }
+    }
+
+    /// Wait until every job queued so far is done.
+    pub async fn flush(&self) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.submit(AddrJob::Barrier(tx));
+        let _ = rx.await;
     }
 
     /// Wait until every queued job is done (at shutdown).
@@ -96,6 +105,9 @@ async fn work(netlink: Netlink, mut pacer: GarpPacer, mut rx: mpsc::UnboundedRec
                 }
             }
             AddrJob::Garp(g) => pacer.submit(g),
+            AddrJob::Barrier(done) => {
+                let _ = done.send(());
+            }
         }
     }
 }

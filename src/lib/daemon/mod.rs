@@ -7,11 +7,13 @@
 //! workers (`addresses`, `garp`) and hands out `run::Handle`s for status queries.
 
 pub mod addresses;
+pub mod control;
 pub mod dump;
 pub mod garp;
 pub mod host;
 pub mod instance;
 pub mod linkwatch;
+pub mod metrics_http;
 pub mod netlink;
 pub mod pidfile;
 pub mod reactor;

@@ -11,36 +11,47 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::config;
+use crate::control::{snapshot::epoch_now, Event, InstanceSnapshot};
 use crate::fsm::Time;
 use crate::node::{self, Effect, Family, HostView, Input, InstanceId, InstanceSpec, Node, RxMeta};
 
 use super::addresses::{AddrJob, AddressWorker};
+use super::control::ControlSocket;
 use super::garp::{GarpJob, GarpPacer};
 use super::host::{HostSnapshot, SystemHost};
-use super::instance::{self, InstanceIo, InstanceSnapshot};
+use super::instance::{self, InstanceIo};
 use super::netlink::{Netlink, NetlinkError};
 use super::signals::{SigFunc, Signals};
 use super::socket::{VrrpSocket, RECV_BUF};
 use super::timers::{Clock, Timer};
-use super::{dump, linkwatch, pidfile, sd_notify};
+use super::{dump, linkwatch, metrics_http, pidfile, sd_notify};
 
 /// keepalived's exit code for a configuration that cannot run.
 const EXIT_CONFIG: u8 = 2;
 /// Datagrams queued between the socket readers and the loop; beyond it the kernel drops.
 const RX_QUEUE: usize = 1024;
 
-/// A request from outside the loop (the control server, later).
+/// Events kept for a slow `watch` subscriber before it is told it lagged.
+const EVENT_BACKLOG: usize = 256;
+
+/// A request from outside the loop (the control server, the metrics endpoint).
 pub enum Query {
     Snapshot(oneshot::Sender<Vec<InstanceSnapshot>>),
+    /// Zero the counters of the named instances (all when empty); answers the names cleared.
+    ClearStats {
+        instances: Vec<String>,
+        reply: oneshot::Sender<Vec<String>>,
+    },
 }
 
-/// A cloneable way to ask the running daemon for its state.
+/// A cloneable way to ask the running daemon for its state and to follow its events.
 #[derive(Clone)]
 pub struct Handle {
     tx: mpsc::Sender<Query>,
+    events: broadcast::Sender<Event>,
 }
 
 impl Handle {
@@ -49,6 +60,28 @@ impl Handle {
         let (tx, rx) = oneshot::channel();
         self.tx.send(Query::Snapshot(tx)).await.ok()?;
         rx.await.ok()
+    }
+
+    /// As [`Handle::snapshot`], from a thread outside the runtime (the metrics endpoint).
+    pub fn snapshot_blocking(&self) -> Option<Vec<InstanceSnapshot>> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.blocking_send(Query::Snapshot(tx)).ok()?;
+        rx.blocking_recv().ok()
+    }
+
+    /// Zero counters; the names of the instances cleared, None when the daemon has stopped.
+    pub async fn clear_stats(&self, instances: Vec<String>) -> Option<Vec<String>> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Query::ClearStats { instances, reply })
+            .await
+            .ok()?;
+        rx.await.ok()
+    }
+
+    /// Transitions and priority changes from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
     }
 }
 
@@ -59,6 +92,10 @@ pub struct Options {
     pub config: PathBuf,
     pub pidfile: Option<PathBuf>,
     pub socket: PathBuf,
+    /// Group of the control socket (None: vrrpd's own).
+    pub socket_group: Option<String>,
+    /// Serve Prometheus metrics over HTTP here.
+    pub metrics_listen: Option<std::net::SocketAddr>,
     /// `-t`: check the configuration and exit.
     pub config_test: bool,
     /// `--signum=NAME`: print the signal number and exit.
@@ -138,6 +175,36 @@ pub fn run(args: Options) -> ExitCode {
             Some(Ok(p)) => Some(p),
             None => None,
         };
+        // Failover matters more than the control socket: without it vrrpd still runs.
+        let _control = match ControlSocket::bind(&args.socket, args.socket_group.as_deref()) {
+            Ok(c) => {
+                let path = c.path().display().to_string();
+                match c.spawn(daemon.handle()) {
+                    Ok(file) => {
+                        tracing::info!("control socket {path}");
+                        Some(file)
+                    }
+                    Err(e) => {
+                        tracing::error!("control socket {path}: {e}; running without it");
+                        None
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::error!("{e}; running without a control socket");
+                None
+            }
+        };
+        let _metrics = match args.metrics_listen {
+            Some(addr) => match metrics_http::start(addr, daemon.handle()) {
+                Ok(m) => Some(m),
+                Err(e) => {
+                    tracing::error!("{e}");
+                    return ExitCode::from(1);
+                }
+            },
+            None => None,
+        };
         let signals = match Signals::install() {
             Ok(s) => s,
             Err(e) => {
@@ -192,6 +259,7 @@ pub struct Daemon {
     effects: Vec<Effect>,
     queries_tx: mpsc::Sender<Query>,
     queries_rx: mpsc::Receiver<Query>,
+    events: broadcast::Sender<Event>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -248,6 +316,7 @@ impl Daemon {
             effects: Vec::new(),
             queries_tx,
             queries_rx,
+            events: broadcast::channel(EVENT_BACKLOG).0,
         };
         (Ok(d), refused)
     }
@@ -256,6 +325,7 @@ impl Daemon {
     pub fn handle(&self) -> Handle {
         Handle {
             tx: self.queries_tx.clone(),
+            events: self.events.clone(),
         }
     }
 
@@ -281,6 +351,7 @@ impl Daemon {
             }
         };
 
+        self.remove_leftovers().await;
         self.input(Input::Startup);
         match sd_notify::notify("READY=1") {
             Ok(_) => {}
@@ -323,6 +394,9 @@ impl Daemon {
                     Query::Snapshot(reply) => {
                         let _ = reply.send(self.snapshot());
                     }
+                    Query::ClearStats { instances, reply } => {
+                        let _ = reply.send(self.node.clear_counters(&instances));
+                    }
                 },
             }
         }
@@ -345,6 +419,41 @@ impl Daemon {
         Ok(())
     }
 
+    /// VIPs of ours already on the system belong to a previous run that died without cleaning
+    /// up (SIGKILL, OOM): remove them before the first advert, as keepalived does at start, or
+    /// a backup would keep answering for them.
+    async fn remove_leftovers(&mut self) {
+        let host = HostSnapshot::take();
+        let mut any = false;
+        for (id, io) in &self.io {
+            let present: Vec<_> = io
+                .vips
+                .iter()
+                .filter(|v| {
+                    host.interface(&v.ifname)
+                        .is_some_and(|i| i.addrs.contains(&v.addr))
+                })
+                .cloned()
+                .collect();
+            if present.is_empty() {
+                continue;
+            }
+            let instance = name_of(&self.node, *id);
+            for v in &present {
+                tracing::warn!("{instance}: removing {v}, left over by a previous run");
+            }
+            any = true;
+            self.addresses.submit(AddrJob::Remove {
+                instance,
+                vips: present,
+                routes: io.routes.clone(),
+            });
+        }
+        if any {
+            self.addresses.flush().await;
+        }
+    }
+
     /// Every instance's status and counters.
     pub fn snapshot(&self) -> Vec<InstanceSnapshot> {
         self.node
@@ -365,8 +474,7 @@ impl Daemon {
             Err(e) => tracing::error!("cannot write the {} dump: {e}", dump::what(sig)),
         }
         if sig == SigFunc::StatsClear {
-            // The state machine's counters are its own; the receive-path ones are cleared.
-            self.node.clear_rx_counters();
+            self.node.clear_counters(&[]);
         }
     }
 
@@ -453,6 +561,15 @@ impl Daemon {
                     io.last_transition_wall = Some(SystemTime::now());
                 }
                 let name = name_of(&self.node, id);
+                // No subscriber is not an error.
+                let _ = self.events.send(Event::Transition {
+                    ts: epoch_now(),
+                    instance: name.clone(),
+                    from: from.to_string(),
+                    to: to.to_string(),
+                    reason: reason.to_string(),
+                    effective_priority: priority,
+                });
                 match advert {
                     Some((src, prio)) => tracing::info!(
                         "{name}: {from} -> {to} ({reason}, prio {priority}; advert from {src}, prio {prio})"

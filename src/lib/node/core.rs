@@ -160,11 +160,18 @@ impl Node {
         self.len() == 0
     }
 
-    /// Clear every instance's receive-path counters (keepalived's SIGRTMAX-1 / clear-stats).
-    pub fn clear_rx_counters(&mut self) {
+    /// Zero every counter, the state machine's and the receive path's, of the instances named
+    /// (all when `names` is empty), as keepalived's STATS_CLEAR does; returns the names cleared.
+    pub fn clear_counters(&mut self, names: &[String]) -> Vec<String> {
+        let mut cleared = Vec::new();
         for i in self.slots.iter_mut().flatten() {
-            i.rx = RxCounters::default();
+            if names.is_empty() || names.contains(&i.spec.name) {
+                i.rx = RxCounters::default();
+                i.fsm.clear_counters();
+                cleared.push(i.spec.name.clone());
+            }
         }
+        cleared
     }
 
     /// The earliest deadline of any instance: arm one timer there and feed `TimerExpired`.
