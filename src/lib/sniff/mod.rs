@@ -5,6 +5,7 @@
 //! them, filters, renders into a buffer that it flushes to the caller's writer, optionally
 //! writes the frames it showed to a pcap, and returns the summary.
 
+pub mod any;
 pub mod decode;
 pub mod fmt;
 pub mod link;
@@ -20,7 +21,7 @@ use std::net::IpAddr;
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 
-pub use decode::{decode, Event, VrrpPacket};
+pub use decode::{decode, Event, Undecoded, UndecodedReason, VrrpPacket};
 pub use source::{Frame, SourceSpec, Timestamp};
 pub use summary::{Report, Summary};
 
@@ -95,23 +96,29 @@ pub fn run(
                 summary.record(p);
                 true
             }
-            Event::Garp { arp, .. } => {
+            Event::Garp { ts, arp } => {
                 if opts.vrid.is_some() && !vrid_addresses.contains(&IpAddr::V4(arp.sender_ip)) {
                     return ControlFlow::Continue(());
                 }
-                summary.record_garp();
+                summary.record_garp(*ts, IpAddr::V4(arp.sender_ip), arp.sender_mac);
                 false
             }
-            Event::Na { na, .. } => {
+            Event::Na { ts, na, .. } => {
                 if opts.vrid.is_some() && !vrid_addresses.contains(&IpAddr::V6(na.target)) {
                     return ControlFlow::Continue(());
                 }
-                summary.record_na();
+                summary.record_na(*ts, IpAddr::V6(na.target), na.target_mac);
                 false
             }
             Event::Malformed(_) => {
                 summary.record_malformed();
                 true
+            }
+            // Which VRID an undecodable record belongs to cannot be known.
+            Event::Undecoded(_) if opts.vrid.is_some() => return ControlFlow::Continue(()),
+            Event::Undecoded(_) => {
+                summary.record_undecoded();
+                false
             }
         };
         if opts.json {
@@ -150,7 +157,8 @@ pub fn run(
     // Print what was decoded even when the source failed half-way (a truncated file), but no
     // empty summary above the error when the source could not be opened at all.
     let report = summary.report();
-    let anything = report.packets + report.malformed + report.garp + report.na > 0;
+    let anything =
+        report.packets + report.malformed + report.undecoded + report.garp + report.na > 0;
     if opts.summary && (result.is_ok() || anything) {
         if opts.json {
             render::json_summary(&mut buf, &report);
