@@ -23,5 +23,6 @@ pub mod sd_notify;
 pub mod signals;
 pub mod socket;
 pub mod timers;
+pub mod watchdog;
 
 pub use run::{run, Daemon, Handle, Options};

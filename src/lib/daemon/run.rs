@@ -358,6 +358,7 @@ impl Daemon {
             Err(e) => tracing::warn!("cannot notify systemd: {e}"),
         }
         tracing::info!("vrrpd started with {} instance(s)", self.node.len());
+        let mut watchdog = super::watchdog::Watchdog::from_env();
 
         loop {
             timer
@@ -390,6 +391,7 @@ impl Daemon {
                 Some(index) = async { links.as_mut()?.recv().await } => {
                     self.on_link_event(index);
                 }
+                _ = watchdog.due() => watchdog.ping(),
                 Some(q) = self.queries_rx.recv() => match q {
                     Query::Snapshot(reply) => {
                         let _ = reply.send(self.snapshot());
