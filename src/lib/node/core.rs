@@ -10,6 +10,7 @@ use crate::wire::{self, ChecksumKind, Ipv4Meta};
 
 use super::deadlines::DeadlineQueue;
 use super::receive::{self, Policy, RxCounters};
+use super::track::{effective_priority, Contribution, TrackerId, TrackerKind, TrackerState};
 use super::{Effect, Family, HostView, IfaceInfo, Input, InstanceId, InstanceKey, InstanceSpec};
 
 /// Why an instance must not serve (several can hold at once; FAULT lasts while any does).
@@ -21,6 +22,8 @@ pub enum FaultSource {
     LinkDown,
     /// A tracker (track_script, track_interface, ...) with no weight is failing.
     Tracker(String),
+    /// Another member of the instance's vrrp_sync_group is in FAULT.
+    SyncGroup(String),
     /// Put there from outside the config (the simulator's injected faults).
     External,
 }
@@ -34,11 +37,14 @@ pub struct NodeInstance {
     pub rx: RxCounters,
     /// Active fault sources, each with the text shown in the FAULT reason.
     pub faults: BTreeMap<FaultSource, String>,
+    /// The last reported state of each of `spec.trackers`, in the same order.
+    pub trackers: Vec<TrackerState>,
 }
 
 impl NodeInstance {
     fn new(spec: InstanceSpec) -> NodeInstance {
         NodeInstance {
+            trackers: spec.trackers.iter().map(|t| t.initial).collect(),
             fsm: fsm::Instance::new(spec.fsm.clone()),
             spec,
             rx: RxCounters::default(),
@@ -70,6 +76,26 @@ impl NodeInstance {
         }
     }
 
+    /// What the trackers say now: the total weight and the trackers that put it in FAULT.
+    fn tracker_verdict(&self) -> (i32, Vec<(FaultSource, String)>) {
+        let mut total = 0i32;
+        let mut faults = Vec::new();
+        for (def, st) in self.spec.trackers.iter().zip(&self.trackers) {
+            match def.contribution(*st) {
+                Contribution::Weight(w) => total = total.saturating_add(w),
+                Contribution::Fault(why) => {
+                    faults.push((FaultSource::Tracker(def.id.to_string()), why))
+                }
+            }
+        }
+        (total, faults)
+    }
+
+    /// The effective priority the trackers ask for.
+    pub fn wanted_priority(&self) -> u8 {
+        effective_priority(self.fsm.base_priority(), self.tracker_verdict().0)
+    }
+
     /// The FAULT reason shown for the current fault sources.
     fn fault_reason(&self) -> Option<String> {
         (!self.faults.is_empty())
@@ -89,6 +115,10 @@ pub struct Node {
     scratch: Vec<Action>,
     /// The advert being handled, for the transition it may cause.
     current_advert: Option<(IpAddr, u8)>,
+    /// Each vrrp_sync_group of the node and the state last notified for it.
+    groups: Vec<(String, State)>,
+    /// Moving the other members of a group: their transitions do not move the group again.
+    syncing: bool,
 }
 
 impl Node {
@@ -105,9 +135,24 @@ impl Node {
         let mut inst = NodeInstance::new(spec);
         let iface = host.interface(&inst.spec.ifname);
         initial_faults(&mut inst, iface.as_ref());
+        for (def, st) in inst.spec.trackers.iter().zip(inst.trackers.iter_mut()) {
+            if def.id.kind == TrackerKind::Interface {
+                *st = link_state(host.interface(&def.id.name).as_ref());
+            }
+        }
+        let (_, tracker_faults) = inst.tracker_verdict();
+        inst.faults.extend(tracker_faults);
+        let effective = inst.wanted_priority();
+        inst.fsm
+            .handle(Time::ZERO, fsm::Input::PriorityChanged { effective });
         if let Some(reason) = inst.fault_reason() {
             // Remembered by the machine: Startup goes straight to FAULT.
             inst.fsm.handle(Time::ZERO, fsm::Input::Fault { reason });
+        }
+        if let Some(g) = &inst.spec.sync_group {
+            if !self.groups.iter().any(|(n, _)| n == g) {
+                self.groups.push((g.clone(), State::Initialize));
+            }
         }
         let slot = self.slots.len();
         self.by_key.insert(inst.spec.key(), slot);
@@ -184,6 +229,17 @@ impl Node {
         match input {
             Input::Startup => {
                 self.started = true;
+                // keepalived's vrrp_init_state notifies each group before its members.
+                for g in 0..self.groups.len() {
+                    let name = self.groups[g].0.clone();
+                    let faulty = self
+                        .members(&name)
+                        .iter()
+                        .any(|&m| self.slots[m].as_ref().is_some_and(|i| !i.faults.is_empty()));
+                    let state = if faulty { State::Fault } else { State::Backup };
+                    self.groups[g].1 = state;
+                    out.push(Effect::GroupNotify { group: name, state });
+                }
                 for slot in 0..self.slots.len() {
                     self.feed(slot, now, fsm::Input::Startup, out);
                 }
@@ -238,6 +294,93 @@ impl Node {
         }
     }
 
+    /// A tracker's new result (a script's rise/fall verdict, a process quorum, a file's value,
+    /// an interface's link): every instance that follows it moves its priority or enters or
+    /// leaves FAULT. Nothing happens when the state is the one already known.
+    pub fn set_tracker(
+        &mut self,
+        now: Time,
+        tracker: &TrackerId,
+        state: TrackerState,
+        out: &mut Vec<Effect>,
+    ) {
+        for slot in 0..self.slots.len() {
+            let Some(inst) = self.slots[slot].as_mut() else {
+                continue;
+            };
+            let mut changed = false;
+            for (def, st) in inst.spec.trackers.iter().zip(inst.trackers.iter_mut()) {
+                if &def.id == tracker && *st != state {
+                    *st = state;
+                    changed = true;
+                }
+            }
+            if changed {
+                let cause = format!("{tracker} {state}");
+                self.apply_trackers(now, slot, &cause, out);
+            }
+        }
+    }
+
+    /// The trackers of every instance, with their last reported state.
+    pub fn tracker_states(&self, id: InstanceId) -> Vec<(TrackerId, i32, TrackerState)> {
+        self.get(id)
+            .map(|i| {
+                i.spec
+                    .trackers
+                    .iter()
+                    .zip(&i.trackers)
+                    .map(|(d, s)| (d.id.clone(), d.weight, *s))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Re-derive FAULT and the effective priority of `slot` from its trackers' states.
+    pub(super) fn apply_trackers(
+        &mut self,
+        now: Time,
+        slot: usize,
+        cause: &str,
+        out: &mut Vec<Effect>,
+    ) {
+        let Some(inst) = self.slots.get(slot).and_then(Option::as_ref) else {
+            return;
+        };
+        let (_, faults) = inst.tracker_verdict();
+        let stale: Vec<FaultSource> = inst
+            .faults
+            .keys()
+            .filter(|k| matches!(k, FaultSource::Tracker(_)))
+            .filter(|k| !faults.iter().any(|(f, _)| f == *k))
+            .cloned()
+            .collect();
+        let from = inst.fsm.effective_priority();
+        let to = inst.wanted_priority();
+        let id = InstanceId(slot);
+        // Priority first: a FAULT that clears starts the backup with the right skew.
+        if from != to && inst.fsm.base_priority() != 255 {
+            out.push(Effect::PriorityChanged {
+                id,
+                from,
+                to,
+                cause: cause.to_string(),
+            });
+            self.feed(
+                slot,
+                now,
+                fsm::Input::PriorityChanged { effective: to },
+                out,
+            );
+        }
+        for (source, why) in faults {
+            self.set_fault(now, id, source, Some(why), out);
+        }
+        for source in stale {
+            self.set_fault(now, id, source, None, out);
+        }
+    }
+
     /// Set an instance's effective priority directly (the simulator's priority events; the
     /// trackers' weights come through the same machine input).
     pub fn set_effective_priority(
@@ -250,7 +393,27 @@ impl Node {
         self.feed(id.0, now, fsm::Input::PriorityChanged { effective }, out);
     }
 
-    /// Feed the machine of `slot`, turn its actions into effects, re-arm its deadline.
+    /// The sync groups and the state last notified for each.
+    pub fn groups(&self) -> &[(String, State)] {
+        &self.groups
+    }
+
+    /// The slots of the members of sync group `group`.
+    fn members(&self, group: &str) -> Vec<usize> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| {
+                s.as_ref()
+                    .is_some_and(|i| i.spec.sync_group.as_deref() == Some(group))
+            })
+            .map(|(n, _)| n)
+            .collect()
+    }
+
+    /// Feed the machine of `slot`; when it changes state and belongs to a sync group, the other
+    /// members follow (keepalived's vrrp_sync_master / _backup / _fault) and the group's own
+    /// state change is notified.
     pub(super) fn feed(
         &mut self,
         slot: usize,
@@ -258,6 +421,130 @@ impl Node {
         input: fsm::Input,
         out: &mut Vec<Effect>,
     ) {
+        let start = out.len();
+        self.feed_one(slot, now, input, out);
+        if self.syncing {
+            return;
+        }
+        let Some(group) = self
+            .slots
+            .get(slot)
+            .and_then(Option::as_ref)
+            .and_then(|i| i.spec.sync_group.clone())
+        else {
+            return;
+        };
+        let moved: Vec<(State, State)> = out[start..]
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Transition {
+                    id,
+                    from,
+                    to,
+                    reason,
+                    ..
+                } if id.0 == slot && !matches!(reason, fsm::Reason::SyncGroup(_)) => {
+                    Some((*from, *to))
+                }
+                _ => None,
+            })
+            .collect();
+        if moved.is_empty() {
+            return;
+        }
+        self.syncing = true;
+        for (from, to) in moved {
+            self.sync_members(now, slot, &group, from, to, out);
+        }
+        self.syncing = false;
+        self.update_group(&group, out);
+    }
+
+    fn sync_members(
+        &mut self,
+        now: Time,
+        slot: usize,
+        group: &str,
+        from: State,
+        to: State,
+        out: &mut Vec<Effect>,
+    ) {
+        let name = self.slots[slot]
+            .as_ref()
+            .map(|i| i.spec.name.clone())
+            .unwrap_or_default();
+        let others: Vec<usize> = self
+            .members(group)
+            .into_iter()
+            .filter(|&m| m != slot)
+            .collect();
+        let source = FaultSource::SyncGroup(group.to_string());
+        if to == State::Fault {
+            let why = format!("sync group {group}: {name} is in FAULT");
+            for &m in &others {
+                self.set_fault(now, InstanceId(m), source.clone(), Some(why.clone()), out);
+            }
+            return;
+        }
+        if from == State::Fault {
+            // The group comes back when no member has a fault of its own left.
+            let own_fault = self.members(group).iter().any(|&m| {
+                self.slots[m].as_ref().is_some_and(|i| {
+                    i.faults
+                        .keys()
+                        .any(|k| !matches!(k, FaultSource::SyncGroup(_)))
+                })
+            });
+            if !own_fault {
+                for &m in &others {
+                    self.set_fault(now, InstanceId(m), source.clone(), None, out);
+                }
+            }
+        }
+        let follow = match (from, to) {
+            (_, State::Master) => fsm::Input::SyncMaster {
+                group: group.to_string(),
+            },
+            (State::Master, State::Backup) => fsm::Input::SyncBackup {
+                group: group.to_string(),
+            },
+            _ => return,
+        };
+        for &m in &others {
+            self.feed_one(m, now, follow.clone(), out);
+        }
+    }
+
+    /// The group's state from its members': FAULT if any is, else MASTER / BACKUP / STOP
+    /// when all are; notified when it changes.
+    fn update_group(&mut self, group: &str, out: &mut Vec<Effect>) {
+        let states: Vec<State> = self
+            .members(group)
+            .iter()
+            .filter_map(|&m| self.slots[m].as_ref().map(|i| i.fsm.state()))
+            .collect();
+        let all = |s: State| states.iter().all(|&x| x == s);
+        let new = if states.contains(&State::Fault) {
+            Some(State::Fault)
+        } else {
+            [State::Master, State::Backup, State::Stop]
+                .into_iter()
+                .find(|&s| all(s))
+        };
+        let Some(new) = new else { return };
+        if let Some(g) = self.groups.iter_mut().find(|(n, _)| n == group) {
+            if g.1 != new {
+                g.1 = new;
+                out.push(Effect::GroupNotify {
+                    group: group.to_string(),
+                    state: new,
+                });
+            }
+        }
+    }
+
+    /// Feed the machine of `slot`, turn its actions into effects, re-arm its deadline.
+    fn feed_one(&mut self, slot: usize, now: Time, input: fsm::Input, out: &mut Vec<Effect>) {
         let mut actions = std::mem::take(&mut self.scratch);
         actions.clear();
         let Some(inst) = self.slots.get_mut(slot).and_then(Option::as_mut) else {
@@ -470,6 +757,8 @@ impl Node {
         if rekey {
             self.reindex();
         }
+        let tracker = TrackerId::new(TrackerKind::Interface, ifname);
+        self.set_tracker(now, &tracker, link_state(info.as_ref()), out);
     }
 
     pub(super) fn slot_mut(&mut self, slot: usize) -> Option<&mut NodeInstance> {
@@ -492,6 +781,15 @@ fn no_address_reason(spec: &InstanceSpec) -> String {
     match spec.family {
         Family::V4 => format!("interface {} has no IPv4 address", spec.ifname),
         Family::V6 => format!("interface {} has no IPv6 link-local address", spec.ifname),
+    }
+}
+
+/// An interface's state as a tracker: up when it exists and is operationally up.
+fn link_state(info: Option<&IfaceInfo>) -> TrackerState {
+    if info.is_some_and(|i| i.up) {
+        TrackerState::Up
+    } else {
+        TrackerState::Down
     }
 }
 

@@ -81,6 +81,13 @@ pub enum Effect {
         priority: u8,
         advert: Option<(IpAddr, u8)>,
     },
+    /// The trackers moved the effective priority (`cause`: the tracker and its new state).
+    PriorityChanged {
+        id: InstanceId,
+        from: u8,
+        to: u8,
+        cause: String,
+    },
     /// Run the notify scripts / FIFO for entering `state`.
     Notify {
         id: InstanceId,
@@ -88,6 +95,11 @@ pub enum Effect {
     },
     NotifyMasterRxLowerPri {
         id: InstanceId,
+    },
+    /// A vrrp_sync_group entered `state`: run its notify scripts / FIFO line.
+    GroupNotify {
+        group: String,
+        state: State,
     },
     /// An advert for this instance failed a receive check (already counted); keepalived logs
     /// one line for it.

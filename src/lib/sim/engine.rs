@@ -675,6 +675,8 @@ impl Sim {
             Effect::SendGarp { .. }
             | Effect::Notify { .. }
             | Effect::NotifyMasterRxLowerPri { .. }
+            | Effect::PriorityChanged { .. }
+            | Effect::GroupNotify { .. }
             | Effect::AddAddresses { .. }
             | Effect::RemoveAddresses { .. }
             | Effect::SourceChanged { .. } => {}
