@@ -223,3 +223,25 @@ fn graceful_and_crash_failover_times_follow_the_rfc_to_the_microsecond() {
     assert_eq!(e[0].reason, "priority 0 received");
     assert_eq!(e[1].reason, "master down timer expired");
 }
+
+#[test]
+fn link_down_faults_the_master_and_its_goodbye_never_arrives() {
+    let (_, r, f) = run("link_down");
+    let r = r.report;
+    let fault = r
+        .transitions_of("lb01")
+        .find(|e| e.to == State::Fault)
+        .expect("lb01 enters FAULT");
+    assert_eq!(fault.at, Time::from_secs(10));
+    assert_eq!(fault.reason, "fault: interface eth0 is down");
+    // lb02 waits its whole Master_Down_Interval (v2: 3 s + (256 - 100) / 256 s) from lb01's last
+    // advert before 10 s, not Skew_Time: the priority-0 advert was lost with the link.
+    let b = master_entries(&r, "lb02");
+    assert_eq!(b.len(), 1);
+    assert!(
+        b[0] > Time::from_millis(12_600) && b[0] < Time::from_millis(13_700),
+        "{b:?}"
+    );
+    assert_eq!(owner_sequence(&r), ["lb01", "-", "lb02", "lb01"]);
+    assert!(!findings::ends_badly(&f));
+}

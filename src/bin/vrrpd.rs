@@ -4,7 +4,7 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> std::process::ExitCode {
-    let args = vrrp::daemon::flags::Args::parse();
+    let args = vrrp::cli::vrrpd::Args::parse();
     let default = if args.log_detail { "debug" } else { "info" };
     let filter = EnvFilter::try_from_env("VRRPD_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
@@ -14,5 +14,11 @@ fn main() -> std::process::ExitCode {
         .with_ansi(ansi)
         .with_target(false)
         .init();
-    vrrp::daemon::run(args)
+    vrrp::daemon::run(vrrp::daemon::Options {
+        config: args.config,
+        pidfile: args.pidfile,
+        socket: args.socket,
+        config_test: args.config_test,
+        signum: args.signum,
+    })
 }

@@ -150,6 +150,17 @@ impl RawVrrp {
         sent
     }
 
+    /// Send one ready-made VRRP message (the IP payload) to `dst`.
+    pub fn send_packet(&self, pkt: &[u8], dst: IpAddr) {
+        let to = match dst {
+            IpAddr::V4(_) => SocketAddr::new(dst, 0),
+            IpAddr::V6(d) => SocketAddr::V6(SocketAddrV6::new(d, 0, 0, self.v6_scope)),
+        };
+        self.sock
+            .send_to(pkt, &to.into())
+            .unwrap_or_else(|e| panic!("send to {dst}: {e}"));
+    }
+
     /// Discard whatever is queued.
     pub fn drain(&self) {
         self.count_from(None, Duration::from_millis(30));

@@ -9,6 +9,7 @@ pub mod daemon;
 pub mod firewall;
 pub mod fsm;
 pub mod netns;
+pub mod tcpdump;
 pub use netns::*;
 
 use std::path::PathBuf;

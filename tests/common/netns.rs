@@ -232,10 +232,13 @@ pub struct Keepalived {
 
 impl Keepalived {
     /// Write `conf_text` into `dir` and start keepalived in `ns` (foreground, console log).
+    ///
+    /// `-G` (no syslog): without a /dev/log keepalived's syslog falls back to /dev/console,
+    /// whose writes take ~10 ms a line here and would delay its timers and adverts.
     pub fn start<'a>(ns: &'a mut Netns, dir: &Path, conf_text: &str) -> (Keepalived, &'a mut Proc) {
         let conf = dir.join("keepalived.conf");
         let mut cmd = ns.command("keepalived");
-        cmd.args(["-n", "-l", "-D", "--vrrp", "-f"])
+        cmd.args(["-n", "-l", "-G", "-D", "--vrrp", "-f"])
             .arg(&conf)
             .arg("-p")
             .arg(dir.join("keepalived.pid"))

@@ -36,7 +36,7 @@ pub fn generate_all(completions_dir: &Path, man_dir: &Path) -> io::Result<()> {
     clap_mangen::generate_to(cmd, man_dir)?;
     // vrrpd is a system daemon: section 8, as keepalived(8).
     let mut page = Vec::new();
-    clap_mangen::Man::new(crate::daemon::flags::Args::command())
+    clap_mangen::Man::new(super::vrrpd::Args::command())
         .section("8")
         .render(&mut page)?;
     std::fs::write(man_dir.join("vrrpd.8"), page)?;

@@ -3,6 +3,7 @@
 
 pub mod docs;
 pub mod output;
+pub mod vrrpd;
 
 mod cmd_completions;
 mod cmd_firewall;
@@ -20,8 +21,7 @@ pub use output::{ColorChoice, Exit, Output};
 
 /// Default control socket of vrrpd (DESIGN.md: overridable with --socket and VRRPD_SOCKET).
 pub const DEFAULT_SOCKET: &str = "/run/vrrpd/vrrpd.sock";
-/// keepalived's default configuration file, which vrrpd and vrrpctl read too.
-pub const DEFAULT_CONFIG: &str = "/etc/keepalived/keepalived.conf";
+pub use crate::config::DEFAULT_CONFIG;
 
 /// The operator's toolkit for VRRP clusters run by vrrpd or keepalived.
 #[derive(Debug, Parser)]

@@ -23,6 +23,9 @@ pub use lexer::Word;
 pub use source::SourceMap;
 pub use tree::{Block, KeywordTree, Node};
 
+/// keepalived's default configuration file, which vrrpd and vrrpctl read too.
+pub const DEFAULT_CONFIG: &str = "/etc/keepalived/keepalived.conf";
+
 /// The top file could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {

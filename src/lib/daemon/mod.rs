@@ -8,7 +8,6 @@
 
 pub mod addresses;
 pub mod dump;
-pub mod flags;
 pub mod garp;
 pub mod host;
 pub mod instance;
@@ -22,4 +21,4 @@ pub mod signals;
 pub mod socket;
 pub mod timers;
 
-pub use run::{run, Daemon, Handle};
+pub use run::{run, Daemon, Handle, Options};

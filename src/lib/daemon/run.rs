@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -17,7 +18,6 @@ use crate::fsm::Time;
 use crate::node::{self, Effect, Family, HostView, Input, InstanceId, InstanceSpec, Node, RxMeta};
 
 use super::addresses::{AddrJob, AddressWorker};
-use super::flags::Args;
 use super::garp::{GarpJob, GarpPacer};
 use super::host::{HostSnapshot, SystemHost};
 use super::instance::{self, InstanceIo, InstanceSnapshot};
@@ -52,8 +52,21 @@ impl Handle {
     }
 }
 
+/// What `vrrpd` was asked to do (its flags, as plain data: the clap definitions live in
+/// `cli::vrrpd` with vrrpctl's).
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub config: PathBuf,
+    pub pidfile: Option<PathBuf>,
+    pub socket: PathBuf,
+    /// `-t`: check the configuration and exit.
+    pub config_test: bool,
+    /// `--signum=NAME`: print the signal number and exit.
+    pub signum: Option<String>,
+}
+
 /// `vrrpd`: check or run the configuration named by `args`.
-pub fn run(args: Args) -> ExitCode {
+pub fn run(args: Options) -> ExitCode {
     if let Some(name) = &args.signum {
         return match SigFunc::from_name(name) {
             Some(f) => {
@@ -145,7 +158,7 @@ pub fn run(args: Args) -> ExitCode {
 /// `vrrpd -t`: the lint machinery on the config plus the daemon's own instance building
 /// against this host, diagnostics on stderr, exit 0 (vrrpd would run every instance as
 /// written) or 1 (errors, a refused instance, or the file cannot be read). Opens no socket.
-fn config_test(args: &Args) -> ExitCode {
+fn config_test(args: &Options) -> ExitCode {
     let report = match crate::lint::check_config(&args.config) {
         Ok(r) => r,
         Err(e) => {

@@ -7,7 +7,7 @@
 //! checks), and the effects performed in order.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -74,6 +74,8 @@ struct Node {
     live: node::Node,
     /// Instances whose VIPs are on this node now.
     owns: Vec<InstanceId>,
+    /// Interfaces whose link is down (kept across restarts: the cable stays unplugged).
+    links_down: BTreeSet<String>,
     /// The deadline our "daemon" armed a timer for; a popped timer for another time is stale.
     armed: Option<Time>,
 }
@@ -172,6 +174,7 @@ impl Sim {
             group: 0,
             live: node::Node::default(),
             owns: Vec::new(),
+            links_down: BTreeSet::new(),
             armed: None,
         });
         Ok(())
@@ -329,6 +332,18 @@ impl Sim {
                 .flatten()
                 .try_for_each(|n| self.node_index(n).map(|_| ())),
             Event::Heal => Ok(()),
+            Event::LinkDown { node, iface } | Event::LinkUp { node, iface } => {
+                let n = &self.nodes[self.node_index(node)?];
+                match iface {
+                    Some(i) if !n.spec.instances.iter().any(|s| &s.ifname == i) => {
+                        Err(SimError::UnknownInterface {
+                            node: node.clone(),
+                            iface: i.clone(),
+                        })
+                    }
+                    _ => Ok(()),
+                }
+            }
         }
     }
 
@@ -424,6 +439,16 @@ impl Sim {
                     n.group = 0;
                 }
             }
+            Event::LinkDown { node, iface } => {
+                if let Some(n) = idx(self, &node) {
+                    self.set_link_state(n, iface, false);
+                }
+            }
+            Event::LinkUp { node, iface } => {
+                if let Some(n) = idx(self, &node) {
+                    self.set_link_state(n, iface, true);
+                }
+            }
             Event::BlockVrrp { node } => {
                 if let Some(n) = idx(self, &node) {
                     self.nodes[n].block_vrrp = true;
@@ -446,7 +471,54 @@ impl Sim {
         node.owns.clear();
         node.armed = None;
         node.live = node::Node::new(node.spec.instances.clone(), &node.spec.host());
+        // The host reports the links that are still down before the instances start.
+        let down: Vec<String> = node.links_down.iter().cloned().collect();
+        let info = node.spec.host().info(false);
+        for ifname in &down {
+            let info = Some(info.clone());
+            self.input(n, Input::Interface { ifname, info });
+        }
         self.input(n, Input::Startup);
+    }
+
+    /// Take `iface` (every interface of the node's instances when None) down or up, and tell
+    /// a running node layer as the host's link watch would.
+    fn set_link_state(&mut self, n: usize, iface: Option<String>, up: bool) {
+        let node = &mut self.nodes[n];
+        let names: Vec<String> = match iface {
+            Some(i) => vec![i],
+            None => {
+                let mut v: Vec<String> = node
+                    .spec
+                    .instances
+                    .iter()
+                    .map(|i| i.ifname.clone())
+                    .collect();
+                v.sort();
+                v.dedup();
+                v
+            }
+        };
+        let mut changed = Vec::new();
+        for name in names {
+            let was_up = !node.links_down.contains(&name);
+            if was_up != up {
+                if up {
+                    node.links_down.remove(&name);
+                } else {
+                    node.links_down.insert(name.clone());
+                }
+                changed.push(name);
+            }
+        }
+        if !self.nodes[n].up {
+            return;
+        }
+        let info = self.nodes[n].spec.host().info(up);
+        for ifname in &changed {
+            let info = Some(info.clone());
+            self.input(n, Input::Interface { ifname, info });
+        }
     }
 
     fn kill_node(&mut self, n: usize) {
@@ -495,6 +567,10 @@ impl Sim {
         }
         if node.block_vrrp {
             self.packets.firewalled += 1;
+            return;
+        }
+        if node.links_down.contains(&pkt.ifname) {
+            self.packets.link_down += 1;
             return;
         }
         let meta = RxMeta {
@@ -611,6 +687,11 @@ impl Sim {
         };
         let ifname = inst.spec.ifname.clone();
         let family = inst.spec.family;
+        if self.nodes[n].links_down.contains(&ifname) {
+            // The goodbye (or any) advert of an instance whose link is down goes nowhere.
+            self.packets.link_down += 1;
+            return;
+        }
         for m in 0..self.nodes.len() {
             if m == n {
                 continue;

@@ -1,7 +1,7 @@
 //! The text form of a scheduled event, as `vrrpctl simulate-failover --event` takes it:
 //! `KIND[:ARGS]@TIME`, e.g. `kill:node1@5s`, `stop:node1@2.5s`, `start:node1@20s`,
 //! `partition:node1,node2/node3@3s` (groups split by `/`; unlisted nodes form one more group),
-//! `heal@10s`, `block-vrrp:node2@0s`, `unblock-vrrp:node2@8s`, `priority:node1=50@4s` or
+//! `heal@10s`, `link-down:node1[:eth0]@4s`, `link-up:node1[:eth0]@6s`, `block-vrrp:node2@0s`, `unblock-vrrp:node2@8s`, `priority:node1=50@4s` or
 //! `priority:node1/VI_1=50@4s`, `fault:node1[/VI_1]@4s`, `fault-clear:node1[/VI_1]@6s`.
 //! Times take `ms`, `s` or `m` (decimals allowed); a bare number is seconds.
 
@@ -18,7 +18,7 @@ pub enum SpecError {
     MissingTime(String),
     #[error("`{0}` is not a duration (write e.g. 500ms, 5s, 1.5s or 2m)")]
     BadDuration(String),
-    #[error("unknown event kind `{0}` (kill, stop, start, partition, heal, block-vrrp, unblock-vrrp, priority, fault, fault-clear)")]
+    #[error("unknown event kind `{0}` (kill, stop, start, partition, heal, link-down, link-up, block-vrrp, unblock-vrrp, priority, fault, fault-clear)")]
     UnknownKind(String),
     #[error("event `{0}` needs a node name")]
     MissingNode(String),
@@ -66,6 +66,18 @@ impl std::str::FromStr for EventSpec {
             "block-vrrp" => Event::BlockVrrp { node: node()? },
             "unblock-vrrp" => Event::UnblockVrrp { node: node()? },
             "heal" => Event::Heal,
+            "link-down" | "link-up" => {
+                let n = node()?;
+                let (node, iface) = match n.split_once(':') {
+                    Some((n, i)) => (n.to_string(), Some(i.to_string()).filter(|i| !i.is_empty())),
+                    None => (n, None),
+                };
+                if kind.trim() == "link-down" {
+                    Event::LinkDown { node, iface }
+                } else {
+                    Event::LinkUp { node, iface }
+                }
+            }
             "partition" => Event::Partition {
                 groups: node()?
                     .split('/')
@@ -132,6 +144,17 @@ impl fmt::Display for EventSpec {
             Event::BlockVrrp { node } => write!(f, "block-vrrp:{node}")?,
             Event::UnblockVrrp { node } => write!(f, "unblock-vrrp:{node}")?,
             Event::Heal => f.write_str("heal")?,
+            Event::LinkDown { node, iface } | Event::LinkUp { node, iface } => {
+                let kind = if matches!(self.event, Event::LinkDown { .. }) {
+                    "link-down"
+                } else {
+                    "link-up"
+                };
+                match iface {
+                    Some(i) => write!(f, "{kind}:{node}:{i}")?,
+                    None => write!(f, "{kind}:{node}")?,
+                }
+            }
             Event::Partition { groups } => {
                 let g: Vec<String> = groups.iter().map(|g| g.join(",")).collect();
                 write!(f, "partition:{}", g.join("/"))?
@@ -190,6 +213,8 @@ mod tests {
             "unblock-vrrp:n2@8000ms",
             "heal@10000ms",
             "partition:a,b/c@3000ms",
+            "link-down:a:eth0@1000ms",
+            "link-up:a@2000ms",
             "priority:a=50@4000ms",
             "priority:a/VI_1=50@4000ms",
             "fault:a/VI_1@1000ms",

@@ -85,6 +85,8 @@ pub struct PacketStats {
     pub lost: u64,
     pub partitioned: u64,
     pub firewalled: u64,
+    /// Not sent or not received because the interface's link was down.
+    pub link_down: u64,
     /// Dropped by the receiver's checks (version or v2 interval mismatch) or node down.
     pub dropped: u64,
 }

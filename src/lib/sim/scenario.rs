@@ -12,7 +12,9 @@
 //! Tracker steps (script fail/ok, link down/up) are turned into the machine's inputs the way
 //! keepalived applies them: a script's state changes at its `fall`-th (`rise`-th) run after the
 //! step, runs being `interval` apart from the node's start; the effective priority and FAULT
-//! follow `lint::failover`'s weights (the same rule `vrrpctl lint` reasons with).
+//! follow `lint::failover`'s weights (the same rule `vrrpctl lint` reasons with). A link step is
+//! the engine's link event (the node layer faults the instances on that interface, and nothing
+//! crosses a down link) plus the weights of `track_interface`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -509,39 +511,63 @@ impl Scenario {
         let mut state: BTreeMap<String, TrackerState> = BTreeMap::new();
         let mut out = Vec::new();
         for (at, _, d) in todo {
-            let node = match d {
-                Do::Sim(e) => {
-                    out.push((at, e));
-                    continue;
-                }
-                Do::Started(node) => {
-                    let st = state.entry(node.clone()).or_default();
-                    // Fresh instances start at their base priority, not faulted.
-                    st.applied.clear();
-                    node
-                }
-                Do::Tracker(node, name, failed) => {
-                    let st = state.entry(node.clone()).or_default();
-                    if failed {
-                        st.failed.insert(name);
-                    } else {
-                        st.failed.remove(&name);
+            let node =
+                match d {
+                    Do::Sim(e) => {
+                        out.push((at, e));
+                        continue;
                     }
-                    node
-                }
-                Do::Link(node, iface, down) => {
-                    let st = state.entry(node.clone()).or_default();
-                    let key = iface.unwrap_or_else(|| ALL_LINKS.to_string());
-                    if down {
-                        st.links_down.insert(key);
-                    } else if key == ALL_LINKS {
-                        st.links_down.clear();
-                    } else {
-                        st.links_down.remove(&key);
+                    Do::Started(node) => {
+                        let st = state.entry(node.clone()).or_default();
+                        // Fresh instances start at their base priority, not faulted.
+                        st.applied.clear();
+                        node
                     }
-                    node
-                }
-            };
+                    Do::Tracker(node, name, failed) => {
+                        let st = state.entry(node.clone()).or_default();
+                        if failed {
+                            st.failed.insert(name);
+                        } else {
+                            st.failed.remove(&name);
+                        }
+                        node
+                    }
+                    Do::Link(node, iface, down) => {
+                        let st = state.entry(node.clone()).or_default();
+                        let key = iface.clone().unwrap_or_else(|| ALL_LINKS.to_string());
+                        if down {
+                            st.links_down.insert(key);
+                        } else if key == ALL_LINKS {
+                            st.links_down.clear();
+                        } else {
+                            st.links_down.remove(&key);
+                        }
+                        // The node layer hears the link itself (FAULT of the instances on it);
+                        // what is left here is the weights of track_interface (an interface only
+                        // tracked carries no instance the engine would have to silence).
+                        let carries =
+                            self.node(&node)?.loaded.config.instances.iter().any(|i| {
+                                iface.is_none() || i.interface.as_deref() == iface.as_deref()
+                            });
+                        if carries {
+                            out.push((
+                                at,
+                                if down {
+                                    Event::LinkDown {
+                                        node: node.clone(),
+                                        iface: iface.clone(),
+                                    }
+                                } else {
+                                    Event::LinkUp {
+                                        node: node.clone(),
+                                        iface: iface.clone(),
+                                    }
+                                },
+                            ));
+                        }
+                        node
+                    }
+                };
             let n = self.node(&node)?;
             let st = state.entry(node.clone()).or_default();
             st.apply(at, &node, &n.loaded.config, &mut out);
@@ -629,9 +655,6 @@ impl TrackerState {
             let trackers = failover::trackers(config, inst);
             let mut total = 0;
             let mut fault: Option<String> = None;
-            if let Some(i) = inst.interface.as_deref().filter(|i| self.link_down(i)) {
-                fault = Some(format!("interface {i} down"));
-            }
             for t in &trackers {
                 let failed = match t.kind {
                     "track_interface" => self.link_down(&t.name),
@@ -690,7 +713,7 @@ impl TrackerState {
 
 fn fault_reason(t: &Tracker) -> String {
     match t.kind {
-        "track_interface" => format!("interface {} down", t.name),
+        "track_interface" => format!("interface {} is down", t.name),
         _ => format!("{} {} failed", t.kind, t.name),
     }
 }

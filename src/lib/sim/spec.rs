@@ -102,13 +102,20 @@ impl SimHost {
     }
 }
 
+impl SimHost {
+    /// What the host reports for an interface whose link is `up`.
+    pub(crate) fn info(&self, up: bool) -> IfaceInfo {
+        IfaceInfo {
+            index: 2,
+            up,
+            addrs: self.addrs.clone(),
+        }
+    }
+}
+
 impl HostView for SimHost {
     fn interface(&self, _name: &str) -> Option<IfaceInfo> {
-        Some(IfaceInfo {
-            index: 2,
-            up: true,
-            addrs: self.addrs.clone(),
-        })
+        Some(self.info(true))
     }
 }
 
@@ -166,6 +173,17 @@ pub enum Event {
     UnblockVrrp {
         node: String,
     },
+    /// The node's interface `iface` (every interface of its instances when None) loses its
+    /// link: the node layer hears it as the host's link report (FAULT unless
+    /// dont_track_primary), and nothing is sent or received on it.
+    LinkDown {
+        node: String,
+        iface: Option<String>,
+    },
+    LinkUp {
+        node: String,
+        iface: Option<String>,
+    },
     /// A tracker puts the instance(s) in FAULT, or clears it.
     Fault {
         node: String,
@@ -192,6 +210,8 @@ pub enum SimError {
     UnknownNode(String),
     #[error("node {node} has no instance named {instance}")]
     UnknownInstance { node: String, instance: String },
+    #[error("node {node} has no instance on interface {iface}")]
+    UnknownInterface { node: String, iface: String },
     #[error("loss {0} is not a probability between 0 and 1")]
     BadLoss(f64),
 }

@@ -1,4 +1,6 @@
-//! vrrpd's command line: keepalived's common flags, so existing unit files and habits keep working.
+//! vrrpd's command line: keepalived's common flags, so existing unit files and habits keep
+//! working. It lives beside vrrpctl's so that completions and man pages come from one place;
+//! the binary turns it into the daemon's plain `daemon::Options`.
 
 use std::path::PathBuf;
 
@@ -9,7 +11,7 @@ use clap::Parser;
 #[command(name = "vrrpd", version, about, long_about = None)]
 pub struct Args {
     /// Configuration file (keepalived.conf syntax).
-    #[arg(short = 'f', long = "use-file", value_name = "FILE", default_value = crate::cli::DEFAULT_CONFIG)]
+    #[arg(short = 'f', long = "use-file", value_name = "FILE", default_value = crate::config::DEFAULT_CONFIG)]
     pub config: PathBuf,
     /// Stay in the foreground (vrrpd always does; accepted for keepalived compatibility).
     #[arg(short = 'n', long = "dont-fork")]
@@ -27,7 +29,7 @@ pub struct Args {
     #[arg(short = 'p', long = "pid", value_name = "PIDFILE")]
     pub pidfile: Option<PathBuf>,
     /// Control socket path.
-    #[arg(long, env = "VRRPD_SOCKET", default_value = crate::cli::DEFAULT_SOCKET, value_name = "PATH")]
+    #[arg(long, env = "VRRPD_SOCKET", default_value = super::DEFAULT_SOCKET, value_name = "PATH")]
     pub socket: PathBuf,
     /// Print the number of the named signal (keepalived's --signum=NAME) and exit.
     #[arg(long, value_name = "NAME")]
