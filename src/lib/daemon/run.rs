@@ -21,7 +21,7 @@ use super::addresses::{AddrJob, AddressWorker};
 use super::garp::{GarpJob, GarpPacer};
 use super::host::{HostSnapshot, SystemHost};
 use super::instance::{self, InstanceIo, InstanceSnapshot};
-use super::netlink::{Netlink, NetlinkError};
+use super::netlink::NetlinkError;
 use super::signals::{SigFunc, Signals};
 use super::socket::{VrrpSocket, RECV_BUF};
 use super::timers::{Clock, Timer};
@@ -227,11 +227,11 @@ impl Daemon {
                 }),
             }
         }
-        let netlink = match Netlink::connect() {
-            Ok(n) => n,
+        let pacer = GarpPacer::new(cfg.global.vrrp_garp_interval, cfg.global.vrrp_gna_interval);
+        let addresses = match AddressWorker::start(pacer) {
+            Ok(w) => w,
             Err(e) => return (Err(e.into()), refused),
         };
-        let pacer = GarpPacer::new(cfg.global.vrrp_garp_interval, cfg.global.vrrp_gna_interval);
         let node = Node::new(runnable, &host);
         let io = node
             .instances()
@@ -244,7 +244,7 @@ impl Daemon {
             node,
             io,
             sockets,
-            addresses: AddressWorker::start(netlink, pacer),
+            addresses,
             effects: Vec::new(),
             queries_tx,
             queries_rx,
@@ -316,8 +316,15 @@ impl Daemon {
                         meta: &meta,
                     });
                 }
-                Some(index) = async { links.as_mut()?.recv().await } => {
-                    self.on_link_event(index);
+                Some(change) = async { links.as_mut()?.recv().await } => {
+                    // Everything already queued at once: adding 200 VIPs echoes 200 events.
+                    let mut changes = vec![change];
+                    if let Some(rx) = links.as_mut() {
+                        while let Ok(c) = rx.try_recv() {
+                            changes.push(c);
+                        }
+                    }
+                    self.on_link_changes(&changes);
                 }
                 Some(q) = self.queries_rx.recv() => match q {
                     Query::Snapshot(reply) => {
@@ -380,6 +387,34 @@ impl Daemon {
             self.perform(e);
         }
         self.effects = effects;
+    }
+
+    /// Re-read each interface that changed once; our own VIPs coming and going (the echo of
+    /// the address worker's work) change nothing the node looks at and are skipped, unless the
+    /// address is also an instance's source (an address owner's VIP is the interface's own).
+    fn on_link_changes(&mut self, changes: &[linkwatch::Change]) {
+        let mut indexes: Vec<u32> = changes
+            .iter()
+            .filter(|c| !c.addr.is_some_and(|a| self.is_own_vip(c.index, a)))
+            .map(|c| c.index)
+            .collect();
+        indexes.sort_unstable();
+        indexes.dedup();
+        if indexes.first() == Some(&0) {
+            indexes = vec![0];
+        }
+        for index in indexes {
+            self.on_link_event(index);
+        }
+    }
+
+    fn is_own_vip(&self, ifindex: u32, addr: IpAddr) -> bool {
+        let vip = self.io.values().any(|io| {
+            io.vips
+                .iter()
+                .any(|v| v.ifindex == ifindex && v.addr == addr)
+        });
+        vip && !self.node.instances().any(|(_, i)| i.spec.src == Some(addr))
     }
 
     fn on_link_event(&mut self, index: u32) {
