@@ -5,8 +5,10 @@
 # The daemon under test (SUT) runs 100 instances on one interface: VRIDs 1-99 alone on the
 # segment (so master) at advert_int 0.1 s, and VRID 100 (advert_int 1 s, 200 VIPs) as backup of a
 # keepalived master (prio 150). That master is SIGKILLed; the SUT's VRID 100 takes over, adds 200
-# VIPs and sends its gratuitous ARPs (keepalived's defaults: 5 at once, 5 more after 5 s). A third
-# host captures everything with tcpdump, from 1 s before the kill to 7 s after the 200th VIP.
+# VIPs and sends its gratuitous ARPs (keepalived's defaults: 5 at once, 5 more after 5 s). tcpdump
+# captures on the switch port facing the SUT, from 1 s before the kill to 7 s after the 200th VIP:
+# the kernel stamps a frame there when the SUT sends it (a third host's stamp would add the
+# switch's softirq delay, which on a loaded machine is itself milliseconds).
 #
 #   lateness   for every advert of VRIDs 1-99: the time since that VRID's previous advert minus
 #              advert_int (100 ms). The largest of the run; goal: at most 1 ms.

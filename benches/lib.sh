@@ -1,5 +1,5 @@
 # Shared pieces of the daemon benchmarks (sourced, not run): a switched LAN of network
-# namespaces, starting and stopping vrrpd / keepalived, captures on a third host, CPU and RSS.
+# namespaces, starting and stopping vrrpd / keepalived, captures on the switch, CPU and RSS.
 # Only documentation addresses inside namespaces made here; `bench_cleanup` (on EXIT) removes
 # them and kills only the processes started here, by pid.
 #
@@ -138,6 +138,13 @@ capture_drops() { awk '/dropped by kernel/ { s += $1 } END { print s + 0 }' "$1.
 
 # count_addrs NS IFACE PATTERN: how many addresses matching PATTERN are on IFACE.
 count_addrs() { ip -n "$1" -o addr show dev "$2" | grep -c "$3" || true; }
+
+# PSS in MiB summed over the given pids (shared pages split between the processes sharing them:
+# keepalived's parent and VRRP child share most of theirs, which RSS counts twice).
+pss_mib() {
+    for p in "$@"; do awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null; done |
+        awk '{ s += $1 } END { printf "%.1f", s / 1024 }'
+}
 
 # median and max of the numbers on stdin
 stats() {

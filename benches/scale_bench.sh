@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # 1,000 instances on one box: vrrpd against keepalived 2.2.7, measured in the same run, in
 # network namespaces (root needed). 4 interfaces x 250 VRIDs, v3, advert_int 1 s, one VIP each
-# (198.51.100.V on eth0/eth2, 203.0.113.V on eth1/eth3). A third host captures on all four.
+# (198.51.100.V on eth0/eth2, 203.0.113.V on eth1/eth3). tcpdump captures on the
+# four switch ports facing the SUT (stamped when the SUT sends, see lateness_bench.sh).
 #
 #   idle       the daemon under test (SUT) alone, master of all 1,000: CPU seconds over IDLE_SECS
 #              (/proc/PID/schedstat, keepalived's processes summed), RSS at the end, and the
 #              largest advert lateness (time since the same instance's previous advert minus 1 s).
-#   takeover   a keepalived (prio 150) on a second host takes all 1,000 over, then is SIGKILLed;
-#              the SUT (prio 100) takes them back. On the wire, minus the old master's last
+#   takeover   the SUT stops; a keepalived (prio 150) on a second host becomes master of all
+#              1,000, the SUT (prio 100) starts again as backup, the keepalived is SIGKILLed and
+#              the SUT takes all 1,000 over. On the wire, minus the old master's last
 #              advert: the last instance's first advert and the last VIP's first gratuitous ARP,
 #              both minus Master_Down_Interval (3.609 s); the largest lateness after each
 #              instance's first advert; adverts the SUT's kernel dropped (/proc/net/raw).
@@ -120,16 +122,23 @@ one_run() {
     t1=$(cpu_ns $ps)
     # shellcheck disable=SC2086
     RSS=$(rss_mib $ps)
+    # shellcheck disable=SC2086
+    PSS=$(pss_mib $ps)
     CPU=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
     stop_captures "$d/idle"
     captured "$d/idle" >"$d/idle.txt"
     read -r LATE_IDLE N_IDLE NL_IDLE < <(lateness "$d/idle.txt" 0)
-    # The old master takes everything over (preempt), then crashes.
-    start keepalived "${H[0]}" "$d/old.conf" "$d/old"
+    # The old master alone takes everything, the SUT starts again as its backup (a keepalived
+    # that hears 1,000 lower-priority adverts a second logs each and falls minutes behind, so
+    # no preemption here), then the old master crashes.
+    stop "$pid" TERM
+    wait_vips "${H[1]}" 0 600
+    start keepalived "${H[0]}" "$d/old.conf" "$d/old" sut
     old=$STARTED
     wait_vips "${H[0]}" "$TOTAL" 1200
-    wait_vips "${H[1]}" 0 600
-    sleep 3
+    start "$sut" "${H[1]}" "$d/sut.conf" "$d/sut2" sut
+    pid=$STARTED
+    sleep 5
     local drops0
     drops0=$(raw_drops "${H[1]}")
     mkdir -p "$d/take"
@@ -177,12 +186,13 @@ add() { R[$1]="${R[$1]:-}$2"$'\n'; }
 for r in $(seq "$RUNS"); do
     for sut in vrrpd keepalived; do
         one_run "$sut" "$r"
-        echo "$sut run $r (load $(load_avg)): idle CPU $CPU s over $IDLE_SECS s, RSS $RSS MiB," \
+        echo "$sut run $r (load $(load_avg)): idle CPU $CPU s over $IDLE_SECS s, RSS $RSS MiB (PSS $PSS)," \
             "lateness idle $LATE_IDLE ms ($NL_IDLE of $N_IDLE > 1 ms), after takeover $LATE_TAKE ms ($NL_TAKE of $N_TAKE > 1 ms);" \
             "last first advert +$LAST_ADV ms, last VIP GARP +$LAST_GARP ms after the old master's last advert (MDI $MDI);" \
             "SUT raw-socket drops $RXDROPS, capture drops $DROPS" >&2
         add "$sut.cpu" "$CPU"
         add "$sut.rss" "$RSS"
+        add "$sut.pss" "$PSS"
         add "$sut.late" "$LATE_IDLE"
         add "$sut.late" "$LATE_TAKE"
         [ "$LAST_ADV" != NA ] && add "$sut.adv" "$(awk -v t="$LAST_ADV" -v m="$MDI" 'BEGIN { printf "%.3f", t - m }')"
@@ -197,7 +207,8 @@ printf '\n| %d instances (%d x %d), %d runs (median / max), SCHED=%s, load avera
     "$TOTAL" "$NIF" "$PER_IF" "$RUNS" "$SCHED" "$LOAD0" "$LOAD1"
 printf '|---|---|---|---|\n'
 printf '| idle CPU over %d s, all master, CPU s | %s | %s | <= half |\n' "$IDLE_SECS" "$(col vrrpd.cpu)" "$(col keepalived.cpu)"
-printf '| RSS, MiB | %s | %s | <= half |\n' "$(col vrrpd.rss)" "$(col keepalived.rss)"
+printf '| RSS, MiB (keepalived: parent + VRRP child) | %s | %s | <= half |\n' "$(col vrrpd.rss)" "$(col keepalived.rss)"
+printf '| PSS, MiB (shared pages counted once) | %s | %s | |\n' "$(col vrrpd.pss)" "$(col keepalived.pss)"
 printf '| largest advert lateness (idle, and after the mass takeover), ms | %s | %s | <= 1 |\n' "$(col vrrpd.late)" "$(col keepalived.late)"
 printf '| mass takeover: last first advert minus Master_Down_Interval (%s ms), ms | %s | %s | |\n' "$MDI" "$(col vrrpd.adv)" "$(col keepalived.adv)"
 printf '| mass takeover: last VIP first GARP minus Master_Down_Interval, ms | %s | %s | faster |\n' "$(col vrrpd.garp)" "$(col keepalived.garp)"

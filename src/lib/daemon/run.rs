@@ -116,6 +116,10 @@ pub fn run(args: Options) -> ExitCode {
     };
     rt.block_on(async move {
         let (daemon, refused) = Daemon::build(&loaded.config);
+        // The parsed file (every token with its span) is several KiB per instance and nothing
+        // reads it after the build: give it back (1,000 instances: ~5 MiB of RSS).
+        drop(loaded);
+        release_freed_memory();
         for e in &refused {
             tracing::error!("{e}; instance not started");
         }
@@ -153,6 +157,15 @@ pub fn run(args: Options) -> ExitCode {
             }
         }
     })
+}
+
+/// Return the allocator's free pages to the kernel (glibc keeps them in the heap otherwise).
+fn release_freed_memory() {
+    #[cfg(target_env = "gnu")]
+    // SAFETY: malloc_trim only walks the allocator's own free lists; it has no preconditions.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// `vrrpd -t`: the lint machinery on the config plus the daemon's own instance building
