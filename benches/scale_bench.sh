@@ -172,8 +172,9 @@ one_run() {
             if (!(key in garp)) { garp[key] = $2; ngarp++; if ($2 > lastgarp) lastgarp = $2 }
         }
         END {
-            a = (nadv < total) ? "NA" : sprintf("%.3f", (lastadv - oldlast) * 1000)
-            g = (ngarp < total) ? "NA" : sprintf("%.3f", (lastgarp - oldlast) * 1000)
+            # No advert of the old master in the capture: the SUT had taken over before it began.
+            a = (nadv < total || oldlast == 0) ? "NA" : sprintf("%.3f", (lastadv - oldlast) * 1000)
+            g = (ngarp < total || oldlast == 0) ? "NA" : sprintf("%.3f", (lastgarp - oldlast) * 1000)
             printf "%.6f %s %s\n", oldlast, a, g
         }' "$d/take.txt")
     read -r LATE_TAKE N_TAKE NL_TAKE < <(lateness "$d/take.txt" "$oldlast")

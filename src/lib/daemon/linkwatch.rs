@@ -70,3 +70,20 @@ fn address_of(a: &AddressMessage) -> Option<IpAddr> {
         })
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn address_of_prefers_the_local_address() {
+        let mut m = AddressMessage::default();
+        assert_eq!(address_of(&m), None);
+        let peer: IpAddr = "192.0.2.9".parse().unwrap();
+        let local: IpAddr = "198.51.100.7".parse().unwrap();
+        m.attributes.push(AddressAttribute::Address(peer));
+        assert_eq!(address_of(&m), Some(peer));
+        m.attributes.push(AddressAttribute::Local(local));
+        assert_eq!(address_of(&m), Some(local));
+    }
+}
