@@ -3,6 +3,9 @@
 # Only documentation addresses inside namespaces made here; `bench_cleanup` (on EXIT) removes
 # them and kills only the processes started here, by pid.
 #
+# keepalived runs with -G (no syslog: here syslog goes to /dev/console at ~10 ms a line, which
+# would be charged to keepalived) and logs to stdout like vrrpd -l.
+#
 # Knobs shared by every bench:  VRRPD (binary), SCHED (how the daemon under test runs: "fifo"
 # = chrt -f 50, the default, so that other work on the machine does not decide the lateness;
 # "nice" = nice -n -10; "none").
@@ -83,7 +86,7 @@ start() {
         ip netns exec "$ns" $pre "$VRRPD" -f "$cf" -l >"$d/log" 2>&1 &
     else
         # shellcheck disable=SC2086
-        ip netns exec "$ns" $pre keepalived -n -l --vrrp -f "$cf" -p "$d/k.pid" -r "$d/v.pid" \
+        ip netns exec "$ns" $pre keepalived -n -l -G --vrrp -f "$cf" -p "$d/k.pid" -r "$d/v.pid" \
             -c "$d/c.pid" >"$d/log" 2>&1 &
     fi
     STARTED=$!

@@ -11,18 +11,34 @@ pub struct Vrrpd {
     pub dir: PathBuf,
     pub conf: PathBuf,
     pub log: PathBuf,
+    /// Its control socket (in `dir`, never the system's /run/vrrpd).
+    pub socket: PathBuf,
 }
 
 impl Vrrpd {
     /// Write `conf_text` into `dir` and start `vrrpd -f CONF -l -D` in `ns`.
     pub fn start<'a>(ns: &'a mut Netns, dir: &Path, conf_text: &str) -> (Vrrpd, &'a mut Proc) {
+        Vrrpd::start_with(ns, dir, conf_text, &[])
+    }
+
+    /// As `start`, with more vrrpd flags (`--metrics-listen ...`, `--socket-group ...`).
+    pub fn start_with<'a>(
+        ns: &'a mut Netns,
+        dir: &Path,
+        conf_text: &str,
+        extra: &[&str],
+    ) -> (Vrrpd, &'a mut Proc) {
         let conf = dir.join("vrrpd.conf");
         let log = dir.join("vrrpd.log");
+        let socket = dir.join("vrrpd.sock");
         let mut cmd = ns.command(bin("vrrpd"));
         cmd.arg("-f")
             .arg(&conf)
             .args(["-l", "-D", "-p"])
             .arg(dir.join("vrrpd.pid"))
+            .arg("--socket")
+            .arg(&socket)
+            .args(extra)
             .env("TMPDIR", dir);
         let proc = spawn_logged(ns, &mut cmd, &conf, conf_text, &log);
         (
@@ -30,6 +46,7 @@ impl Vrrpd {
                 dir: dir.to_path_buf(),
                 conf,
                 log,
+                socket,
             },
             proc,
         )
@@ -37,6 +54,21 @@ impl Vrrpd {
 
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Wait until the control socket answers (vrrpd has started its instances).
+    pub fn wait_socket(&self) {
+        let ok = wait_for(Duration::from_secs(5), || {
+            std::os::unix::net::UnixStream::connect(&self.socket)
+                .ok()
+                .map(|_| ())
+        });
+        assert!(
+            ok.is_some(),
+            "no control socket at {}: {}",
+            self.socket.display(),
+            self.log()
+        );
     }
 }
 

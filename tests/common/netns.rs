@@ -90,6 +90,14 @@ impl Netns {
         self.procs.last_mut().unwrap()
     }
 
+    /// Wait (at most `timeout`) for the process with `pid`, started here, to exit; reaps it.
+    pub fn wait_pid(&mut self, pid: i32, timeout: Duration) -> bool {
+        match self.procs.iter_mut().find(|p| p.pid() == pid) {
+            Some(p) => p.wait_timeout(timeout).is_some(),
+            None => false,
+        }
+    }
+
     /// The MAC address of an interface in this namespace, as "aa:bb:cc:dd:ee:ff".
     pub fn mac(&self, ifname: &str) -> String {
         let path = format!("/sys/class/net/{ifname}/address");
@@ -245,7 +253,9 @@ impl Keepalived {
             .arg("-r")
             .arg(dir.join("vrrp.pid"))
             .arg("-c")
-            .arg(dir.join("check.pid"));
+            .arg(dir.join("check.pid"))
+            // Its dump files (USR1, USR2, JSON) go here, not to the host's /tmp.
+            .env("TMPDIR", dir);
         let proc = spawn_logged(ns, &mut cmd, &conf, conf_text, &dir.join("keepalived.log"));
         (
             Keepalived {

@@ -1,6 +1,7 @@
 //! `vrrpctl`'s command tree (clap derive, shared with completion and man generation), output
 //! helpers, and one module per subcommand that turns flags into calls on the library's rooms.
 
+pub mod complete;
 pub mod docs;
 pub mod output;
 pub mod vrrpd;
@@ -10,22 +11,25 @@ mod cmd_firewall;
 mod cmd_lint;
 mod cmd_simulate;
 mod cmd_sniff;
+mod cmd_stats;
 mod cmd_status;
+mod keepalived_source;
+mod source;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
+use clap_complete::engine::ArgValueCompleter;
 
 pub use output::{ColorChoice, Exit, Output};
 
-/// Default control socket of vrrpd (DESIGN.md: overridable with --socket and VRRPD_SOCKET).
-pub const DEFAULT_SOCKET: &str = "/run/vrrpd/vrrpd.sock";
 pub use crate::config::DEFAULT_CONFIG;
+pub use crate::control::DEFAULT_SOCKET;
 
 /// The operator's toolkit for VRRP clusters run by vrrpd or keepalived.
 #[derive(Debug, Parser)]
-#[command(name = "vrrpctl", version, about, long_about = None, propagate_version = true)]
+#[command(name = "vrrpctl", version = crate::VERSION, long_about = None, propagate_version = true)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -39,7 +43,8 @@ pub struct GlobalArgs {
     /// Print JSON (one document, or JSON lines for streams) instead of text.
     #[arg(long, global = true)]
     pub json: bool,
-    /// When to color the output; NO_COLOR in the environment means never.
+    /// When to color the output: auto colors a terminal unless NO_COLOR is set; always and never
+    /// win over NO_COLOR.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
 }
@@ -48,10 +53,10 @@ pub struct GlobalArgs {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Show each VRRP instance of the running vrrpd: state, priority, master, VIPs.
+    /// Show each VRRP instance of the running vrrpd (or keepalived): state, priority, master, VIPs.
     Status(StatusArgs),
-    /// Show vrrpd's per-instance counters (keepalived's names: advert_rcvd, auth_failure, ...).
-    DumpStats(StatusArgs),
+    /// Show the per-instance counters (keepalived's names: advert_rcvd, auth_failure, ...).
+    DumpStats(DumpStatsArgs),
     /// Capture or read VRRP traffic and decode it, tcpdump-style, with a per-VRID summary.
     Sniff(SniffArgs),
     /// Check keepalived.conf files for errors and the mistakes that bite operators.
@@ -65,31 +70,76 @@ pub enum Command {
     Completions(CompletionsArgs),
 }
 
+/// keepalived's default pid file (its parent process), read when vrrpd is not running.
+pub const DEFAULT_KEEPALIVED_PID: &str = "/run/keepalived.pid";
+
+/// Where the daemon is: vrrpd's control socket, else a running keepalived.
 #[derive(Debug, Clone, Args)]
-pub struct StatusArgs {
+pub struct DaemonArgs {
     /// vrrpd's control socket.
     #[arg(long, env = "VRRPD_SOCKET", default_value = DEFAULT_SOCKET, value_name = "PATH")]
     pub socket: PathBuf,
-    /// Only this instance (vrrp_instance name).
-    #[arg(long, value_name = "NAME")]
-    pub instance: Option<String>,
+    /// keepalived's pid file, used when no vrrpd listens on the socket: keepalived is asked for
+    /// its JSON dump instead.
+    #[arg(long, default_value = DEFAULT_KEEPALIVED_PID, value_name = "PIDFILE")]
+    pub keepalived_pid: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub daemon: DaemonArgs,
+    /// Only these instances (vrrp_instance names); all when none is given.
+    #[arg(value_name = "INSTANCE", add = ArgValueCompleter::new(complete::instances))]
+    pub instances: Vec<String>,
+    /// Keep running and print each transition as it happens (redraws the table on a terminal).
+    #[arg(short = 'w', long)]
+    pub watch: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatsFormat {
+    Text,
+    Json,
+    /// Prometheus text exposition (for node_exporter's textfile collector).
+    Prometheus,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DumpStatsArgs {
+    #[command(flatten)]
+    pub daemon: DaemonArgs,
+    /// Only these instances (vrrp_instance names); all when none is given.
+    #[arg(value_name = "INSTANCE", add = ArgValueCompleter::new(complete::instances))]
+    pub instances: Vec<String>,
+    /// Output format (--json is the same as --format json).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<StatsFormat>,
+    /// Write to FILE atomically (a temporary file renamed over it) instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub output: Option<PathBuf>,
+    /// Zero the counters after reading them (needs root or the socket's owner).
+    #[arg(long)]
+    pub clear: bool,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct SniffArgs {
     /// Capture live on this interface (needs root or CAP_NET_RAW).
+    /// `any` captures on every interface (Linux cooked capture, as tcpdump -i any).
     #[arg(
         short = 'i',
         long = "interface",
         value_name = "IFACE",
-        conflicts_with = "read"
+        conflicts_with = "read",
+        add = ArgValueCompleter::new(complete::interfaces_or_any)
     )]
     pub interface: Option<String>,
-    /// Read packets from a pcap or pcapng file instead of capturing.
-    #[arg(short = 'r', long = "read", value_name = "FILE")]
+    /// Read packets from a pcap or pcapng file instead of capturing; `-` is standard input.
+    #[arg(short = 'r', long = "read", value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub read: Option<PathBuf>,
     /// Also write the VRRP packets seen to this pcap file.
-    #[arg(short = 'w', long = "write", value_name = "FILE")]
+    #[arg(short = 'w', long = "write", value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub write: Option<PathBuf>,
     /// Stop after this many VRRP packets.
     #[arg(short = 'c', long = "count", value_name = "N")]
@@ -107,8 +157,9 @@ pub struct SniffArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct LintArgs {
-    /// keepalived.conf files; several files are linted as the nodes of one cluster.
-    #[arg(value_name = "FILE", default_value = DEFAULT_CONFIG)]
+    /// keepalived.conf files; several files are linted as the nodes of one cluster; `-` reads
+    /// standard input.
+    #[arg(value_name = "FILE", default_value = DEFAULT_CONFIG, value_hint = ValueHint::FilePath)]
     pub files: Vec<PathBuf>,
     /// Config id for `@id` lines, as keepalived's -i/--config-id (default: the short hostname).
     #[arg(short = 'i', long, value_name = "ID")]
@@ -134,10 +185,10 @@ pub enum Family {
 #[derive(Debug, Clone, Args)]
 pub struct FirewallArgs {
     /// keepalived.conf whose instances are checked (default when no -i is given).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub config: Option<PathBuf>,
     /// Check this interface by hand instead of (or to narrow) the config's instances.
-    #[arg(short = 'i', long = "interface", value_name = "IFACE")]
+    #[arg(short = 'i', long = "interface", value_name = "IFACE", add = ArgValueCompleter::new(complete::interfaces))]
     pub interface: Option<String>,
     /// A peer that sends adverts to this host (repeatable); narrows multicast instances.
     #[arg(long, value_name = "ADDR")]
@@ -174,7 +225,7 @@ pub struct FirewallArgs {
 )]
 pub struct SimulateArgs {
     /// The keepalived.conf of each node (a node is named by its router_id, else the file stem).
-    #[arg(value_name = "FILE")]
+    #[arg(value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub files: Vec<PathBuf>,
     /// A scenario: a directory with the nodes' *.conf files and an `events` file, or an events
     /// file (one event a line, e.g. `crash:node1@5s`, and `until 40s`, `loss 5`, `delay 2ms`).
@@ -240,12 +291,76 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
+/// The whole of `vrrpctl`: answer a shell's completion request, or parse the command line
+/// (usage errors: clap's message and exit 2, or one JSON object on stderr with --json) and run.
+pub fn main() -> Exit {
+    complete::answer_if_asked();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let json = args.iter().any(|a| a == "--json");
+    let parsed = command_for(&args)
+        .try_get_matches_from(&args)
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
+    match parsed {
+        Ok(cli) => run(cli),
+        Err(e) => usage_error(&e, json),
+    }
+}
+
+/// The clap tree as this invocation shows it: `vrrpctl lint-config --help` says
+/// `Usage: vrrpctl lint-config ...`, not the canonical name.
+pub fn command_for(args: &[std::ffi::OsString]) -> clap::Command {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    if subcommand_word(args) != Some("lint-config") {
+        return cmd;
+    }
+    let mut built = cmd.clone();
+    built.build();
+    let usage = built
+        .find_subcommand_mut("lint")
+        .map(|s| s.render_usage().to_string())
+        .unwrap_or_default();
+    let usage =
+        usage
+            .trim_start_matches("Usage: ")
+            .replacen("vrrpctl lint", "vrrpctl lint-config", 1);
+    cmd.mut_subcommand("lint", |s| s.override_usage(usage))
+}
+
+/// The first word that is not a global flag or its value: the subcommand as typed.
+fn subcommand_word(args: &[std::ffi::OsString]) -> Option<&str> {
+    let mut it = args.iter().skip(1);
+    while let Some(a) = it.next() {
+        let a = a.to_str()?;
+        if a == "--color" {
+            it.next();
+        } else if !a.starts_with('-') {
+            return Some(a);
+        }
+    }
+    None
+}
+
+fn usage_error(e: &clap::Error, json: bool) -> Exit {
+    use clap::error::ErrorKind;
+    let informational = matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion);
+    if informational || !json {
+        let _ = e.print();
+        return if informational { Exit::Ok } else { Exit::Usage };
+    }
+    let text = e.to_string();
+    let first = text.lines().next().unwrap_or("invalid command line");
+    let message = first.strip_prefix("error: ").unwrap_or(first);
+    eprintln!("{}", output::json_error(message, Exit::Usage));
+    Exit::Usage
+}
+
 /// Run one parsed command line; the binary only maps the result to a process exit code.
 pub fn run(cli: Cli) -> Exit {
     let out = Output::new(&cli.global);
     let result = match &cli.command {
         Command::Status(a) => cmd_status::status(a, &out),
-        Command::DumpStats(a) => cmd_status::dump_stats(a, &out),
+        Command::DumpStats(a) => cmd_stats::run(a, &out),
         Command::Sniff(a) => cmd_sniff::run(a, &out),
         Command::Lint(a) => cmd_lint::run(a, &out),
         Command::FirewallCheck(a) => cmd_firewall::run(a, &out),

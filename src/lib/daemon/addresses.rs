@@ -30,6 +30,8 @@ pub enum AddrJob {
         routes: Vec<Route>,
     },
     Garp(GarpJob),
+    /// Answered once every job queued before it is done.
+    Barrier(tokio::sync::oneshot::Sender<()>),
 }
 
 pub struct AddressWorker {
@@ -88,6 +90,13 @@ impl AddressWorker {
         }
     }
 
+    /// Wait until every job queued so far is done.
+    pub async fn flush(&self) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.submit(AddrJob::Barrier(tx));
+        let _ = rx.await;
+    }
+
     /// Wait until every queued job is done (at shutdown).
     pub async fn finish(self) {
         drop(self.tx);
@@ -137,6 +146,9 @@ async fn work(netlink: Netlink, mut pacer: GarpPacer, mut rx: mpsc::UnboundedRec
                 }
             }
             AddrJob::Garp(g) => pacer.submit(g),
+            AddrJob::Barrier(done) => {
+                let _ = done.send(());
+            }
         }
     }
 }

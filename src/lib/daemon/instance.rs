@@ -5,8 +5,7 @@
 
 use std::time::SystemTime;
 
-use serde::Serialize;
-
+use crate::control::snapshot::{InstanceSnapshot, Stats, SOURCE_VRRPD};
 use crate::node::{InstanceSpec, NodeInstance};
 
 use super::netlink::{NetlinkError, Route, Vip};
@@ -69,10 +68,12 @@ pub fn snapshot(inst: &NodeInstance, io: &InstanceIo) -> InstanceSnapshot {
         interface: inst.spec.ifname.clone(),
         vrid: cfg.vrid,
         version: cfg.version.number(),
-        state: inst.fsm.state().as_str(),
-        priority: inst.fsm.base_priority(),
+        state: inst.fsm.state().as_str().to_string(),
+        priority: cfg.priority,
+        base_priority: inst.fsm.base_priority(),
         effective_priority: inst.fsm.effective_priority(),
         master_ip: inst.fsm.master_addr().map(|a| a.to_string()),
+        master_priority: inst.fsm.master_priority(),
         vips: io.vips.iter().map(|v| v.to_string()).collect(),
         since_ms: since.map(|d| d.as_millis() as u64),
         last_transition: inst
@@ -83,6 +84,21 @@ pub fn snapshot(inst: &NodeInstance, io: &InstanceIo) -> InstanceSnapshot {
             .last_transition_wall
             .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
             .map(|d| d.as_secs_f64()),
+        trackers: inst
+            .spec
+            .trackers
+            .iter()
+            .zip(&inst.trackers)
+            .map(|(d, st)| crate::control::Tracker {
+                kind: d.id.kind.keyword().trim_start_matches("track_").to_string(),
+                name: d.id.name.clone(),
+                state: st.to_string(),
+                weight: d.weight,
+            })
+            .collect(),
+        sync_group: inst.spec.sync_group.clone(),
+        demoted: None,
+        source: SOURCE_VRRPD.to_string(),
         stats: Stats {
             advert_rcvd: c.advert_rcvd + rx.rcvd_then_rejected,
             advert_sent: c.advert_sent,
@@ -102,44 +118,4 @@ pub fn snapshot(inst: &NodeInstance, io: &InstanceIo) -> InstanceSnapshot {
             chk_err: rx.chk_err,
         },
     }
-}
-
-/// keepalived's per-instance statistics (stats-file names, in keepalived's JSON order), plus
-/// the version and checksum errors it keeps for SNMP only.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Stats {
-    pub advert_rcvd: u64,
-    pub advert_sent: u64,
-    pub become_master: u64,
-    pub release_master: u64,
-    pub packet_len_err: u64,
-    pub advert_interval_err: u64,
-    pub ip_ttl_err: u64,
-    pub invalid_type_rcvd: u64,
-    pub addr_list_err: u64,
-    pub invalid_authtype: u64,
-    pub authtype_mismatch: u64,
-    pub auth_failure: u64,
-    pub pri_zero_rcvd: u64,
-    pub pri_zero_sent: u64,
-    pub vers_err: u64,
-    pub chk_err: u64,
-}
-
-/// One instance as `vrrpctl status` / `dump-stats` will show it (DESIGN.md field names).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct InstanceSnapshot {
-    pub name: String,
-    pub interface: String,
-    pub vrid: u8,
-    pub version: u8,
-    pub state: &'static str,
-    pub priority: u8,
-    pub effective_priority: u8,
-    pub master_ip: Option<String>,
-    pub vips: Vec<String>,
-    pub since_ms: Option<u64>,
-    pub last_transition: Option<String>,
-    pub last_transition_epoch: Option<f64>,
-    pub stats: Stats,
 }

@@ -7,12 +7,17 @@
 //! workers (`addresses`, `garp`) and hands out `run::Handle`s for status queries.
 
 pub mod addresses;
+pub mod command;
+pub mod control;
 pub mod dump;
 pub mod garp;
 pub mod host;
 pub mod instance;
 pub mod linkwatch;
+pub mod log;
+pub mod metrics_http;
 pub mod netlink;
+pub mod notify;
 pub mod pidfile;
 pub mod reactor;
 pub mod run;
@@ -20,5 +25,6 @@ pub mod sd_notify;
 pub mod signals;
 pub mod socket;
 pub mod timers;
+pub mod track_script;
 
 pub use run::{run, Daemon, Handle, Options};

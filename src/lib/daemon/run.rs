@@ -11,36 +11,49 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::config;
+use crate::control::{snapshot::epoch_now, Event, InstanceSnapshot};
 use crate::fsm::Time;
 use crate::node::{self, Effect, Family, HostView, Input, InstanceId, InstanceSpec, Node, RxMeta};
 
 use super::addresses::{AddrJob, AddressWorker};
+use super::control::ControlSocket;
 use super::garp::{GarpJob, GarpPacer};
 use super::host::{HostSnapshot, SystemHost};
-use super::instance::{self, InstanceIo, InstanceSnapshot};
+use super::instance::{self, InstanceIo};
 use super::netlink::NetlinkError;
+use super::notify::{Notifier, Subject};
 use super::signals::{SigFunc, Signals};
 use super::socket::{VrrpSocket, RECV_BUF};
 use super::timers::{Clock, Timer};
-use super::{dump, linkwatch, pidfile, sd_notify};
+use super::track_script::{ScriptTrackers, TrackerReport};
+use super::{dump, linkwatch, metrics_http, pidfile, sd_notify};
 
 /// keepalived's exit code for a configuration that cannot run.
 const EXIT_CONFIG: u8 = 2;
 /// Datagrams queued between the socket readers and the loop; beyond it the kernel drops.
 const RX_QUEUE: usize = 1024;
 
-/// A request from outside the loop (the control server, later).
+/// Events kept for a slow `watch` subscriber before it is told it lagged.
+const EVENT_BACKLOG: usize = 256;
+
+/// A request from outside the loop (the control server, the metrics endpoint).
 pub enum Query {
     Snapshot(oneshot::Sender<Vec<InstanceSnapshot>>),
+    /// Zero the counters of the named instances (all when empty); answers the names cleared.
+    ClearStats {
+        instances: Vec<String>,
+        reply: oneshot::Sender<Vec<String>>,
+    },
 }
 
-/// A cloneable way to ask the running daemon for its state.
+/// A cloneable way to ask the running daemon for its state and to follow its events.
 #[derive(Clone)]
 pub struct Handle {
     tx: mpsc::Sender<Query>,
+    events: broadcast::Sender<Event>,
 }
 
 impl Handle {
@@ -49,6 +62,28 @@ impl Handle {
         let (tx, rx) = oneshot::channel();
         self.tx.send(Query::Snapshot(tx)).await.ok()?;
         rx.await.ok()
+    }
+
+    /// As [`Handle::snapshot`], from a thread outside the runtime (the metrics endpoint).
+    pub fn snapshot_blocking(&self) -> Option<Vec<InstanceSnapshot>> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.blocking_send(Query::Snapshot(tx)).ok()?;
+        rx.blocking_recv().ok()
+    }
+
+    /// Zero counters; the names of the instances cleared, None when the daemon has stopped.
+    pub async fn clear_stats(&self, instances: Vec<String>) -> Option<Vec<String>> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Query::ClearStats { instances, reply })
+            .await
+            .ok()?;
+        rx.await.ok()
+    }
+
+    /// Transitions and priority changes from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
     }
 }
 
@@ -59,6 +94,10 @@ pub struct Options {
     pub config: PathBuf,
     pub pidfile: Option<PathBuf>,
     pub socket: PathBuf,
+    /// Group of the control socket (None: vrrpd's own).
+    pub socket_group: Option<String>,
+    /// Serve Prometheus metrics over HTTP here.
+    pub metrics_listen: Option<std::net::SocketAddr>,
     /// `-t`: check the configuration and exit.
     pub config_test: bool,
     /// `--signum=NAME`: print the signal number and exit.
@@ -142,6 +181,36 @@ pub fn run(args: Options) -> ExitCode {
             Some(Ok(p)) => Some(p),
             None => None,
         };
+        // Failover matters more than the control socket: without it vrrpd still runs.
+        let _control = match ControlSocket::bind(&args.socket, args.socket_group.as_deref()) {
+            Ok(c) => {
+                let path = c.path().display().to_string();
+                match c.spawn(daemon.handle()) {
+                    Ok(file) => {
+                        tracing::info!("control socket {path}");
+                        Some(file)
+                    }
+                    Err(e) => {
+                        tracing::error!("control socket {path}: {e}; running without it");
+                        None
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::error!("{e}; running without a control socket");
+                None
+            }
+        };
+        let _metrics = match args.metrics_listen {
+            Some(addr) => match metrics_http::start(addr, daemon.handle()) {
+                Ok(m) => Some(m),
+                Err(e) => {
+                    tracing::error!("{e}");
+                    return ExitCode::from(1);
+                }
+            },
+            None => None,
+        };
         let signals = match Signals::install() {
             Ok(s) => s,
             Err(e) => {
@@ -205,6 +274,11 @@ pub struct Daemon {
     effects: Vec<Effect>,
     queries_tx: mpsc::Sender<Query>,
     queries_rx: mpsc::Receiver<Query>,
+    /// Tracker workers report here; the loop feeds `Node::set_tracker`.
+    trackers_rx: mpsc::UnboundedReceiver<TrackerReport>,
+    scripts: ScriptTrackers,
+    notifier: Notifier,
+    events: broadcast::Sender<Event>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -223,21 +297,29 @@ impl Daemon {
     ) -> (Result<Daemon, DaemonError>, Vec<node::BuildError>) {
         let host = HostSnapshot::take();
         let (specs, mut refused) = node::build_all(cfg, &host);
+        let mut specs = specs;
         let mut sockets: Vec<Arc<VrrpSocket>> = Vec::new();
         let mut by_key: HashMap<(String, Family), usize> = HashMap::new();
         let mut runnable = Vec::new();
         let mut ios = Vec::new();
-        for spec in specs {
+        let mut opened = Vec::new();
+        for spec in specs.drain(..) {
             match open_io(&spec, &host, &mut sockets, &mut by_key) {
-                Ok(io) => {
-                    runnable.push(spec);
-                    ios.push(io);
-                }
+                Ok(io) => opened.push((spec, io)),
                 Err(reason) => refused.push(node::BuildError {
                     name: spec.name.clone(),
                     span: spec.span.clone(),
                     reason,
                 }),
+            }
+        }
+        // A group member without a socket takes its group down with it.
+        let mut kept: Vec<InstanceSpec> = opened.iter().map(|(s, _)| s.clone()).collect();
+        node::refuse_half_groups(cfg, &mut kept, &mut refused);
+        for (spec, io) in opened {
+            if kept.iter().any(|k| k.name == spec.name) {
+                runnable.push(spec);
+                ios.push(io);
             }
         }
         let pacer = GarpPacer::new(cfg.global.vrrp_garp_interval, cfg.global.vrrp_gna_interval);
@@ -252,6 +334,16 @@ impl Daemon {
             .zip(ios)
             .collect::<HashMap<_, _>>();
         let (queries_tx, queries_rx) = mpsc::channel(16);
+        let (trackers_tx, trackers_rx) = mpsc::unbounded_channel();
+        let used = |name: &str| {
+            node.instances().any(|(_, i)| {
+                i.spec
+                    .trackers
+                    .iter()
+                    .any(|t| t.id.kind == node::TrackerKind::Script && t.id.name == name)
+            })
+        };
+        let scripts = ScriptTrackers::start(&cfg.scripts, &used, &trackers_tx);
         let d = Daemon {
             clock: Clock::start(),
             node,
@@ -261,6 +353,10 @@ impl Daemon {
             effects: Vec::new(),
             queries_tx,
             queries_rx,
+            trackers_rx,
+            scripts,
+            notifier: Notifier::default(),
+            events: broadcast::channel(EVENT_BACKLOG).0,
         };
         (Ok(d), refused)
     }
@@ -269,6 +365,7 @@ impl Daemon {
     pub fn handle(&self) -> Handle {
         Handle {
             tx: self.queries_tx.clone(),
+            events: self.events.clone(),
         }
     }
 
@@ -294,6 +391,7 @@ impl Daemon {
             }
         };
 
+        self.remove_leftovers().await;
         self.input(Input::Startup);
         match sd_notify::notify("READY=1") {
             Ok(_) => {}
@@ -329,6 +427,10 @@ impl Daemon {
                         meta: &meta,
                     });
                 }
+                Some(report) = self.trackers_rx.recv() => {
+                    let now = self.now();
+                    self.with_node(|node, out| node.set_tracker(now, &report.tracker, report.state, out));
+                }
                 Some(change) = async { links.as_mut()?.recv().await } => {
                     // Everything already queued at once: adding 200 VIPs echoes 200 events.
                     let mut changes = vec![change];
@@ -343,6 +445,9 @@ impl Daemon {
                     Query::Snapshot(reply) => {
                         let _ = reply.send(self.snapshot());
                     }
+                    Query::ClearStats { instances, reply } => {
+                        let _ = reply.send(self.node.clear_counters(&instances));
+                    }
                 },
             }
         }
@@ -353,6 +458,7 @@ impl Daemon {
             r.abort();
         }
         self.input(Input::Shutdown);
+        drop(std::mem::take(&mut self.scripts));
         // Whatever is still on the system (an instance that was never master cannot be).
         let ids: Vec<InstanceId> = self.io.keys().copied().collect();
         for id in ids {
@@ -361,8 +467,44 @@ impl Daemon {
             }
         }
         self.addresses.finish().await;
+        std::mem::take(&mut self.notifier).finish().await;
         tracing::info!("stopped");
         Ok(())
+    }
+
+    /// VIPs of ours already on the system belong to a previous run that died without cleaning
+    /// up (SIGKILL, OOM): remove them before the first advert, as keepalived does at start, or
+    /// a backup would keep answering for them.
+    async fn remove_leftovers(&mut self) {
+        let host = HostSnapshot::take();
+        let mut any = false;
+        for (id, io) in &self.io {
+            let present: Vec<_> = io
+                .vips
+                .iter()
+                .filter(|v| {
+                    host.interface(&v.ifname)
+                        .is_some_and(|i| i.addrs.contains(&v.addr))
+                })
+                .cloned()
+                .collect();
+            if present.is_empty() {
+                continue;
+            }
+            let instance = name_of(&self.node, *id);
+            for v in &present {
+                tracing::warn!("{instance}: removing {v}, left over by a previous run");
+            }
+            any = true;
+            self.addresses.submit(AddrJob::Remove {
+                instance,
+                vips: present,
+                routes: io.routes.clone(),
+            });
+        }
+        if any {
+            self.addresses.flush().await;
+        }
     }
 
     /// Every instance's status and counters.
@@ -385,17 +527,21 @@ impl Daemon {
             Err(e) => tracing::error!("cannot write the {} dump: {e}", dump::what(sig)),
         }
         if sig == SigFunc::StatsClear {
-            // The state machine's counters are its own; the receive-path ones are cleared.
-            self.node.clear_rx_counters();
+            self.node.clear_counters(&[]);
         }
     }
 
     /// Feed one input to the node and perform its effects.
     fn input(&mut self, input: Input<'_>) {
         let now = self.now();
+        self.with_node(|node, out| node.handle(now, input, out));
+    }
+
+    /// Let `f` drive the node (an input, a tracker result), then perform the effects.
+    fn with_node(&mut self, f: impl FnOnce(&mut Node, &mut Vec<Effect>)) {
         let mut effects = std::mem::take(&mut self.effects);
         effects.clear();
-        self.node.handle(now, input, &mut effects);
+        f(&mut self.node, &mut effects);
         for e in effects.drain(..) {
             self.perform(e);
         }
@@ -430,29 +576,39 @@ impl Daemon {
         vip && !self.node.instances().any(|(_, i)| i.spec.src == Some(addr))
     }
 
+    /// Interfaces the node cares about: the instances' own and the tracked ones.
+    fn watched_interfaces(&self) -> Vec<String> {
+        let mut all: Vec<String> = self
+            .node
+            .instances()
+            .flat_map(|(_, i)| {
+                std::iter::once(i.spec.ifname.clone()).chain(
+                    i.spec
+                        .trackers
+                        .iter()
+                        .filter(|t| t.id.kind == node::TrackerKind::Interface)
+                        .map(|t| t.id.name.clone()),
+                )
+            })
+            .collect();
+        all.sort();
+        all.dedup();
+        all
+    }
+
     fn on_link_event(&mut self, index: u32) {
+        let watched = self.watched_interfaces();
         let names: Vec<String> = if index == 0 {
-            let mut all: Vec<String> = self
-                .node
-                .instances()
-                .map(|(_, i)| i.spec.ifname.clone())
-                .collect();
-            all.sort();
-            all.dedup();
-            all
+            watched.clone()
         } else {
             match nix::net::if_::if_indextoname(index) {
                 Ok(n) => vec![n.to_string_lossy().into_owned()],
                 // Gone before we asked: whichever of ours vanished, re-check them all.
-                Err(_) => self
-                    .node
-                    .instances()
-                    .map(|(_, i)| i.spec.ifname.clone())
-                    .collect(),
+                Err(_) => watched.clone(),
             }
         };
         for name in names {
-            if !self.node.instances().any(|(_, i)| i.spec.ifname == name) {
+            if !watched.contains(&name) {
                 continue;
             }
             let info = SystemHost.interface(&name);
@@ -501,6 +657,15 @@ impl Daemon {
                     io.last_transition_wall = Some(SystemTime::now());
                 }
                 let name = name_of(&self.node, id);
+                // No subscriber is not an error.
+                let _ = self.events.send(Event::Transition {
+                    ts: epoch_now(),
+                    instance: name.clone(),
+                    from: from.to_string(),
+                    to: to.to_string(),
+                    reason: reason.to_string(),
+                    effective_priority: priority,
+                });
                 match advert {
                     Some((src, prio)) => tracing::info!(
                         "{name}: {from} -> {to} ({reason}, prio {priority}; advert from {src}, prio {prio})"
@@ -508,11 +673,34 @@ impl Daemon {
                     None => tracing::info!("{name}: {from} -> {to} ({reason}, prio {priority})"),
                 }
             }
+            Effect::PriorityChanged {
+                id,
+                from,
+                to,
+                cause,
+            } => {
+                tracing::info!(
+                    "{}: effective priority {from} -> {to} ({cause})",
+                    name_of(&self.node, id)
+                );
+            }
             Effect::Notify { id, state } => {
-                tracing::debug!("{}: notify {state}", name_of(&self.node, id));
+                if let Some(i) = self.node.get(id) {
+                    let prio = i.fsm.effective_priority();
+                    self.notifier.state_change(
+                        Subject::Instance,
+                        &i.spec.name,
+                        &i.spec.notify,
+                        state,
+                        prio,
+                    );
+                }
             }
             Effect::NotifyMasterRxLowerPri { id } => {
-                tracing::debug!("{}: notify master_rx_lower_pri", name_of(&self.node, id));
+                if let Some(i) = self.node.get(id) {
+                    self.notifier
+                        .master_rx_lower_pri(&i.spec.name, &i.spec.notify);
+                }
             }
             Effect::Rejected { id, src, message } => {
                 tracing::info!("({}) {message} (from {src})", name_of(&self.node, id));

@@ -1,0 +1,138 @@
+//! Asking a running keepalived for its state the way its exporters do: signal it (its JSON
+//! signal, and USR1 when a backup's master address is wanted), wait for the dump it rewrites
+//! in its `$TMPDIR` (read from /proc/PID/environ, default /tmp, seen through /proc/PID/root so
+//! a keepalived in another mount namespace works too), and parse it (`control::keepalived_dump`).
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::control::keepalived_dump::{self, DataInfo};
+use crate::control::snapshot::epoch_now;
+use crate::control::InstanceSnapshot;
+
+use super::CmdError;
+
+/// How long keepalived gets to write a dump after the signal.
+const DUMP_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// keepalived's signals (its `--signum` numbers on Linux).
+fn sig_json() -> i32 {
+    libc::SIGRTMIN() + 2
+}
+fn sig_stats_clear() -> i32 {
+    libc::SIGRTMAX() - 1
+}
+
+/// The pid in `pidfile` when that process is alive and is keepalived.
+pub fn live_pid(pidfile: &Path) -> Option<i32> {
+    let pid: i32 = std::fs::read_to_string(pidfile).ok()?.trim().parse().ok()?;
+    if pid <= 0 {
+        return None;
+    }
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+    // keepalived may run with process_names; its parent keeps "keepalived" unless renamed.
+    comm.trim().starts_with("keepalived").then_some(pid)
+}
+
+/// Where keepalived `pid` writes its dumps, as seen from here.
+fn dump_dir(pid: i32) -> PathBuf {
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+    let tmp = environ
+        .split(|b| *b == 0)
+        .find_map(|kv| kv.strip_prefix(b"TMPDIR="))
+        .and_then(|v| std::str::from_utf8(v).ok())
+        // keepalived ignores a relative TMPDIR.
+        .filter(|v| v.starts_with('/'))
+        .unwrap_or("/tmp")
+        .to_string();
+    PathBuf::from(format!("/proc/{pid}/root{tmp}"))
+}
+
+fn mtime(p: &Path) -> Option<SystemTime> {
+    std::fs::metadata(p).ok()?.modified().ok()
+}
+
+fn signal(pid: i32, sig: i32) -> Result<(), CmdError> {
+    // SAFETY: kill(2) with a pid read from keepalived's pid file and checked to be keepalived.
+    if unsafe { libc::kill(pid, sig) } != 0 {
+        let e = std::io::Error::last_os_error();
+        return Err(CmdError::usage(format!(
+            "cannot signal keepalived (pid {pid}): {e}{}",
+            if e.kind() == std::io::ErrorKind::PermissionDenied {
+                "; run as root"
+            } else {
+                ""
+            }
+        )));
+    }
+    Ok(())
+}
+
+/// Signal `pid` with `sig` and wait until `file` is rewritten and `parse` accepts it (keepalived
+/// writes in place, so a half-written file is read again).
+fn dump<T>(
+    pid: i32,
+    sig: i32,
+    file: &Path,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<T, CmdError> {
+    let before = mtime(file);
+    signal(pid, sig)?;
+    let deadline = Instant::now() + DUMP_TIMEOUT;
+    loop {
+        let now = mtime(file);
+        if now.is_some() && now != before {
+            if let Some(v) = std::fs::read_to_string(file)
+                .ok()
+                .as_deref()
+                .and_then(&parse)
+            {
+                return Ok(v);
+            }
+        }
+        if Instant::now() >= deadline {
+            return Err(CmdError::usage(format!(
+                "keepalived (pid {pid}) did not write {} within {} s of its signal; is it built with JSON support (keepalived -v)?",
+                file.display(),
+                DUMP_TIMEOUT.as_secs()
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// keepalived's instances, or None when no keepalived runs under `pidfile`.
+pub fn fetch(pidfile: &Path) -> Result<Option<(i32, PathBuf, Vec<InstanceSnapshot>)>, CmdError> {
+    let Some(pid) = live_pid(pidfile) else {
+        return Ok(None);
+    };
+    let dir = dump_dir(pid);
+    let json = dir.join("keepalived.json");
+    let text = dump(pid, sig_json(), &json, |t| {
+        // Complete when it parses.
+        keepalived_dump::parse(t, &DataInfo::default(), 0.0)
+            .ok()
+            .map(|_| t.to_string())
+    })?;
+    // The JSON dump has neither a backup's master address nor sync groups; the data dump
+    // (USR1) has both. Its Interfaces section comes after the topology: wait for it.
+    let data_file = dir.join("keepalived.data");
+    let info = dump(pid, libc::SIGUSR1, &data_file, |t| {
+        t.contains("------< Interfaces >------")
+            .then(|| keepalived_dump::data_info(t))
+    })?;
+    let snap = keepalived_dump::parse(&text, &info, epoch_now())
+        .map_err(|e| CmdError::usage(format!("{}: {e}", json.display())))?;
+    Ok(Some((pid, json, snap)))
+}
+
+/// keepalived's STATS_CLEAR: it writes keepalived.stats and zeroes its counters.
+pub fn clear_stats(pidfile: &Path) -> Result<(), CmdError> {
+    match live_pid(pidfile) {
+        Some(pid) => signal(pid, sig_stats_clear()),
+        None => Err(CmdError::usage(format!(
+            "keepalived is not running (no live pid in {})",
+            pidfile.display()
+        ))),
+    }
+}

@@ -1,0 +1,90 @@
+//! `vrrpd --metrics-listen ADDR:PORT`: Prometheus metrics over HTTP (GET /metrics). tiny_http
+//! runs on its own threads and asks the event loop for a snapshot through `run::Handle`, as
+//! the control server does, so a scrape (or a flood of them) never runs on the loop's thread.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use crate::control::prometheus;
+
+use super::run::Handle;
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot serve metrics on {addr}: {message}")]
+pub struct MetricsError {
+    addr: SocketAddr,
+    message: String,
+}
+
+/// The running endpoint; stops when dropped.
+pub struct MetricsServer {
+    server: Arc<tiny_http::Server>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Drop for MetricsServer {
+    fn drop(&mut self) {
+        self.server.unblock();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Listen on `addr` and answer scrapes until the returned server drops.
+pub fn start(addr: SocketAddr, handle: Handle) -> Result<MetricsServer, MetricsError> {
+    let server = tiny_http::Server::http(addr).map_err(|e| MetricsError {
+        addr,
+        message: e.to_string(),
+    })?;
+    let server = Arc::new(server);
+    let s = server.clone();
+    let thread = std::thread::Builder::new()
+        .name("metrics".into())
+        .spawn(move || serve(&s, &handle))
+        .map_err(|e| MetricsError {
+            addr,
+            message: e.to_string(),
+        })?;
+    tracing::info!("metrics on http://{addr}/metrics");
+    Ok(MetricsServer {
+        server,
+        thread: Some(thread),
+    })
+}
+
+fn header(name: &str, value: &str) -> Option<tiny_http::Header> {
+    tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()).ok()
+}
+
+fn serve(server: &tiny_http::Server, handle: &Handle) {
+    for req in server.incoming_requests() {
+        let path = req.url().split('?').next().unwrap_or("");
+        let is_get = matches!(
+            req.method(),
+            tiny_http::Method::Get | tiny_http::Method::Head
+        );
+        let response = match (is_get, path) {
+            (true, "/metrics") => match handle.snapshot_blocking() {
+                Some(snap) => {
+                    let body = prometheus::render(&snap, true);
+                    let mut r = tiny_http::Response::from_string(body);
+                    if let Some(h) = header("Content-Type", prometheus::CONTENT_TYPE) {
+                        r.add_header(h);
+                    }
+                    r
+                }
+                // The loop is gone: vrrpd is stopping.
+                None => {
+                    tiny_http::Response::from_string("vrrpd is stopping\n").with_status_code(503)
+                }
+            },
+            (true, "/") => tiny_http::Response::from_string("vrrpd: metrics are at /metrics\n"),
+            (false, _) => tiny_http::Response::from_string("only GET\n").with_status_code(405),
+            _ => tiny_http::Response::from_string("not found\n").with_status_code(404),
+        };
+        // A client that went away is not our problem.
+        let _ = req.respond(response);
+    }
+}
