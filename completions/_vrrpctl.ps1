@@ -29,6 +29,8 @@ Register-ArgumentCompleter -Native -CommandName 'vrrpctl' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show each VRRP instance of the running vrrpd (or keepalived): state, priority, master, VIPs')
             [CompletionResult]::new('dump-stats', 'dump-stats', [CompletionResultType]::ParameterValue, 'Show the per-instance counters (keepalived''s names: advert_rcvd, auth_failure, ...)')
+            [CompletionResult]::new('demote', 'demote', [CompletionResultType]::ParameterValue, 'Hand mastership away for maintenance: priority 0 now, then hold BACKUP until `restore`')
+            [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'End a demotion: the instances compete for mastership again')
             [CompletionResult]::new('sniff', 'sniff', [CompletionResultType]::ParameterValue, 'Capture or read VRRP traffic and decode it, tcpdump-style, with a per-VRID summary')
             [CompletionResult]::new('lint', 'lint', [CompletionResultType]::ParameterValue, 'Check keepalived.conf files for errors and the mistakes that bite operators')
             [CompletionResult]::new('lint-config', 'lint-config', [CompletionResultType]::ParameterValue, 'Check keepalived.conf files for errors and the mistakes that bite operators')
@@ -62,6 +64,32 @@ Register-ArgumentCompleter -Native -CommandName 'vrrpctl' -ScriptBlock {
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON (one document, or JSON lines for streams) instead of text')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'vrrpctl;demote' {
+            [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'vrrpd''s control socket')
+            [CompletionResult]::new('--keepalived-pid', '--keepalived-pid', [CompletionResultType]::ParameterName, 'keepalived''s pid file, used when no vrrpd listens on the socket: keepalived is asked for its JSON dump instead')
+            [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why (shown in status until restored)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color the output; NO_COLOR in the environment means never')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Demote every instance')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Demote even when no other router was heard (its addresses may then have no master)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON (one document, or JSON lines for streams) instead of text')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'vrrpctl;restore' {
+            [CompletionResult]::new('--socket', '--socket', [CompletionResultType]::ParameterName, 'vrrpd''s control socket')
+            [CompletionResult]::new('--keepalived-pid', '--keepalived-pid', [CompletionResultType]::ParameterName, 'keepalived''s pid file, used when no vrrpd listens on the socket: keepalived is asked for its JSON dump instead')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to color the output; NO_COLOR in the environment means never')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Restore every instance')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON (one document, or JSON lines for streams) instead of text')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
@@ -169,6 +197,8 @@ Register-ArgumentCompleter -Native -CommandName 'vrrpctl' -ScriptBlock {
         'vrrpctl;help' {
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show each VRRP instance of the running vrrpd (or keepalived): state, priority, master, VIPs')
             [CompletionResult]::new('dump-stats', 'dump-stats', [CompletionResultType]::ParameterValue, 'Show the per-instance counters (keepalived''s names: advert_rcvd, auth_failure, ...)')
+            [CompletionResult]::new('demote', 'demote', [CompletionResultType]::ParameterValue, 'Hand mastership away for maintenance: priority 0 now, then hold BACKUP until `restore`')
+            [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'End a demotion: the instances compete for mastership again')
             [CompletionResult]::new('sniff', 'sniff', [CompletionResultType]::ParameterValue, 'Capture or read VRRP traffic and decode it, tcpdump-style, with a per-VRID summary')
             [CompletionResult]::new('lint', 'lint', [CompletionResultType]::ParameterValue, 'Check keepalived.conf files for errors and the mistakes that bite operators')
             [CompletionResult]::new('firewall-check', 'firewall-check', [CompletionResultType]::ParameterValue, 'Will this host''s firewall (nftables, iptables, firewalld) let VRRP adverts in and out?')
@@ -181,6 +211,12 @@ Register-ArgumentCompleter -Native -CommandName 'vrrpctl' -ScriptBlock {
             break
         }
         'vrrpctl;help;dump-stats' {
+            break
+        }
+        'vrrpctl;help;demote' {
+            break
+        }
+        'vrrpctl;help;restore' {
             break
         }
         'vrrpctl;help;sniff' {

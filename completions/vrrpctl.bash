@@ -19,6 +19,9 @@ _vrrpctl() {
             vrrpctl,completions)
                 cmd="vrrpctl__subcmd__completions"
                 ;;
+            vrrpctl,demote)
+                cmd="vrrpctl__subcmd__demote"
+                ;;
             vrrpctl,dump-stats)
                 cmd="vrrpctl__subcmd__dump__subcmd__stats"
                 ;;
@@ -34,6 +37,9 @@ _vrrpctl() {
             vrrpctl,lint-config)
                 cmd="vrrpctl__subcmd__lint"
                 ;;
+            vrrpctl,restore)
+                cmd="vrrpctl__subcmd__restore"
+                ;;
             vrrpctl,simulate-failover)
                 cmd="vrrpctl__subcmd__simulate__subcmd__failover"
                 ;;
@@ -46,6 +52,9 @@ _vrrpctl() {
             vrrpctl__subcmd__help,completions)
                 cmd="vrrpctl__subcmd__help__subcmd__completions"
                 ;;
+            vrrpctl__subcmd__help,demote)
+                cmd="vrrpctl__subcmd__help__subcmd__demote"
+                ;;
             vrrpctl__subcmd__help,dump-stats)
                 cmd="vrrpctl__subcmd__help__subcmd__dump__subcmd__stats"
                 ;;
@@ -57,6 +66,9 @@ _vrrpctl() {
                 ;;
             vrrpctl__subcmd__help,lint)
                 cmd="vrrpctl__subcmd__help__subcmd__lint"
+                ;;
+            vrrpctl__subcmd__help,restore)
+                cmd="vrrpctl__subcmd__help__subcmd__restore"
                 ;;
             vrrpctl__subcmd__help,simulate-failover)
                 cmd="vrrpctl__subcmd__help__subcmd__simulate__subcmd__failover"
@@ -74,7 +86,7 @@ _vrrpctl() {
 
     case "${cmd}" in
         vrrpctl)
-            opts="-h -V --json --color --help --version status dump-stats sniff lint lint-config firewall-check simulate-failover completions help"
+            opts="-h -V --json --color --help --version status dump-stats demote restore sniff lint lint-config firewall-check simulate-failover completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -98,6 +110,36 @@ _vrrpctl() {
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vrrpctl__subcmd__demote)
+            opts="-h -V --socket --keepalived-pid --all --reason --force --json --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keepalived-pid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -210,7 +252,7 @@ _vrrpctl() {
             return 0
             ;;
         vrrpctl__subcmd__help)
-            opts="status dump-stats sniff lint firewall-check simulate-failover completions help"
+            opts="status dump-stats demote restore sniff lint firewall-check simulate-failover completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -224,6 +266,20 @@ _vrrpctl() {
             return 0
             ;;
         vrrpctl__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vrrpctl__subcmd__help__subcmd__demote)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -293,6 +349,20 @@ _vrrpctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        vrrpctl__subcmd__help__subcmd__restore)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         vrrpctl__subcmd__help__subcmd__simulate__subcmd__failover)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -347,6 +417,32 @@ _vrrpctl() {
                     return 0
                     ;;
                 -i)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        vrrpctl__subcmd__restore)
+            opts="-h -V --socket --keepalived-pid --all --json --color --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keepalived-pid)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

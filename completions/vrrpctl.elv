@@ -26,6 +26,8 @@ set edit:completion:arg-completer[vrrpctl] = {|@words|
             cand --version 'Print version'
             cand status 'Show each VRRP instance of the running vrrpd (or keepalived): state, priority, master, VIPs'
             cand dump-stats 'Show the per-instance counters (keepalived''s names: advert_rcvd, auth_failure, ...)'
+            cand demote 'Hand mastership away for maintenance: priority 0 now, then hold BACKUP until `restore`'
+            cand restore 'End a demotion: the instances compete for mastership again'
             cand sniff 'Capture or read VRRP traffic and decode it, tcpdump-style, with a per-VRID summary'
             cand lint 'Check keepalived.conf files for errors and the mistakes that bite operators'
             cand lint-config 'Check keepalived.conf files for errors and the mistakes that bite operators'
@@ -57,6 +59,30 @@ set edit:completion:arg-completer[vrrpctl] = {|@words|
             cand --json 'Print JSON (one document, or JSON lines for streams) instead of text'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'vrrpctl;demote'= {
+            cand --socket 'vrrpd''s control socket'
+            cand --keepalived-pid 'keepalived''s pid file, used when no vrrpd listens on the socket: keepalived is asked for its JSON dump instead'
+            cand --reason 'Why (shown in status until restored)'
+            cand --color 'When to color the output; NO_COLOR in the environment means never'
+            cand --all 'Demote every instance'
+            cand --force 'Demote even when no other router was heard (its addresses may then have no master)'
+            cand --json 'Print JSON (one document, or JSON lines for streams) instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'vrrpctl;restore'= {
+            cand --socket 'vrrpd''s control socket'
+            cand --keepalived-pid 'keepalived''s pid file, used when no vrrpd listens on the socket: keepalived is asked for its JSON dump instead'
+            cand --color 'When to color the output; NO_COLOR in the environment means never'
+            cand --all 'Restore every instance'
+            cand --json 'Print JSON (one document, or JSON lines for streams) instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -157,6 +183,8 @@ set edit:completion:arg-completer[vrrpctl] = {|@words|
         &'vrrpctl;help'= {
             cand status 'Show each VRRP instance of the running vrrpd (or keepalived): state, priority, master, VIPs'
             cand dump-stats 'Show the per-instance counters (keepalived''s names: advert_rcvd, auth_failure, ...)'
+            cand demote 'Hand mastership away for maintenance: priority 0 now, then hold BACKUP until `restore`'
+            cand restore 'End a demotion: the instances compete for mastership again'
             cand sniff 'Capture or read VRRP traffic and decode it, tcpdump-style, with a per-VRID summary'
             cand lint 'Check keepalived.conf files for errors and the mistakes that bite operators'
             cand firewall-check 'Will this host''s firewall (nftables, iptables, firewalld) let VRRP adverts in and out?'
@@ -167,6 +195,10 @@ set edit:completion:arg-completer[vrrpctl] = {|@words|
         &'vrrpctl;help;status'= {
         }
         &'vrrpctl;help;dump-stats'= {
+        }
+        &'vrrpctl;help;demote'= {
+        }
+        &'vrrpctl;help;restore'= {
         }
         &'vrrpctl;help;sniff'= {
         }

@@ -32,6 +32,8 @@ complete -c vrrpctl -n "__fish_vrrpctl_needs_command" -s h -l help -d 'Print hel
 complete -c vrrpctl -n "__fish_vrrpctl_needs_command" -s V -l version -d 'Print version'
 complete -c vrrpctl -n "__fish_vrrpctl_needs_command" -f -a "status" -d 'Show each VRRP instance of the running vrrpd (or keepalived): state, priority, master, VIPs'
 complete -c vrrpctl -n "__fish_vrrpctl_needs_command" -f -a "dump-stats" -d 'Show the per-instance counters (keepalived\'s names: advert_rcvd, auth_failure, ...)'
+complete -c vrrpctl -n "__fish_vrrpctl_needs_command" -f -a "demote" -d 'Hand mastership away for maintenance: priority 0 now, then hold BACKUP until `restore`'
+complete -c vrrpctl -n "__fish_vrrpctl_needs_command" -f -a "restore" -d 'End a demotion: the instances compete for mastership again'
 complete -c vrrpctl -n "__fish_vrrpctl_needs_command" -f -a "sniff" -d 'Capture or read VRRP traffic and decode it, tcpdump-style, with a per-VRID summary'
 complete -c vrrpctl -n "__fish_vrrpctl_needs_command" -f -a "lint" -d 'Check keepalived.conf files for errors and the mistakes that bite operators'
 complete -c vrrpctl -n "__fish_vrrpctl_needs_command" -f -a "lint-config" -d 'Check keepalived.conf files for errors and the mistakes that bite operators'
@@ -61,6 +63,26 @@ complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand dump-stats" -l clear -d 
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand dump-stats" -l json -d 'Print JSON (one document, or JSON lines for streams) instead of text'
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand dump-stats" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand dump-stats" -s V -l version -d 'Print version'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand demote" -l socket -d 'vrrpd\'s control socket' -r -F
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand demote" -l keepalived-pid -d 'keepalived\'s pid file, used when no vrrpd listens on the socket: keepalived is asked for its JSON dump instead' -r -F
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand demote" -l reason -d 'Why (shown in status until restored)' -r
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand demote" -l color -d 'When to color the output; NO_COLOR in the environment means never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand demote" -l all -d 'Demote every instance'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand demote" -l force -d 'Demote even when no other router was heard (its addresses may then have no master)'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand demote" -l json -d 'Print JSON (one document, or JSON lines for streams) instead of text'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand demote" -s h -l help -d 'Print help'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand demote" -s V -l version -d 'Print version'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand restore" -l socket -d 'vrrpd\'s control socket' -r -F
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand restore" -l keepalived-pid -d 'keepalived\'s pid file, used when no vrrpd listens on the socket: keepalived is asked for its JSON dump instead' -r -F
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand restore" -l color -d 'When to color the output; NO_COLOR in the environment means never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand restore" -l all -d 'Restore every instance'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand restore" -l json -d 'Print JSON (one document, or JSON lines for streams) instead of text'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand restore" -s h -l help -d 'Print help'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand restore" -s V -l version -d 'Print version'
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand sniff" -s i -l interface -d 'Capture live on this interface (needs root or CAP_NET_RAW)' -r
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand sniff" -s r -l read -d 'Read packets from a pcap or pcapng file instead of capturing' -r -F
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand sniff" -s w -l write -d 'Also write the VRRP packets seen to this pcap file' -r -F
@@ -139,11 +161,13 @@ never\t''"
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand completions" -l json -d 'Print JSON (one document, or JSON lines for streams) instead of text'
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand help; and not __fish_seen_subcommand_from status dump-stats sniff lint firewall-check simulate-failover completions help" -f -a "status" -d 'Show each VRRP instance of the running vrrpd (or keepalived): state, priority, master, VIPs'
-complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand help; and not __fish_seen_subcommand_from status dump-stats sniff lint firewall-check simulate-failover completions help" -f -a "dump-stats" -d 'Show the per-instance counters (keepalived\'s names: advert_rcvd, auth_failure, ...)'
-complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand help; and not __fish_seen_subcommand_from status dump-stats sniff lint firewall-check simulate-failover completions help" -f -a "sniff" -d 'Capture or read VRRP traffic and decode it, tcpdump-style, with a per-VRID summary'
-complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand help; and not __fish_seen_subcommand_from status dump-stats sniff lint firewall-check simulate-failover completions help" -f -a "lint" -d 'Check keepalived.conf files for errors and the mistakes that bite operators'
-complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand help; and not __fish_seen_subcommand_from status dump-stats sniff lint firewall-check simulate-failover completions help" -f -a "firewall-check" -d 'Will this host\'s firewall (nftables, iptables, firewalld) let VRRP adverts in and out?'
-complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand help; and not __fish_seen_subcommand_from status dump-stats sniff lint firewall-check simulate-failover completions help" -f -a "simulate-failover" -d 'Rehearse failures of a cluster described by its nodes\' configs, in virtual time'
-complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand help; and not __fish_seen_subcommand_from status dump-stats sniff lint firewall-check simulate-failover completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand help; and not __fish_seen_subcommand_from status dump-stats sniff lint firewall-check simulate-failover completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand help; and not __fish_seen_subcommand_from status dump-stats demote restore sniff lint firewall-check simulate-failover completions help" -f -a "status" -d 'Show each VRRP instance of the running vrrpd (or keepalived): state, priority, master, VIPs'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand help; and not __fish_seen_subcommand_from status dump-stats demote restore sniff lint firewall-check simulate-failover completions help" -f -a "dump-stats" -d 'Show the per-instance counters (keepalived\'s names: advert_rcvd, auth_failure, ...)'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand help; and not __fish_seen_subcommand_from status dump-stats demote restore sniff lint firewall-check simulate-failover completions help" -f -a "demote" -d 'Hand mastership away for maintenance: priority 0 now, then hold BACKUP until `restore`'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand help; and not __fish_seen_subcommand_from status dump-stats demote restore sniff lint firewall-check simulate-failover completions help" -f -a "restore" -d 'End a demotion: the instances compete for mastership again'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand help; and not __fish_seen_subcommand_from status dump-stats demote restore sniff lint firewall-check simulate-failover completions help" -f -a "sniff" -d 'Capture or read VRRP traffic and decode it, tcpdump-style, with a per-VRID summary'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand help; and not __fish_seen_subcommand_from status dump-stats demote restore sniff lint firewall-check simulate-failover completions help" -f -a "lint" -d 'Check keepalived.conf files for errors and the mistakes that bite operators'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand help; and not __fish_seen_subcommand_from status dump-stats demote restore sniff lint firewall-check simulate-failover completions help" -f -a "firewall-check" -d 'Will this host\'s firewall (nftables, iptables, firewalld) let VRRP adverts in and out?'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand help; and not __fish_seen_subcommand_from status dump-stats demote restore sniff lint firewall-check simulate-failover completions help" -f -a "simulate-failover" -d 'Rehearse failures of a cluster described by its nodes\' configs, in virtual time'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand help; and not __fish_seen_subcommand_from status dump-stats demote restore sniff lint firewall-check simulate-failover completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c vrrpctl -n "__fish_vrrpctl_using_subcommand help; and not __fish_seen_subcommand_from status dump-stats demote restore sniff lint firewall-check simulate-failover completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

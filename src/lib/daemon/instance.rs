@@ -87,7 +87,7 @@ pub fn snapshot(inst: &NodeInstance, io: &InstanceIo) -> InstanceSnapshot {
         // The daemon runs no trackers yet; when it does, they go here.
         trackers: Vec::new(),
         sync_group: None,
-        demoted: None,
+        demoted: inst.demoted.clone(),
         source: SOURCE_VRRPD.to_string(),
         stats: Stats {
             advert_rcvd: c.advert_rcvd + rx.rcvd_then_rejected,

@@ -8,6 +8,7 @@
 
 pub mod addresses;
 pub mod control;
+pub mod demotion;
 pub mod dump;
 pub mod garp;
 pub mod host;
