@@ -429,6 +429,19 @@ fn effective_priority_is_clamped_and_never_moves_an_owner() {
 }
 
 #[test]
+fn a_reload_that_makes_an_instance_the_owner_gets_it_priority_255() {
+    // The node layer re-sends the new base priority after reconfigure.
+    let mut vi = started(cfg(100));
+    vi.reconfigure(cfg(255));
+    vi.handle(secs(1), Input::PriorityChanged { effective: 255 });
+    assert_eq!(vi.effective_priority(), 255);
+    // And back: an owner no more is tracked again.
+    vi.reconfigure(cfg(100));
+    vi.handle(secs(2), Input::PriorityChanged { effective: 100 });
+    assert_eq!(vi.effective_priority(), 100);
+}
+
+#[test]
 fn backup_down_timer_moves_by_the_change_of_skew_time_both_ways() {
     // vrrp_set_effective_priority: sands += new ms_down_timer - old ms_down_timer.
     let mut vi = started(cfg(100));

@@ -233,6 +233,22 @@ fn too_many_vips() {
 }
 
 #[test]
+fn v3_advert_int_rounded_or_capped_is_a_warning() {
+    let v3 = |int: &str| {
+        find(
+            "value-out-of-range",
+            &inst(&format!("    version 3\n    advert_int {int}")),
+        )
+    };
+    assert_eq!(v3("0.145"), vec![(Warning, 6, 16)]);
+    assert_eq!(v3("41"), vec![(Warning, 6, 16)]);
+    assert!(v3("0.15").is_empty());
+    assert!(v3("40.95").is_empty());
+    // Out of the parser's range it is an error, and the default 1 s runs.
+    assert_eq!(v3("300"), vec![(Error, 6, 16)]);
+}
+
+#[test]
 fn strict_mode_conflict() {
     let t = |strict: &str| {
         format!(

@@ -460,10 +460,13 @@ impl Instance {
     /// ms_down_timer (normally the change of Skew_Time). Nothing is sent: a master's next
     /// regular advert carries the new priority.
     fn on_priority(&mut self, requested: u8) {
-        if self.base_priority == 255 {
-            return;
-        }
-        let effective = requested.clamp(1, 254);
+        // An owner's is 255 whatever is asked (after a reload made it one, this is how its
+        // effective priority gets there).
+        let effective = if self.base_priority == 255 {
+            255
+        } else {
+            requested.clamp(1, 254)
+        };
         if effective == self.effective_priority {
             return;
         }

@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use super::super::diag::Diagnostic;
+use super::super::lexer::Word;
 use super::super::model::{
     advert_int_as_keepalived, Authentication, GlobalDefs, InitialState, Notify, UnicastPeer,
     VirtualIp, VirtualRoute, VrrpInstance,
@@ -19,8 +20,9 @@ pub(crate) struct Raw {
     pub inst: VrrpInstance,
     priority: Option<u8>,
     version: Option<u8>,
-    /// As written, in microseconds (keepalived's parse); rounded in `finish` by version.
-    advert_int: Option<u64>,
+    /// As written, in microseconds (keepalived's parse), and the word; rounded in `finish`
+    /// once the version is known.
+    advert_int: Option<(u64, Word)>,
     accept: Option<bool>,
     down_timer_adverts: Option<u32>,
     native_ipv6: bool,
@@ -131,7 +133,9 @@ pub(crate) fn read(r: &mut Reader, node: &Node) -> Option<Raw> {
             "priority" => raw.priority = r.int_arg(k, 1, 255).map(|v| v as u8),
             "advert_int" => {
                 if let Some(w) = r.arg(k, 0) {
-                    raw.advert_int = r.micros("advert_int", w, 10_000, 255_000_000);
+                    raw.advert_int = r
+                        .micros("advert_int", w, 10_000, 255_000_000)
+                        .map(|us| (us, w.clone()));
                 }
             }
             "version" => raw.version = r.int_arg(k, 2, 3).map(|v| v as u8),
@@ -420,7 +424,7 @@ fn peers(r: &mut Reader, k: &Node) -> Vec<UnicastPeer> {
 }
 
 /// keepalived's end-of-config fix-ups for one instance.
-pub(crate) fn finish(raw: Raw, g: &GlobalDefs) -> VrrpInstance {
+pub(crate) fn finish(raw: Raw, g: &GlobalDefs, r: &mut Reader) -> VrrpInstance {
     let mut i = raw.inst;
     let ipv6 = raw.native_ipv6
         || i.virtual_ipaddress
@@ -483,10 +487,35 @@ pub(crate) fn finish(raw: Raw, g: &GlobalDefs) -> VrrpInstance {
     if strict && i.version == 2 && i.accept {
         i.accept = false;
     }
-    i.advert_int = advert_int_as_keepalived(
-        Duration::from_micros(raw.advert_int.unwrap_or(1_000_000)),
-        i.version,
-    );
+    i.advert_int = match &raw.advert_int {
+        None => Duration::from_secs(1),
+        Some((us, w)) => {
+            let written = Duration::from_micros(*us);
+            let runs = advert_int_as_keepalived(written, i.version);
+            // v2's rounding is lint's v2-subsecond-advert; v3's is said here, as keepalived
+            // says it ("must be in units of 10ms - rounding", "out of range").
+            if i.version == 3 && runs != written {
+                let why = if written > Duration::from_millis(40_950) {
+                    "VRRPv3 carries at most 40.95 s (12 bits of centiseconds)"
+                } else {
+                    "VRRPv3 advertises whole centiseconds"
+                };
+                r.push(
+                    Diagnostic::warning(
+                        "value-out-of-range",
+                        &w.span,
+                        format!(
+                            "{why}: advert_int {} runs as {} s, as in keepalived",
+                            w.text,
+                            runs.as_secs_f64()
+                        ),
+                    )
+                    .with_help("write the interval keepalived runs"),
+                );
+            }
+            runs
+        }
+    };
     i.garp_master_delay = i.garp_master_delay.or(Some(g.vrrp_garp_master_delay));
     i.garp_master_repeat = i.garp_master_repeat.or(Some(g.vrrp_garp_master_repeat));
     i.garp_master_refresh = i.garp_master_refresh.or(g.vrrp_garp_master_refresh);

@@ -79,7 +79,7 @@ pub(crate) fn build(tree: &KeywordTree, diags: &mut Vec<Diagnostic>) -> Config {
     }
     cfg.instances = raw_instances
         .into_iter()
-        .map(|raw| instance::finish(raw, &cfg.global))
+        .map(|raw| instance::finish(raw, &cfg.global, &mut r))
         .collect();
     diags.extend(r.diags);
     cfg
