@@ -685,8 +685,8 @@ fn demote_hands_over_fast_survives_a_restart_and_restore_takes_back() {
     let mut lonely = InstanceConf::v3(150, "192.0.2.101/24");
     lonely.name = "VI_2";
     lonely.vrid = 52;
-    let conf = InstanceConf::v3(150, VIP_CIDR).file("A")
-        + &lonely.file("A").split("\n\n").nth(1).unwrap().to_string();
+    let conf =
+        InstanceConf::v3(150, VIP_CIDR).file("A") + lonely.file("A").split("\n\n").nth(1).unwrap();
     let (vrrpd, _) = Vrrpd::start(&mut lan.hosts[0], &vd, &conf);
     let sock = vrrpd.socket.to_str().unwrap().to_string();
     converge(&lan, VIP, 0, 1, Duration::from_millis(500));
