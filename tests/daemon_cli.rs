@@ -62,7 +62,7 @@ fn signum_prints_keepalived_numbers() {
 fn an_instance_that_cannot_run_is_refused_with_its_span() {
     let dir = tempdir();
     let bad = write(dir.path(), "bad.conf", NO_VRID);
-    let out = vrrpd(&["-f", &bad]);
+    let out = vrrpd(&["-l", "-f", &bad]);
     // keepalived's exit code for a configuration that cannot run.
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -71,6 +71,93 @@ fn an_instance_that_cannot_run_is_refused_with_its_span() {
         "{err}"
     );
     assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn version_names_the_git_commit() {
+    let out = vrrpd(&["--version"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with(concat!("vrrpd ", env!("CARGO_PKG_VERSION"), " (commit ")),
+        "{text}"
+    );
+    let head = Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output();
+    if let Some(h) = head.ok().filter(|h| h.status.success()) {
+        let h = String::from_utf8_lossy(&h.stdout).trim().to_string();
+        assert!(text.contains(&format!("(commit {h})")), "{text} vs {h}");
+    }
+}
+
+/// Without -l and with stderr not a terminal, vrrpd logs to syslog (keepalived's default),
+/// at the facility -S names; with -l to stderr only. A private mount namespace points /dev/log
+/// at a socket of this test, so the host's syslog is never touched.
+#[test]
+fn logs_go_to_syslog_unless_l_is_given() {
+    if !require_root() || !require_tool("unshare") {
+        return;
+    }
+    let dir = tempdir();
+    let bad = write(dir.path(), "bad.conf", NO_VRID);
+    let sock_path = dir.path().join("log");
+    let sock = std::os::unix::net::UnixDatagram::bind(&sock_path).unwrap();
+    sock.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let run = |extra: &[&str]| {
+        let script = format!(
+            "mount -t tmpfs tmpfs /dev && ln -s {} /dev/log && exec {} \"$@\"",
+            sock_path.display(),
+            bin("vrrpd").display()
+        );
+        Command::new("unshare")
+            .args([
+                "--mount",
+                "--propagation",
+                "private",
+                "sh",
+                "-c",
+                &script,
+                "vrrpd",
+            ])
+            .args(extra)
+            .args(["-f", &bad])
+            .env("VRRPD_LOG", "info")
+            .output()
+            .unwrap()
+    };
+    let out = run(&["-S", "2"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !err.contains("virtual_router_id"),
+        "logged to stderr: {err}"
+    );
+    let mut buf = [0u8; 2048];
+    let mut records = Vec::new();
+    while let Ok(n) = sock.recv(&mut buf) {
+        let r = String::from_utf8_lossy(&buf[..n]).into_owned();
+        let done = r.contains("no vrrp_instance can run");
+        records.push(r);
+        if done {
+            break;
+        }
+    }
+    // LOCAL2 (18 << 3) + LOG_ERR (3) = 147.
+    let refused = records
+        .iter()
+        .find(|r| r.contains("virtual_router_id is not set"))
+        .unwrap_or_else(|| panic!("no syslog record: {records:?}"));
+    assert!(refused.starts_with("<147>"), "{refused}");
+    assert!(refused.contains(" vrrpd["), "{refused}");
+
+    sock.set_read_timeout(Some(std::time::Duration::from_millis(300)))
+        .unwrap();
+    let out = run(&["-l"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("virtual_router_id is not set"), "{err}");
+    assert!(sock.recv(&mut buf).is_err(), "-l must not log to syslog");
 }
 
 /// `-t` must fail on every config the daemon would then refuse to run (tried as a new user

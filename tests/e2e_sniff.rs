@@ -156,3 +156,62 @@ fn live_capture_beside_keepalived() {
         "{stdout}"
     );
 }
+
+#[test]
+fn any_interface_is_a_cooked_capture_of_every_interface() {
+    if !require_root() || !require_tool("keepalived") || !require_tool("tcpdump") {
+        return;
+    }
+    let mut lan = Lan::new("sa", 2);
+    lan.addr(0, "192.0.2.1/24");
+    lan.addr(1, "192.0.2.2/24");
+    let dir = tempdir();
+    let (k, _) = Keepalived::start(&mut lan.hosts[0], dir.path(), CONF);
+    let pcap = dir.path().join("any.pcap");
+    let child = lan.hosts[1]
+        .command(bin("vrrpctl"))
+        .args([
+            "--json", "sniff", "-i", "any", "-c", "4", "--vrid", "92", "-w",
+        ])
+        .arg(&pcap)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut p = Proc { child };
+    let status = p.wait_timeout(Duration::from_secs(30));
+    let stdout = drain(p.child.stdout.take());
+    let stderr = drain(p.child.stderr.take());
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "sniff -i any did not finish: {stderr}\n{}",
+        k.log()
+    );
+    let lines = json_lines(&stdout);
+    let adverts: Vec<_> = lines.iter().filter(|l| l["kind"] == "vrrp").collect();
+    assert_eq!(adverts.len(), 4, "{stdout}");
+    for a in &adverts {
+        assert_eq!(
+            (&a["src"], &a["vrid"]),
+            (&"192.0.2.1".into(), &92.into()),
+            "{a}"
+        );
+        assert_eq!(a["errors"].as_array().unwrap().len(), 0, "{a}");
+        // The cooked header keeps the sender's MAC.
+        assert!(a["src_mac"].is_string(), "{a}");
+    }
+    // The file is what `tcpdump -i any -w` writes: Linux cooked capture, readable by tcpdump.
+    let t = std::process::Command::new("tcpdump")
+        .args(["-n", "-r"])
+        .arg(&pcap)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&t.stderr);
+    assert!(err.contains("LINUX_SLL"), "{err}");
+    let text = String::from_utf8_lossy(&t.stdout);
+    assert_eq!(
+        text.lines().filter(|l| l.contains("vrid 92")).count(),
+        4,
+        "{text}"
+    );
+}

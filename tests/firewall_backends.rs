@@ -427,3 +427,60 @@ fn cli_broken_zone_file_is_a_note_unless_it_is_what_we_evaluate() {
     assert_eq!(rc, 2);
     assert!(err.contains("public.xml"), "{err}");
 }
+
+#[test]
+fn firewalld_enabled_but_stopped_advice_is_offline_cmd() {
+    // nftables lets VRRP in today; firewalld is enabled (it starts at boot) but not running,
+    // and its permanent public zone has no vrrp. `firewall-cmd` needs the running daemon over
+    // D-Bus, so the advice must be `firewall-offline-cmd`.
+    let json = std::fs::read_to_string(data("nft/01_accept_vrrp_explicit.json")).unwrap();
+    let c = Collected {
+        ruleset: nft::parse(&json).unwrap(),
+        backends: vec!["nftables".into()],
+        firewalld_running: false,
+        firewalld_enabled: true,
+        firewalld_permanent: Some(firewalld::load(&data("firewalld/public_no_vrrp")).unwrap()),
+        ..Default::default()
+    };
+    let r = check::run(&c, &planned(inbound(peer(), "224.0.0.18")));
+    let ch = &r.checks[0];
+    assert_eq!(ch.verdict, Verdict::Allowed, "{ch:#?}");
+    let note = ch
+        .notes
+        .iter()
+        .find(|n| n.contains("enabled but not running"))
+        .unwrap_or_else(|| panic!("no dormant-firewalld note: {ch:#?}"));
+    assert!(
+        note.contains("firewall-offline-cmd --zone=public --add-rich-rule="),
+        "{note}"
+    );
+    assert!(!note.contains("firewall-cmd"), "{note}");
+}
+
+#[test]
+fn legacy_iptables_persistence_advice_names_the_legacy_save_tool() {
+    let text = "*filter\n:INPUT DROP [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n";
+    let rs = iptables::parse(text, IpFamily::V4, Origin::IptablesLegacy).unwrap();
+    // iptables on this host is the nf_tables variant: the legacy tables need the -legacy tools.
+    let c = Collected {
+        ruleset: rs,
+        backends: vec!["iptables-legacy".into()],
+        iptables_is_nft: Some(true),
+        ..Default::default()
+    };
+    let r = check::run(&c, &planned(inbound(peer(), "224.0.0.18")));
+    let fix = r.checks[0].fix.as_deref().unwrap();
+    assert!(fix.starts_with("iptables-legacy -A INPUT "), "{fix}");
+    assert!(
+        r.advice
+            .iter()
+            .any(|a| a.contains("iptables-legacy-save > /etc/iptables/rules.v4")),
+        "{:#?}",
+        r.advice
+    );
+    assert!(
+        !r.advice.iter().any(|a| a.contains("(iptables-save")),
+        "{:#?}",
+        r.advice
+    );
+}

@@ -543,3 +543,131 @@ fn summary_finds_split_brain_collision_and_mismatches() {
         "{text}"
     );
 }
+
+fn garp(ip: &str, mac: [u8; 6]) -> Vec<u8> {
+    let mut f = vec![0u8; 64];
+    let n = vrrp::wire::arp::gratuitous_arp(mac, ip.parse().unwrap(), &mut f).unwrap();
+    f.truncate(n);
+    f
+}
+
+/// VRID 90: two masters at once (.21 prio 150, .22 prio 100), both announcing 192.0.2.190 in
+/// gratuitous ARPs. VRID 91: a clean failover, .23 leaves (priority 0) and .24 takes over and
+/// announces 192.0.2.191 once from its MAC.
+fn vip_claims() -> Vec<(u64, Vec<u8>)> {
+    let m = "224.0.0.18";
+    let ad = |vrid, prio, vip: &str, src: &str| {
+        v4(
+            &Advert::v3(vrid, prio, 100, ips(&[vip])),
+            src,
+            m,
+            255,
+            PSEUDO,
+            |_| {},
+        )
+    };
+    let mac = |s: &str| mac_of(s.parse().unwrap());
+    let mut out = Vec::new();
+    for i in 0..6u64 {
+        let t = i * 1_000_000;
+        out.push((t, ad(90, 150, "192.0.2.190", "192.0.2.21")));
+        out.push((t + 400_000, ad(90, 100, "192.0.2.190", "192.0.2.22")));
+        if i < 3 {
+            out.push((t + 100_000, ad(91, 150, "192.0.2.191", "192.0.2.23")));
+        } else if i == 3 {
+            out.push((t + 100_000, ad(91, 0, "192.0.2.191", "192.0.2.23")));
+        }
+        if i >= 3 {
+            out.push((t + 200_000, ad(91, 100, "192.0.2.191", "192.0.2.24")));
+        }
+    }
+    out.push((10_000, garp("192.0.2.190", mac("192.0.2.21"))));
+    out.push((410_000, garp("192.0.2.190", mac("192.0.2.22"))));
+    out.push((2_010_000, garp("192.0.2.190", mac("192.0.2.21"))));
+    out.push((2_410_000, garp("192.0.2.190", mac("192.0.2.22"))));
+    out.push((110_000, garp("192.0.2.191", mac("192.0.2.23"))));
+    out.push((3_210_000, garp("192.0.2.191", mac("192.0.2.24"))));
+    out.sort_by_key(|(t, _)| *t);
+    out
+}
+
+#[test]
+fn summary_flags_two_macs_for_one_vip_and_shows_the_master_timeline() {
+    let path = committed("codec_vip_claims.pcap", &vip_claims());
+    let (code, out, err) = sniff(&["--json", "sniff", "-r", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let lines = json_lines(&out);
+    let summary = &lines.last().unwrap()["summary"];
+    let problems = summary["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert_eq!(problems[0]["code"], "address-conflict");
+    let msg = problems[0]["message"].as_str().unwrap();
+    assert!(
+        msg.starts_with("192.0.2.190 was announced 2 times by 02:00:5e:10:00:16 while VRID 90's master was 192.0.2.21 (02:00:5e:10:00:15)"),
+        "{msg}"
+    );
+    let addr = |ip: &str| {
+        summary["addresses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["ip"] == ip)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(addr("192.0.2.190")["conflict"], true);
+    let a191 = addr("192.0.2.191");
+    assert_eq!(a191["conflict"], false, "{a191}");
+    assert_eq!(a191["moves"].as_array().unwrap().len(), 1);
+    assert_eq!(a191["moves"][0]["to"], "02:00:5e:10:00:18");
+    let v91 = summary["vrids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["vrid"] == 91)
+        .unwrap();
+    let tl = v91["timeline"].as_array().unwrap();
+    assert_eq!(tl.len(), 2, "{tl:#?}");
+    assert_eq!(
+        (&tl[0]["to"], &tl[0]["from"]),
+        (&"192.0.2.23".into(), &Value::Null)
+    );
+    assert_eq!(tl[1]["from"], "192.0.2.23");
+    assert_eq!(tl[1]["to"], "192.0.2.24");
+    assert_eq!(tl[1]["reason"], "192.0.2.23 sent priority 0: it left");
+    assert_eq!(tl[1]["ts"].as_f64().unwrap(), T0 as f64 + 3.2);
+
+    let (_, text, _) = sniff(&["sniff", "-r", path.to_str().unwrap()]);
+    assert!(
+        text.contains("192.0.2.23 -> 192.0.2.24 (192.0.2.23 sent priority 0: it left)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("! address-conflict: 192.0.2.190 was announced"),
+        "{text}"
+    );
+    // VRID 90's split brain: the timeline stays with the higher priority, no flapping.
+    assert!(
+        text.contains("both advertised as master at the same time: 11 times one's advert came within 1.5 advertisement intervals of the other's"),
+        "{text}"
+    );
+}
+
+#[test]
+fn summary_intervals_read_like_packet_lines() {
+    let path = committed("codec_two_masters.pcap", &masters());
+    let (_, text, _) = sniff(&["sniff", "-r", path.to_str().unwrap(), "--vrid", "82"]);
+    // A v2 packet line says `intvl 1s`; so does the summary.
+    assert!(text.contains(", intvl 1s,"), "{text}");
+    let sp = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("192.0.2.5 "))
+        .unwrap();
+    assert!(sp.contains(" intvl 1s "), "{sp}");
+    // VRID 84's preemption is in the master timeline.
+    let (_, text, _) = sniff(&["sniff", "-r", path.to_str().unwrap(), "--vrid", "84"]);
+    assert!(
+        text.contains("192.0.2.9 -> 192.0.2.10 (preempted: priority 150 beats 192.0.2.9's 100)"),
+        "{text}"
+    );
+}

@@ -1,7 +1,5 @@
 //! vrrpctl: parse the command line and run the subcommand; the exit code comes from it.
 
-use clap::Parser;
-
 // vrrpctl's hot paths (lint of large configs, sniff of big captures) are allocation-heavy;
 // mimalloc cut lint's time on a 10,000-instance config by a quarter (benches/lint_bench.sh).
 // vrrpd keeps the system allocator: its goal is a small, steady RSS.
@@ -9,6 +7,5 @@ use clap::Parser;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
-    let cli = vrrp::cli::Cli::parse();
-    vrrp::cli::run(cli).into()
+    vrrp::cli::main().into()
 }

@@ -17,3 +17,11 @@ pub mod node;
 pub mod sim;
 pub mod sniff;
 pub mod wire;
+
+/// `--version` of both binaries: the crate version and the git commit built (build.rs).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("VRRP_GIT_COMMIT"),
+    ")"
+);

@@ -1,6 +1,7 @@
 //! `vrrpctl`'s command tree (clap derive, shared with completion and man generation), output
 //! helpers, and one module per subcommand that turns flags into calls on the library's rooms.
 
+pub mod complete;
 pub mod docs;
 pub mod output;
 pub mod vrrpd;
@@ -19,7 +20,8 @@ mod source;
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
+use clap_complete::engine::ArgValueCompleter;
 
 pub use output::{ColorChoice, Exit, Output};
 
@@ -28,7 +30,7 @@ pub use crate::control::DEFAULT_SOCKET;
 
 /// The operator's toolkit for VRRP clusters run by vrrpd or keepalived.
 #[derive(Debug, Parser)]
-#[command(name = "vrrpctl", version, about, long_about = None, propagate_version = true)]
+#[command(name = "vrrpctl", version = crate::VERSION, long_about = None, propagate_version = true)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -42,7 +44,8 @@ pub struct GlobalArgs {
     /// Print JSON (one document, or JSON lines for streams) instead of text.
     #[arg(long, global = true)]
     pub json: bool,
-    /// When to color the output; NO_COLOR in the environment means never.
+    /// When to color the output: auto colors a terminal unless NO_COLOR is set; always and never
+    /// win over NO_COLOR.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
 }
@@ -92,7 +95,7 @@ pub struct StatusArgs {
     #[command(flatten)]
     pub daemon: DaemonArgs,
     /// Only these instances (vrrp_instance names); all when none is given.
-    #[arg(value_name = "INSTANCE")]
+    #[arg(value_name = "INSTANCE", add = ArgValueCompleter::new(complete::instances))]
     pub instances: Vec<String>,
     /// Keep running and print each transition as it happens (redraws the table on a terminal).
     #[arg(short = 'w', long)]
@@ -112,13 +115,13 @@ pub struct DumpStatsArgs {
     #[command(flatten)]
     pub daemon: DaemonArgs,
     /// Only these instances (vrrp_instance names); all when none is given.
-    #[arg(value_name = "INSTANCE")]
+    #[arg(value_name = "INSTANCE", add = ArgValueCompleter::new(complete::instances))]
     pub instances: Vec<String>,
     /// Output format (--json is the same as --format json).
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<StatsFormat>,
     /// Write to FILE atomically (a temporary file renamed over it) instead of stdout.
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    #[arg(short = 'o', long = "output", value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub output: Option<PathBuf>,
     /// Zero the counters after reading them (needs root or the socket's owner).
     #[arg(long)]
@@ -158,18 +161,20 @@ pub struct RestoreArgs {
 #[derive(Debug, Clone, Args)]
 pub struct SniffArgs {
     /// Capture live on this interface (needs root or CAP_NET_RAW).
+    /// `any` captures on every interface (Linux cooked capture, as tcpdump -i any).
     #[arg(
         short = 'i',
         long = "interface",
         value_name = "IFACE",
-        conflicts_with = "read"
+        conflicts_with = "read",
+        add = ArgValueCompleter::new(complete::interfaces_or_any)
     )]
     pub interface: Option<String>,
-    /// Read packets from a pcap or pcapng file instead of capturing.
-    #[arg(short = 'r', long = "read", value_name = "FILE")]
+    /// Read packets from a pcap or pcapng file instead of capturing; `-` is standard input.
+    #[arg(short = 'r', long = "read", value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub read: Option<PathBuf>,
     /// Also write the VRRP packets seen to this pcap file.
-    #[arg(short = 'w', long = "write", value_name = "FILE")]
+    #[arg(short = 'w', long = "write", value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub write: Option<PathBuf>,
     /// Stop after this many VRRP packets.
     #[arg(short = 'c', long = "count", value_name = "N")]
@@ -187,8 +192,9 @@ pub struct SniffArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct LintArgs {
-    /// keepalived.conf files; several files are linted as the nodes of one cluster.
-    #[arg(value_name = "FILE", default_value = DEFAULT_CONFIG)]
+    /// keepalived.conf files; several files are linted as the nodes of one cluster; `-` reads
+    /// standard input.
+    #[arg(value_name = "FILE", default_value = DEFAULT_CONFIG, value_hint = ValueHint::FilePath)]
     pub files: Vec<PathBuf>,
     /// Config id for `@id` lines, as keepalived's -i/--config-id (default: the short hostname).
     #[arg(short = 'i', long, value_name = "ID")]
@@ -214,10 +220,10 @@ pub enum Family {
 #[derive(Debug, Clone, Args)]
 pub struct FirewallArgs {
     /// keepalived.conf whose instances are checked (default when no -i is given).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub config: Option<PathBuf>,
     /// Check this interface by hand instead of (or to narrow) the config's instances.
-    #[arg(short = 'i', long = "interface", value_name = "IFACE")]
+    #[arg(short = 'i', long = "interface", value_name = "IFACE", add = ArgValueCompleter::new(complete::interfaces))]
     pub interface: Option<String>,
     /// A peer that sends adverts to this host (repeatable); narrows multicast instances.
     #[arg(long, value_name = "ADDR")]
@@ -254,7 +260,7 @@ pub struct FirewallArgs {
 )]
 pub struct SimulateArgs {
     /// The keepalived.conf of each node (a node is named by its router_id, else the file stem).
-    #[arg(value_name = "FILE")]
+    #[arg(value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub files: Vec<PathBuf>,
     /// A scenario: a directory with the nodes' *.conf files and an `events` file, or an events
     /// file (one event a line, e.g. `crash:node1@5s`, and `until 40s`, `loss 5`, `delay 2ms`).
@@ -318,6 +324,70 @@ pub struct CompletionsArgs {
     /// The shell to generate for.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+/// The whole of `vrrpctl`: answer a shell's completion request, or parse the command line
+/// (usage errors: clap's message and exit 2, or one JSON object on stderr with --json) and run.
+pub fn main() -> Exit {
+    complete::answer_if_asked();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let json = args.iter().any(|a| a == "--json");
+    let parsed = command_for(&args)
+        .try_get_matches_from(&args)
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
+    match parsed {
+        Ok(cli) => run(cli),
+        Err(e) => usage_error(&e, json),
+    }
+}
+
+/// The clap tree as this invocation shows it: `vrrpctl lint-config --help` says
+/// `Usage: vrrpctl lint-config ...`, not the canonical name.
+pub fn command_for(args: &[std::ffi::OsString]) -> clap::Command {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    if subcommand_word(args) != Some("lint-config") {
+        return cmd;
+    }
+    let mut built = cmd.clone();
+    built.build();
+    let usage = built
+        .find_subcommand_mut("lint")
+        .map(|s| s.render_usage().to_string())
+        .unwrap_or_default();
+    let usage =
+        usage
+            .trim_start_matches("Usage: ")
+            .replacen("vrrpctl lint", "vrrpctl lint-config", 1);
+    cmd.mut_subcommand("lint", |s| s.override_usage(usage))
+}
+
+/// The first word that is not a global flag or its value: the subcommand as typed.
+fn subcommand_word(args: &[std::ffi::OsString]) -> Option<&str> {
+    let mut it = args.iter().skip(1);
+    while let Some(a) = it.next() {
+        let a = a.to_str()?;
+        if a == "--color" {
+            it.next();
+        } else if !a.starts_with('-') {
+            return Some(a);
+        }
+    }
+    None
+}
+
+fn usage_error(e: &clap::Error, json: bool) -> Exit {
+    use clap::error::ErrorKind;
+    let informational = matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion);
+    if informational || !json {
+        let _ = e.print();
+        return if informational { Exit::Ok } else { Exit::Usage };
+    }
+    let text = e.to_string();
+    let first = text.lines().next().unwrap_or("invalid command line");
+    let message = first.strip_prefix("error: ").unwrap_or(first);
+    eprintln!("{}", output::json_error(message, Exit::Usage));
+    Exit::Usage
 }
 
 /// Run one parsed command line; the binary only maps the result to a process exit code.

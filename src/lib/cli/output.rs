@@ -34,23 +34,17 @@ impl From<Exit> for std::process::ExitCode {
 pub struct Output {
     pub json: bool,
     pub color: bool,
+    /// What --color said, for streams other than stdout (stderr may be a terminal alone).
+    pub color_choice: ColorChoice,
 }
 
 impl Output {
     pub fn new(g: &GlobalArgs) -> Self {
-        let color = match g.color {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                    && std::io::stdout().is_terminal()
-            }
-        };
-        // NO_COLOR wins over --color=always too: the user asked for no color everywhere.
-        let color = color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        let color = color_enabled(g.color, std::io::stdout().is_terminal());
         Output {
             json: g.json,
             color,
+            color_choice: g.color,
         }
     }
 
@@ -63,9 +57,37 @@ impl Output {
         }
     }
 
+    /// Print `e` on stderr: one sentence, or with --json one JSON object that scripts can
+    /// parse (`{"error": {"message", "exit"}}`).
     pub fn error(&self, e: &CmdError) {
-        let prefix = self.paint("error:", Style::new().red().bold());
+        if self.json {
+            eprintln!("{}", json_error(&e.message, e.exit));
+            return;
+        }
+        let color = color_enabled(self.color_choice, std::io::stderr().is_terminal());
+        let prefix = if color {
+            "error:".style(Style::new().red().bold()).to_string()
+        } else {
+            "error:".to_string()
+        };
         eprintln!("{prefix} {}", e.message);
+    }
+}
+
+/// The JSON form of an error for stderr.
+pub fn json_error(message: &str, exit: Exit) -> String {
+    serde_json::json!({"error": {"message": message, "exit": exit as u8}}).to_string()
+}
+
+/// no-color.org: NO_COLOR (non-empty) turns off color by default, but an explicit
+/// `--color always` is the user's latest word and wins; `auto` colors only a terminal.
+pub fn color_enabled(choice: ColorChoice, is_terminal: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && is_terminal
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use clap::Parser;
 
 /// A keepalived-compatible VRRP daemon: runs the vrrp_instance blocks of keepalived.conf.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "vrrpd", version, about, long_about = None)]
+#[command(name = "vrrpd", version = crate::VERSION, long_about = None)]
 pub struct Args {
     /// Configuration file (keepalived.conf syntax).
     #[arg(short = 'f', long = "use-file", value_name = "FILE", default_value = crate::config::DEFAULT_CONFIG)]
@@ -16,9 +16,13 @@ pub struct Args {
     /// Stay in the foreground (vrrpd always does; accepted for keepalived compatibility).
     #[arg(short = 'n', long = "dont-fork")]
     pub dont_fork: bool,
-    /// Log to the console (stderr) rather than syslog/journal formatting.
+    /// Log to the console (stderr). Without it vrrpd logs to syslog (journald under systemd),
+    /// or to stderr when that is a terminal.
     #[arg(short = 'l', long = "log-console")]
     pub log_console: bool,
+    /// Syslog facility LOCAL0..LOCAL7 (default DAEMON), as keepalived's -S.
+    #[arg(short = 'S', long = "log-facility", value_name = "0-7", value_parser = clap::value_parser!(u8).range(0..=7))]
+    pub log_facility: Option<u8>,
     /// Detailed log messages (debug level).
     #[arg(short = 'D', long = "log-detail")]
     pub log_detail: bool,

@@ -63,12 +63,27 @@ impl Loaded {
     }
 }
 
+/// The file name of a config read from standard input.
+pub const STDIN_NAME: &str = "<stdin>";
+
 /// Load `path` and its includes with the host's config id.
 pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
     load_with(path, &LoadOptions::default())
 }
 
+/// `-` reads standard input (named `<stdin>` in diagnostics; includes relative to the current
+/// directory).
 pub fn load_with(path: &Path, opts: &LoadOptions) -> Result<Loaded, ConfigError> {
+    if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(|source| {
+            ConfigError::Read {
+                path: "standard input".into(),
+                source,
+            }
+        })?;
+        return Ok(load_str_with(STDIN_NAME, &text, opts));
+    }
     let mut p = preprocess::Preprocessor::new(config_id(opts));
     p.run_file(path)
         .map_err(|preprocess::ReadError::Io(source)| ConfigError::Read {

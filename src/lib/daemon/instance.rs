@@ -84,9 +84,19 @@ pub fn snapshot(inst: &NodeInstance, io: &InstanceIo) -> InstanceSnapshot {
             .last_transition_wall
             .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
             .map(|d| d.as_secs_f64()),
-        // The daemon runs no trackers yet; when it does, they go here.
-        trackers: Vec::new(),
-        sync_group: None,
+        trackers: inst
+            .spec
+            .trackers
+            .iter()
+            .zip(&inst.trackers)
+            .map(|(d, st)| crate::control::Tracker {
+                kind: d.id.kind.keyword().trim_start_matches("track_").to_string(),
+                name: d.id.name.clone(),
+                state: st.to_string(),
+                weight: d.weight,
+            })
+            .collect(),
+        sync_group: inst.spec.sync_group.clone(),
         demoted: inst.demoted.clone(),
         source: SOURCE_VRRPD.to_string(),
         stats: Stats {

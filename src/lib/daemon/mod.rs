@@ -7,6 +7,7 @@
 //! workers (`addresses`, `garp`) and hands out `run::Handle`s for status queries.
 
 pub mod addresses;
+pub mod command;
 pub mod control;
 pub mod demotion;
 pub mod dump;
@@ -14,8 +15,10 @@ pub mod garp;
 pub mod host;
 pub mod instance;
 pub mod linkwatch;
+pub mod log;
 pub mod metrics_http;
 pub mod netlink;
+pub mod notify;
 pub mod pidfile;
 pub mod reactor;
 pub mod run;
@@ -23,5 +26,6 @@ pub mod sd_notify;
 pub mod signals;
 pub mod socket;
 pub mod timers;
+pub mod track_script;
 
 pub use run::{run, Daemon, Handle, Options};

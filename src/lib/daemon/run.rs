@@ -24,9 +24,11 @@ use super::garp::{GarpJob, GarpPacer};
 use super::host::{HostSnapshot, SystemHost};
 use super::instance::{self, InstanceIo};
 use super::netlink::{Netlink, NetlinkError};
+use super::notify::{Notifier, Subject};
 use super::signals::{SigFunc, Signals};
 use super::socket::{VrrpSocket, RECV_BUF};
 use super::timers::{Clock, Timer};
+use super::track_script::{ScriptTrackers, TrackerReport};
 use super::{demotion, dump, linkwatch, metrics_http, pidfile, sd_notify};
 
 /// keepalived's exit code for a configuration that cannot run.
@@ -298,6 +300,10 @@ pub struct Daemon {
     effects: Vec<Effect>,
     queries_tx: mpsc::Sender<Query>,
     queries_rx: mpsc::Receiver<Query>,
+    /// Tracker workers report here; the loop feeds `Node::set_tracker`.
+    trackers_rx: mpsc::UnboundedReceiver<TrackerReport>,
+    scripts: ScriptTrackers,
+    notifier: Notifier,
     events: broadcast::Sender<Event>,
     /// Where demotions are recorded (beside the control socket); None: not recorded.
     demotion_file: Option<PathBuf>,
@@ -319,21 +325,29 @@ impl Daemon {
     ) -> (Result<Daemon, DaemonError>, Vec<node::BuildError>) {
         let host = HostSnapshot::take();
         let (specs, mut refused) = node::build_all(cfg, &host);
+        let mut specs = specs;
         let mut sockets: Vec<Arc<VrrpSocket>> = Vec::new();
         let mut by_key: HashMap<(String, Family), usize> = HashMap::new();
         let mut runnable = Vec::new();
         let mut ios = Vec::new();
-        for spec in specs {
+        let mut opened = Vec::new();
+        for spec in specs.drain(..) {
             match open_io(&spec, &host, &mut sockets, &mut by_key) {
-                Ok(io) => {
-                    runnable.push(spec);
-                    ios.push(io);
-                }
+                Ok(io) => opened.push((spec, io)),
                 Err(reason) => refused.push(node::BuildError {
                     name: spec.name.clone(),
                     span: spec.span.clone(),
                     reason,
                 }),
+            }
+        }
+        // A group member without a socket takes its group down with it.
+        let mut kept: Vec<InstanceSpec> = opened.iter().map(|(s, _)| s.clone()).collect();
+        node::refuse_half_groups(cfg, &mut kept, &mut refused);
+        for (spec, io) in opened {
+            if kept.iter().any(|k| k.name == spec.name) {
+                runnable.push(spec);
+                ios.push(io);
             }
         }
         let netlink = match Netlink::connect() {
@@ -348,6 +362,16 @@ impl Daemon {
             .zip(ios)
             .collect::<HashMap<_, _>>();
         let (queries_tx, queries_rx) = mpsc::channel(16);
+        let (trackers_tx, trackers_rx) = mpsc::unbounded_channel();
+        let used = |name: &str| {
+            node.instances().any(|(_, i)| {
+                i.spec
+                    .trackers
+                    .iter()
+                    .any(|t| t.id.kind == node::TrackerKind::Script && t.id.name == name)
+            })
+        };
+        let scripts = ScriptTrackers::start(&cfg.scripts, &used, &trackers_tx);
         let d = Daemon {
             clock: Clock::start(),
             node,
@@ -357,6 +381,9 @@ impl Daemon {
             effects: Vec::new(),
             queries_tx,
             queries_rx,
+            trackers_rx,
+            scripts,
+            notifier: Notifier::default(),
             events: broadcast::channel(EVENT_BACKLOG).0,
             demotion_file: None,
         };
@@ -429,6 +456,10 @@ impl Daemon {
                         meta: &meta,
                     });
                 }
+                Some(report) = self.trackers_rx.recv() => {
+                    let now = self.now();
+                    self.with_node(|node, out| node.set_tracker(now, &report.tracker, report.state, out));
+                }
                 Some(index) = async { links.as_mut()?.recv().await } => {
                     self.on_link_event(index);
                 }
@@ -452,6 +483,7 @@ impl Daemon {
             r.abort();
         }
         self.input(Input::Shutdown);
+        drop(std::mem::take(&mut self.scripts));
         // Whatever is still on the system (an instance that was never master cannot be).
         let ids: Vec<InstanceId> = self.io.keys().copied().collect();
         for id in ids {
@@ -460,6 +492,7 @@ impl Daemon {
             }
         }
         self.addresses.finish().await;
+        std::mem::take(&mut self.notifier).finish().await;
         tracing::info!("stopped");
         Ok(())
     }
@@ -630,38 +663,53 @@ impl Daemon {
     /// Feed one input to the node and perform its effects.
     fn input(&mut self, input: Input<'_>) {
         let now = self.now();
+        self.with_node(|node, out| node.handle(now, input, out));
+    }
+
+    /// Let `f` drive the node (an input, a tracker result), then perform the effects.
+    fn with_node(&mut self, f: impl FnOnce(&mut Node, &mut Vec<Effect>)) {
         let mut effects = std::mem::take(&mut self.effects);
         effects.clear();
-        self.node.handle(now, input, &mut effects);
+        f(&mut self.node, &mut effects);
         for e in effects.drain(..) {
             self.perform(e);
         }
         self.effects = effects;
     }
 
+    /// Interfaces the node cares about: the instances' own and the tracked ones.
+    fn watched_interfaces(&self) -> Vec<String> {
+        let mut all: Vec<String> = self
+            .node
+            .instances()
+            .flat_map(|(_, i)| {
+                std::iter::once(i.spec.ifname.clone()).chain(
+                    i.spec
+                        .trackers
+                        .iter()
+                        .filter(|t| t.id.kind == node::TrackerKind::Interface)
+                        .map(|t| t.id.name.clone()),
+                )
+            })
+            .collect();
+        all.sort();
+        all.dedup();
+        all
+    }
+
     fn on_link_event(&mut self, index: u32) {
+        let watched = self.watched_interfaces();
         let names: Vec<String> = if index == 0 {
-            let mut all: Vec<String> = self
-                .node
-                .instances()
-                .map(|(_, i)| i.spec.ifname.clone())
-                .collect();
-            all.sort();
-            all.dedup();
-            all
+            watched.clone()
         } else {
             match nix::net::if_::if_indextoname(index) {
                 Ok(n) => vec![n.to_string_lossy().into_owned()],
                 // Gone before we asked: whichever of ours vanished, re-check them all.
-                Err(_) => self
-                    .node
-                    .instances()
-                    .map(|(_, i)| i.spec.ifname.clone())
-                    .collect(),
+                Err(_) => watched.clone(),
             }
         };
         for name in names {
-            if !self.node.instances().any(|(_, i)| i.spec.ifname == name) {
+            if !watched.contains(&name) {
                 continue;
             }
             let info = SystemHost.interface(&name);
@@ -726,11 +774,39 @@ impl Daemon {
                     None => tracing::info!("{name}: {from} -> {to} ({reason}, prio {priority})"),
                 }
             }
+            Effect::PriorityChanged {
+                id,
+                from,
+                to,
+                cause,
+            } => {
+                let name = name_of(&self.node, id);
+                tracing::info!("{name}: effective priority {from} -> {to} ({cause})");
+                let _ = self.events.send(Event::Priority {
+                    ts: epoch_now(),
+                    instance: name,
+                    from,
+                    to,
+                    reason: cause,
+                });
+            }
             Effect::Notify { id, state } => {
-                tracing::debug!("{}: notify {state}", name_of(&self.node, id));
+                if let Some(i) = self.node.get(id) {
+                    let prio = i.fsm.effective_priority();
+                    self.notifier.state_change(
+                        Subject::Instance,
+                        &i.spec.name,
+                        &i.spec.notify,
+                        state,
+                        prio,
+                    );
+                }
             }
             Effect::NotifyMasterRxLowerPri { id } => {
-                tracing::debug!("{}: notify master_rx_lower_pri", name_of(&self.node, id));
+                if let Some(i) = self.node.get(id) {
+                    self.notifier
+                        .master_rx_lower_pri(&i.spec.name, &i.spec.notify);
+                }
             }
             Effect::Rejected { id, src, message } => {
                 tracing::info!("({}) {message} (from {src})", name_of(&self.node, id));

@@ -96,6 +96,12 @@ pub fn firewalld_permanent(t: &Target, zone: &str) -> String {
     }
 }
 
+/// The same change made while firewalld is stopped: `firewall-cmd` talks to the daemon over
+/// D-Bus and fails then; `firewall-offline-cmd` edits the permanent config directly.
+pub fn firewalld_offline(t: &Target, zone: &str) -> String {
+    firewalld_permanent(t, zone).replacen("firewall-cmd --permanent", "firewall-offline-cmd", 1)
+}
+
 pub fn firewalld_fix(t: &Target, zone: &str) -> String {
     format!("{} && firewall-cmd --reload", firewalld_permanent(t, zone))
 }

@@ -406,7 +406,7 @@ pub fn run(collected: &Collected, planned: &[Planned]) -> Report {
                     "firewalld is enabled but not running; when it starts (at the next boot) its permanent config makes this {}: {}; to be ready: {}",
                     pf.verdict.as_str(),
                     pf.reason,
-                    advice::firewalld_permanent(t, &zone)
+                    advice::firewalld_offline(t, &zone)
                 ));
             }
         }
@@ -477,17 +477,42 @@ pub fn run(collected: &Collected, planned: &[Planned]) -> Report {
                 .into(),
         );
     }
-    let ipt_fixes = checks.iter().any(|c| {
-        c.fix
-            .as_deref()
-            .is_some_and(|f| f.starts_with("iptables") || f.starts_with("ip6tables"))
-    });
-    if ipt_fixes {
-        push_advice(
-            "iptables rules added by hand are lost at reboot: save them (iptables-save > \
-             /etc/iptables/rules.v4, or your distribution's equivalent)"
-                .into(),
-        );
+    // Persistence advice names the save tool of the backend the fix went to: a rule added
+    // with iptables-legacy is invisible to (nft-backed) iptables-save.
+    for (prefix, save, file) in [
+        (
+            "iptables-legacy ",
+            "iptables-legacy-save",
+            "/etc/iptables/rules.v4",
+        ),
+        (
+            "ip6tables-legacy ",
+            "ip6tables-legacy-save",
+            "/etc/iptables/rules.v6",
+        ),
+        (
+            "iptables-nft ",
+            "iptables-nft-save",
+            "/etc/iptables/rules.v4",
+        ),
+        (
+            "ip6tables-nft ",
+            "ip6tables-nft-save",
+            "/etc/iptables/rules.v6",
+        ),
+        ("iptables ", "iptables-save", "/etc/iptables/rules.v4"),
+        ("ip6tables ", "ip6tables-save", "/etc/iptables/rules.v6"),
+    ] {
+        if checks
+            .iter()
+            .any(|c| c.fix.as_deref().is_some_and(|f| f.starts_with(prefix)))
+        {
+            push_advice(format!(
+                "{} rules added by hand are lost at reboot: save them ({save} > {file}, or \
+                 your distribution's equivalent)",
+                prefix.trim_end()
+            ));
+        }
     }
     let verdict = overall(checks.iter().map(|c| c.verdict));
     Report {

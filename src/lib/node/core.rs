@@ -10,6 +10,7 @@ use crate::wire::{self, ChecksumKind, Ipv4Meta};
 
 use super::deadlines::DeadlineQueue;
 use super::receive::{self, Policy, RxCounters};
+use super::track::{effective_priority, Contribution, TrackerId, TrackerKind, TrackerState};
 use super::{Effect, Family, HostView, IfaceInfo, Input, InstanceId, InstanceKey, InstanceSpec};
 
 /// Why an instance must not serve (several can hold at once; FAULT lasts while any does).
@@ -38,11 +39,14 @@ pub struct NodeInstance {
     pub demoted: Option<String>,
     /// When the last valid advert from another router was accepted.
     pub last_heard: Option<Time>,
+    /// The last reported state of each of `spec.trackers`, in the same order.
+    pub trackers: Vec<TrackerState>,
 }
 
 impl NodeInstance {
     fn new(spec: InstanceSpec) -> NodeInstance {
         NodeInstance {
+            trackers: spec.trackers.iter().map(|t| t.initial).collect(),
             fsm: fsm::Instance::new(spec.fsm.clone()),
             spec,
             rx: RxCounters::default(),
@@ -74,6 +78,26 @@ impl NodeInstance {
             peers: &self.spec.peers,
             check_unicast_src: self.spec.check_unicast_src,
         }
+    }
+
+    /// What the trackers say now: the total weight and the trackers that put it in FAULT.
+    fn tracker_verdict(&self) -> (i32, Vec<(FaultSource, String)>) {
+        let mut total = 0i32;
+        let mut faults = Vec::new();
+        for (def, st) in self.spec.trackers.iter().zip(&self.trackers) {
+            match def.contribution(*st) {
+                Contribution::Weight(w) => total = total.saturating_add(w),
+                Contribution::Fault(why) => {
+                    faults.push((FaultSource::Tracker(def.id.to_string()), why))
+                }
+            }
+        }
+        (total, faults)
+    }
+
+    /// The effective priority the trackers ask for.
+    pub fn wanted_priority(&self) -> u8 {
+        effective_priority(self.fsm.base_priority(), self.tracker_verdict().0)
     }
 
     /// The FAULT reason shown for the current fault sources.
@@ -111,6 +135,16 @@ impl Node {
         let mut inst = NodeInstance::new(spec);
         let iface = host.interface(&inst.spec.ifname);
         initial_faults(&mut inst, iface.as_ref());
+        for (def, st) in inst.spec.trackers.iter().zip(inst.trackers.iter_mut()) {
+            if def.id.kind == TrackerKind::Interface {
+                *st = link_state(host.interface(&def.id.name).as_ref());
+            }
+        }
+        let (_, tracker_faults) = inst.tracker_verdict();
+        inst.faults.extend(tracker_faults);
+        let effective = inst.wanted_priority();
+        inst.fsm
+            .handle(Time::ZERO, fsm::Input::PriorityChanged { effective });
         if let Some(reason) = inst.fault_reason() {
             // Remembered by the machine: Startup goes straight to FAULT.
             inst.fsm.handle(Time::ZERO, fsm::Input::Fault { reason });
@@ -261,6 +295,93 @@ impl Node {
         };
         if inst.demoted.take().is_some() {
             self.feed(id.0, now, fsm::Input::Restore, out);
+        }
+    }
+
+    /// A tracker's new result (a script's rise/fall verdict, a process quorum, a file's value,
+    /// an interface's link): every instance that follows it moves its priority or enters or
+    /// leaves FAULT. Nothing happens when the state is the one already known.
+    pub fn set_tracker(
+        &mut self,
+        now: Time,
+        tracker: &TrackerId,
+        state: TrackerState,
+        out: &mut Vec<Effect>,
+    ) {
+        for slot in 0..self.slots.len() {
+            let Some(inst) = self.slots[slot].as_mut() else {
+                continue;
+            };
+            let mut changed = false;
+            for (def, st) in inst.spec.trackers.iter().zip(inst.trackers.iter_mut()) {
+                if &def.id == tracker && *st != state {
+                    *st = state;
+                    changed = true;
+                }
+            }
+            if changed {
+                let cause = format!("{tracker} {state}");
+                self.apply_trackers(now, slot, &cause, out);
+            }
+        }
+    }
+
+    /// The trackers of every instance, with their last reported state.
+    pub fn tracker_states(&self, id: InstanceId) -> Vec<(TrackerId, i32, TrackerState)> {
+        self.get(id)
+            .map(|i| {
+                i.spec
+                    .trackers
+                    .iter()
+                    .zip(&i.trackers)
+                    .map(|(d, s)| (d.id.clone(), d.weight, *s))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Re-derive FAULT and the effective priority of `slot` from its trackers' states.
+    pub(super) fn apply_trackers(
+        &mut self,
+        now: Time,
+        slot: usize,
+        cause: &str,
+        out: &mut Vec<Effect>,
+    ) {
+        let Some(inst) = self.slots.get(slot).and_then(Option::as_ref) else {
+            return;
+        };
+        let (_, faults) = inst.tracker_verdict();
+        let stale: Vec<FaultSource> = inst
+            .faults
+            .keys()
+            .filter(|k| matches!(k, FaultSource::Tracker(_)))
+            .filter(|k| !faults.iter().any(|(f, _)| f == *k))
+            .cloned()
+            .collect();
+        let from = inst.fsm.effective_priority();
+        let to = inst.wanted_priority();
+        let id = InstanceId(slot);
+        // Priority first: a FAULT that clears starts the backup with the right skew.
+        if from != to && inst.fsm.base_priority() != 255 {
+            out.push(Effect::PriorityChanged {
+                id,
+                from,
+                to,
+                cause: cause.to_string(),
+            });
+            self.feed(
+                slot,
+                now,
+                fsm::Input::PriorityChanged { effective: to },
+                out,
+            );
+        }
+        for (source, why) in faults {
+            self.set_fault(now, id, source, Some(why), out);
+        }
+        for source in stale {
+            self.set_fault(now, id, source, None, out);
         }
     }
 
@@ -499,6 +620,8 @@ impl Node {
         if rekey {
             self.reindex();
         }
+        let tracker = TrackerId::new(TrackerKind::Interface, ifname);
+        self.set_tracker(now, &tracker, link_state(info.as_ref()), out);
     }
 
     pub(super) fn slot_mut(&mut self, slot: usize) -> Option<&mut NodeInstance> {
@@ -521,6 +644,15 @@ fn no_address_reason(spec: &InstanceSpec) -> String {
     match spec.family {
         Family::V4 => format!("interface {} has no IPv4 address", spec.ifname),
         Family::V6 => format!("interface {} has no IPv6 link-local address", spec.ifname),
+    }
+}
+
+/// An interface's state as a tracker: up when it exists and is operationally up.
+fn link_state(info: Option<&IfaceInfo>) -> TrackerState {
+    if info.is_some_and(|i| i.up) {
+        TrackerState::Up
+    } else {
+        TrackerState::Down
     }
 }
 

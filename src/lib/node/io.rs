@@ -81,6 +81,13 @@ pub enum Effect {
         priority: u8,
         advert: Option<(IpAddr, u8)>,
     },
+    /// The trackers moved the effective priority (`cause`: the tracker and its new state).
+    PriorityChanged {
+        id: InstanceId,
+        from: u8,
+        to: u8,
+        cause: String,
+    },
     /// Run the notify scripts / FIFO for entering `state`.
     Notify {
         id: InstanceId,

@@ -19,13 +19,18 @@ mod io;
 pub mod receive;
 mod reload;
 mod spec;
+pub mod track;
 
 pub use core::{FaultSource, Node, NodeInstance};
 pub use deadlines::{DeadlineQueue, Micros};
 pub use io::{Effect, Input, InstanceId};
 pub use receive::{RxCounters, RxMeta};
 pub use reload::{plan_reload, ReloadPlan, ReloadSummary};
-pub use spec::{build_all, BuildError, Family, HostView, IfaceInfo, InstanceKey, InstanceSpec};
+pub use spec::{
+    build_all, refuse_half_groups, BuildError, Family, HostView, IfaceInfo, InstanceKey,
+    InstanceSpec,
+};
+pub use track::{TrackerDef, TrackerId, TrackerKind, TrackerState};
 
 /// Largest VRRP packet we build or read: an IPv6 advert with 255 addresses is 8 + 255 x 16
 /// bytes; an IPv4 one with its header and 255 addresses is 20 + 16 + 255 x 4.

@@ -135,13 +135,23 @@ impl Node {
                 spec.fsm.primary_addr = a;
             }
         }
-        let priority_changed = inst.spec.fsm.priority != spec.fsm.priority;
+        // Trackers the new config still follows keep their last result.
+        let states = spec
+            .trackers
+            .iter()
+            .map(|d| {
+                inst.spec
+                    .trackers
+                    .iter()
+                    .zip(&inst.trackers)
+                    .find(|(o, _)| o.id == d.id)
+                    .map_or(d.initial, |(_, s)| *s)
+            })
+            .collect();
+        inst.trackers = states;
         inst.fsm.reconfigure(spec.fsm.clone());
         inst.spec = spec;
-        if priority_changed {
-            let effective = inst.fsm.base_priority();
-            self.feed(id.0, now, fsm::Input::PriorityChanged { effective }, out);
-        }
+        self.apply_trackers(now, id.0, "reload", out);
         self.reindex();
     }
 }

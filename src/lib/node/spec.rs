@@ -9,10 +9,12 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::config::model::{
-    Authentication, GlobalDefs, Span, UnicastPeer, VirtualIp, VirtualRoute, VrrpInstance,
+    Authentication, GlobalDefs, Notify, Span, UnicastPeer, VirtualIp, VirtualRoute, VrrpInstance,
 };
 use crate::fsm::{InstanceConfig, Version};
 use crate::wire::{self, Advert};
+
+use super::track::{self, TrackerDef};
 
 /// The address family of an instance (and of the raw socket it uses).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -100,6 +102,16 @@ pub struct InstanceSpec {
     pub check_unicast_src: bool,
     /// keepalived's `dont_track_primary`: the interface's link state does not cause FAULT.
     pub dont_track_primary: bool,
+    /// The trackers it follows (its own and its sync group's), resolved as keepalived does.
+    pub trackers: Vec<TrackerDef>,
+    /// The vrrp_sync_group it is a member of.
+    pub sync_group: Option<String>,
+    /// notify_* scripts (run by the driver on `Effect::Notify`).
+    pub notify: Notify,
+    /// smtp_alert, resolved (instance, then sync group, then global smtp_alert_vrrp/smtp_alert).
+    pub smtp_alert: bool,
+    /// notify_priority_changes (instance, then sync group): FIFO lines for priority changes.
+    pub notify_priority_changes: bool,
 }
 
 impl InstanceSpec {
@@ -135,6 +147,11 @@ impl InstanceSpec {
             skip_check_adv_addr: false,
             check_unicast_src: false,
             dont_track_primary: false,
+            trackers: Vec::new(),
+            sync_group: None,
+            notify: Notify::default(),
+            smtp_alert: false,
+            notify_priority_changes: false,
             fsm,
         }
     }
@@ -277,6 +294,11 @@ impl InstanceSpec {
                     .check_unicast_src
                     .unwrap_or(global.vrrp_check_unicast_src),
             dont_track_primary: model.dont_track_primary,
+            trackers: track::resolve(&Default::default(), model, None),
+            sync_group: None,
+            notify: model.notify.clone(),
+            smtp_alert: model.smtp_alert.unwrap_or(false),
+            notify_priority_changes: model.notify_priority_changes.unwrap_or(false),
         })
     }
 
@@ -388,15 +410,35 @@ fn primary_address(iface: &IfaceInfo, family: Family, vips: &[IpAddr]) -> Option
 }
 
 /// Every instance of `config` built against `host`: the runnable ones and the refusals.
+/// Trackers are resolved against the whole config and sync groups are applied: a member
+/// follows its group's trackers, starts as keepalived starts the group, and a group with a
+/// member that cannot run does not run at all (never half-started).
 pub fn build_all(
     config: &crate::config::model::Config,
     host: &dyn HostView,
 ) -> (Vec<InstanceSpec>, Vec<BuildError>) {
     let mut specs = Vec::new();
     let mut refused = Vec::new();
+    let group_of = |name: &str| {
+        config
+            .sync_groups
+            .iter()
+            .find(|g| g.group.iter().any(|m| m == name))
+    };
     for m in &config.instances {
         match InstanceSpec::build(m, &config.global, host) {
-            Ok(s) => {
+            Ok(mut s) => {
+                let group = group_of(&m.name);
+                s.trackers = track::resolve(config, m, group);
+                if let Some(g) = group {
+                    s.sync_group = Some(g.name.clone());
+                    s.fsm.sync_group_starts_backup = group_starts_backup(config, g);
+                    s.notify_priority_changes = m
+                        .notify_priority_changes
+                        .or(g.notify_priority_changes)
+                        .unwrap_or(false);
+                    s.smtp_alert = m.smtp_alert.or(g.smtp_alert).unwrap_or(false);
+                }
                 if let Some(other) = specs.iter().find(|o: &&InstanceSpec| o.key() == s.key()) {
                     refused.push(BuildError {
                         name: s.name.clone(),
@@ -414,7 +456,66 @@ pub fn build_all(
             Err(e) => refused.push(e),
         }
     }
+    refuse_half_groups(config, &mut specs, &mut refused);
     (specs, refused)
+}
+
+/// keepalived starts a sync group in BACKUP unless every member is an address owner with
+/// `state MASTER` (vrrp_sync.c).
+fn group_starts_backup(
+    config: &crate::config::model::Config,
+    g: &crate::config::model::SyncGroup,
+) -> bool {
+    g.group.iter().any(|name| {
+        config
+            .instances
+            .iter()
+            .find(|i| &i.name == name)
+            .is_none_or(|i| {
+                !(i.priority == 255
+                    && i.initial_state() == crate::config::model::InitialState::Master)
+            })
+    })
+}
+
+/// A sync group with a refused member runs none of its members: the others would otherwise
+/// become MASTER alone, which is what the group exists to prevent. The daemon calls it again
+/// after refusing instances it cannot open sockets for.
+pub fn refuse_half_groups(
+    config: &crate::config::model::Config,
+    specs: &mut Vec<InstanceSpec>,
+    refused: &mut Vec<BuildError>,
+) {
+    let group_of = |name: &str| {
+        config
+            .sync_groups
+            .iter()
+            .find(|g| g.group.iter().any(|m| m == name))
+            .map(|g| g.name.clone())
+    };
+    loop {
+        let broken = |g: &String| {
+            refused
+                .iter()
+                .find(|r| group_of(&r.name).as_ref() == Some(g))
+                .map(|r| r.name.clone())
+        };
+        let victim = specs
+            .iter()
+            .enumerate()
+            .find_map(|(i, s)| s.sync_group.as_ref().and_then(broken).map(|m| (i, m)));
+        let Some((i, member)) = victim else { break };
+        let s = specs.remove(i);
+        refused.push(BuildError {
+            name: s.name.clone(),
+            span: s.span.clone(),
+            reason: format!(
+                "vrrp_sync_group {}: member vrrp_instance {member} cannot run, so the group does \
+                 not start (a sync group never runs half-started)",
+                s.sync_group.as_deref().unwrap_or_default()
+            ),
+        });
+    }
 }
 
 #[cfg(test)]

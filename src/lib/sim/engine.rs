@@ -675,6 +675,7 @@ impl Sim {
             Effect::SendGarp { .. }
             | Effect::Notify { .. }
             | Effect::NotifyMasterRxLowerPri { .. }
+            | Effect::PriorityChanged { .. }
             | Effect::AddAddresses { .. }
             | Effect::RemoveAddresses { .. }
             | Effect::SourceChanged { .. } => {}

@@ -5,6 +5,7 @@
 //! them, filters, renders into a buffer that it flushes to the caller's writer, optionally
 //! writes the frames it showed to a pcap, and returns the summary.
 
+pub mod any;
 pub mod decode;
 pub mod fmt;
 pub mod link;
@@ -95,18 +96,18 @@ pub fn run(
                 summary.record(p);
                 true
             }
-            Event::Garp { arp, .. } => {
+            Event::Garp { ts, arp } => {
                 if opts.vrid.is_some() && !vrid_addresses.contains(&IpAddr::V4(arp.sender_ip)) {
                     return ControlFlow::Continue(());
                 }
-                summary.record_garp();
+                summary.record_garp(*ts, IpAddr::V4(arp.sender_ip), arp.sender_mac);
                 false
             }
-            Event::Na { na, .. } => {
+            Event::Na { ts, na, .. } => {
                 if opts.vrid.is_some() && !vrid_addresses.contains(&IpAddr::V6(na.target)) {
                     return ControlFlow::Continue(());
                 }
-                summary.record_na();
+                summary.record_na(*ts, IpAddr::V6(na.target), na.target_mac);
                 false
             }
             Event::Malformed(_) => {

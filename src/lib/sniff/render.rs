@@ -2,6 +2,8 @@
 //! DESIGN.md's field names; and the end-of-run summary in both forms. Lines are appended to a
 //! byte buffer so the hot path neither allocates nor locks stdout per packet.
 
+use std::io::Write as _;
+
 use owo_colors::Style;
 
 use crate::wire::ethernet::format_mac;
@@ -195,6 +197,22 @@ fn json_vrrp(buf: &mut Vec<u8>, p: &VrrpPacket) {
     buf.extend_from_slice(b"}\n");
 }
 
+/// tcpdump's names for the next headers a VRRP capture carries (its `ipproto_values`).
+fn ipproto_name(p: u8) -> &'static str {
+    match p {
+        0 => "Options",
+        6 => "TCP",
+        17 => "UDP",
+        43 => "Routing",
+        44 => "Fragment",
+        50 => "ESP",
+        51 => "AH",
+        58 => "ICMPv6",
+        112 => "VRRP",
+        _ => "unknown",
+    }
+}
+
 /// Append one text line for `ev`; `verbose` adds the IP header (tcpdump's `-v`).
 pub fn text_line(buf: &mut Vec<u8>, ev: &Event, verbose: bool, paint: Paint<'_>) {
     match ev {
@@ -269,16 +287,22 @@ fn text_vrrp(buf: &mut Vec<u8>, p: &VrrpPacket, verbose: bool, paint: Paint<'_>)
             );
         }
         IpHeader::V6(m) if verbose => {
-            let _ = std::io::Write::write_fmt(
+            // tcpdump 4.99's ip6_print: class and flow label only when non-zero, and no comma
+            // before "payload length".
+            buf.extend_from_slice(b" IP6 (");
+            if m.traffic_class != 0 {
+                let _ = write!(buf, "class 0x{:02x}, ", m.traffic_class);
+            }
+            if m.flow_label != 0 {
+                let _ = write!(buf, "flowlabel 0x{:05x}, ", m.flow_label);
+            }
+            let _ = write!(
                 buf,
-                format_args!(
-                    " IP6 (class {:#x}, flowlabel {:#x}, hlim {}, next-header {}, payload length: {})",
-                    m.traffic_class,
-                    m.flow_label,
-                    m.hop_limit,
-                    if m.next_header == 112 { "VRRP (112)".to_string() } else { m.next_header.to_string() },
-                    m.payload_len
-                ),
+                "hlim {}, next-header {} ({}) payload length: {})",
+                m.hop_limit,
+                ipproto_name(m.next_header),
+                m.next_header,
+                m.payload_len
             );
         }
         IpHeader::V4(_) => buf.extend_from_slice(b" IP"),
@@ -369,6 +393,12 @@ pub fn json_summary(buf: &mut Vec<u8>, r: &Report) {
     buf.push(b'\n');
 }
 
+fn time_of_day(ts: super::source::Timestamp) -> String {
+    let mut b = Vec::new();
+    push_time_of_day(&mut b, ts);
+    String::from_utf8_lossy(&b).into_owned()
+}
+
 /// The summary as text, after a blank line.
 pub fn text_summary(buf: &mut Vec<u8>, r: &Report, paint: Paint<'_>) {
     use std::fmt::Write as _;
@@ -403,12 +433,12 @@ pub fn text_summary(buf: &mut Vec<u8>, r: &Report, paint: Paint<'_>) {
             };
             let _ = writeln!(
                 s,
-                "  {:<26} prio {:<8} v{} {:<22} intvl {}cs {}  {} adverts{}{}",
+                "  {:<26} prio {:<8} v{} {:<22} intvl {} {}  {} adverts{}{}",
                 sp.src.to_string(),
                 prios.join("->"),
                 sp.version,
                 auth,
-                sp.advert_int_cs,
+                super::summary::interval_text(sp.version, sp.advert_int_cs),
                 observed,
                 sp.adverts,
                 if sp.invalid > 0 {
@@ -423,10 +453,36 @@ pub fn text_summary(buf: &mut Vec<u8>, r: &Report, paint: Paint<'_>) {
                 },
             );
         }
+        // The first entry only repeats "master X" unless someone took over later.
+        if v.timeline.len() > 1 {
+            let _ = writeln!(s, "  master changes:");
+            for c in &v.timeline {
+                let who = match c.from {
+                    Some(f) => format!("{f} -> {}", c.to),
+                    None => c.to.to_string(),
+                };
+                let _ = writeln!(s, "    {} {who} ({})", time_of_day(c.ts), c.reason);
+            }
+        }
         for pr in &v.problems {
             let line = format!("  ! {}: {}", pr.code, pr.message);
             let _ = writeln!(s, "{}", paint(&line, Style::new().red()));
         }
+    }
+    for a in &r.addresses {
+        let macs: Vec<String> = a
+            .macs
+            .iter()
+            .map(|m| format!("{} ({}x)", m.mac, m.announcements))
+            .collect();
+        let _ = writeln!(s, "address {} announced by {}", a.ip, macs.join(", "));
+        for m in &a.moves {
+            let _ = writeln!(s, "    {} moved {} -> {}", time_of_day(m.ts), m.from, m.to);
+        }
+    }
+    for pr in &r.problems {
+        let line = format!("! {}: {}", pr.code, pr.message);
+        let _ = writeln!(s, "{}", paint(&line, Style::new().red().bold()));
     }
     buf.extend_from_slice(s.as_bytes());
 }

@@ -251,6 +251,9 @@ fn capture_live(
     iface: &str,
     f: &mut dyn FnMut(Frame<'_>) -> ControlFlow<()>,
 ) -> Result<(), SniffError> {
+    if iface == "any" {
+        return super::any::capture_any(f);
+    }
     let Some(ni) = datalink::interfaces().into_iter().find(|i| i.name == iface) else {
         return Err(SniffError::NoSuchInterface(iface.to_string()));
     };

@@ -1,7 +1,9 @@
 //! The per-VRID picture built from the adverts seen: who is master, every speaker's priority,
 //! version, auth and interval (advertised and observed, with jitter), and the trouble signs —
 //! two sources advertising the same VRID at once (split brain, or a VRID collision with another
-//! cluster when their addresses differ) and settings that disagree between speakers.
+//! cluster when their addresses differ) and settings that disagree between speakers; the
+//! timeline of master changes; and which MACs claimed each address in gratuitous ARPs /
+//! unsolicited NAs (two of them taking turns is two nodes answering for one VIP).
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -18,6 +20,10 @@ const CONCURRENT_THRESHOLD: u32 = 3;
 /// Gaps longer than this many advertised intervals end a run (the speaker was silent, e.g. a
 /// backup); they are not counted in the observed interval.
 const RUN_BREAK_INTERVALS: f64 = 2.5;
+/// Two MACs claiming one address count as a conflict when the claims alternate (A, B, A) with
+/// at most this many seconds between a MAC's claims: a failover moves an address once, a
+/// failback after a node returns takes far longer than this.
+const CLAIM_CONFLICT_WINDOW_S: f64 = 10.0;
 
 #[derive(Debug, Default)]
 struct Speaker {
@@ -35,6 +41,8 @@ struct Speaker {
     auth: Vec<u8>,
     advert_int_cs: u16,
     addresses: Vec<IpAddr>,
+    /// The Ethernet source of its adverts (None on captures without a link header).
+    mac: Option<[u8; 6]>,
     deltas: u64,
     sum: f64,
     sum_sq: f64,
@@ -47,6 +55,27 @@ struct VridState {
     speakers: BTreeMap<IpAddr, Speaker>,
     /// Pairs of sources (ordered) and how often they advertised within an interval of each other.
     concurrent: BTreeMap<(IpAddr, IpAddr), u32>,
+    /// Who is master now, as the timeline sees it.
+    current: Option<IpAddr>,
+    timeline: Vec<MasterChange>,
+}
+
+/// The VRID, address and MAC of the master another MAC contradicted.
+type ForeignMaster = (u8, IpAddr, [u8; 6]);
+
+/// A run of consecutive gratuitous ARPs / NAs for one address from one MAC.
+#[derive(Debug, Clone)]
+struct ClaimRun {
+    mac: [u8; 6],
+    count: u64,
+    first: Timestamp,
+    last: Timestamp,
+    /// Announcements made while the address's VRID had another master (by its MAC).
+    foreign: u64,
+    /// The master at the first such announcement.
+    foreign_master: Option<ForeignMaster>,
+    /// Whether any VRID with this address had a master of known MAC to compare with.
+    checked: bool,
 }
 
 /// Accumulates adverts; [`Summary::report`] turns them into the picture.
@@ -58,6 +87,7 @@ pub struct Summary {
     malformed: u64,
     garps: u64,
     nas: u64,
+    claims: BTreeMap<IpAddr, Vec<ClaimRun>>,
 }
 
 impl Summary {
@@ -88,6 +118,17 @@ impl Summary {
                         *st.concurrent.entry(key).or_default() += 1;
                     }
                 }
+            }
+        }
+        if a.priority > 0 {
+            if let Some(reason) = master_change(st, p.src, a.priority, t) {
+                st.timeline.push(MasterChange {
+                    ts: p.ts,
+                    from: st.current,
+                    to: p.src,
+                    reason,
+                });
+                st.current = Some(p.src);
             }
         }
         let sp = st.speakers.entry(p.src).or_default();
@@ -130,16 +171,74 @@ impl Summary {
             sp.auth.clear();
         }
         sp.advert_int_cs = a.advert_int_cs;
+        if p.src_mac.is_some() {
+            sp.mac = p.src_mac;
+        }
         if sp.addresses != a.addresses {
             sp.addresses = a.addresses.clone();
         }
     }
 
-    pub fn record_garp(&mut self) {
+    /// A gratuitous ARP: `mac` claims `ip`.
+    pub fn record_garp(&mut self, ts: Timestamp, ip: IpAddr, mac: [u8; 6]) {
         self.garps += 1;
+        self.record_claim(ts, ip, mac);
     }
-    pub fn record_na(&mut self) {
+    /// An unsolicited NA; without a target link-layer address it claims nothing we can name.
+    pub fn record_na(&mut self, ts: Timestamp, ip: IpAddr, mac: Option<[u8; 6]>) {
         self.nas += 1;
+        if let Some(mac) = mac {
+            self.record_claim(ts, ip, mac);
+        }
+    }
+    fn record_claim(&mut self, ts: Timestamp, ip: IpAddr, mac: [u8; 6]) {
+        // A master announces its VIPs: compare with the MAC of the current master of every
+        // VRID that advertises this address.
+        let family = if ip.is_ipv6() { 6 } else { 4 };
+        let mut checked = false;
+        let mut foreign = None;
+        for (&(vrid, fam), st) in &self.vrids {
+            if fam != family {
+                continue;
+            }
+            let Some(cur) = st.current else { continue };
+            let Some(m) = st.speakers.get(&cur) else {
+                continue;
+            };
+            if !st.speakers.values().any(|sp| sp.addresses.contains(&ip)) {
+                continue;
+            }
+            if let Some(mm) = m.mac {
+                checked = true;
+                if mm != mac && m.priority > 0 {
+                    foreign = Some((vrid, cur, mm));
+                } else {
+                    foreign = None;
+                    break;
+                }
+            }
+        }
+        let runs = self.claims.entry(ip).or_default();
+        match runs.last_mut() {
+            Some(r) if r.mac == mac => {
+                r.count += 1;
+                r.last = ts;
+                r.checked |= checked;
+                if foreign.is_some() {
+                    r.foreign += 1;
+                    r.foreign_master = r.foreign_master.or(foreign);
+                }
+            }
+            _ => runs.push(ClaimRun {
+                mac,
+                count: 1,
+                first: ts,
+                last: ts,
+                foreign: u64::from(foreign.is_some()),
+                foreign_master: foreign,
+                checked,
+            }),
+        }
     }
     pub fn record_malformed(&mut self) {
         self.malformed += 1;
@@ -151,6 +250,12 @@ impl Summary {
             .iter()
             .map(|(&(vrid, family), st)| vrid_report(vrid, family, st))
             .collect();
+        let mut problems = Vec::new();
+        let addresses = self
+            .claims
+            .iter()
+            .map(|(ip, runs)| claims_report(*ip, runs, &mut problems))
+            .collect();
         Report {
             packets: self.packets,
             invalid: self.invalid,
@@ -158,7 +263,131 @@ impl Summary {
             garp: self.garps,
             na: self.nas,
             vrids,
+            addresses,
+            problems,
         }
+    }
+}
+
+/// Does an advert from `src` (priority `prio`, at `t`) make it the master? It does when there
+/// is none yet, when the current master said goodbye (priority 0) or fell silent, or when it
+/// preempts with a higher priority (RFC 5798: equal priorities go to the higher address).
+/// Otherwise two masters are talking at once: that is the split-brain check's business, and
+/// the timeline stays with the current one.
+fn master_change(st: &VridState, src: IpAddr, prio: u8, t: f64) -> Option<String> {
+    let Some(cur) = st.current else {
+        return Some("first heard".into());
+    };
+    if cur == src {
+        return None;
+    }
+    let Some(m) = st.speakers.get(&cur) else {
+        return Some("first heard".into());
+    };
+    let interval = f64::from(m.advert_int_cs.max(1)) / 100.0;
+    let silent = t - m.last_ts;
+    if m.priority == 0 {
+        Some(format!("{cur} sent priority 0: it left"))
+    } else if silent > RUN_BREAK_INTERVALS * interval {
+        Some(format!("{cur} silent for {silent:.3}s"))
+    } else if prio > m.priority {
+        Some(format!(
+            "preempted: priority {prio} beats {cur}'s {}",
+            m.priority
+        ))
+    } else if prio == m.priority && src > cur {
+        Some(format!(
+            "preempted: priority {prio} ties with {cur}'s, the higher address wins"
+        ))
+    } else {
+        None
+    }
+}
+
+fn claims_report(ip: IpAddr, runs: &[ClaimRun], problems: &mut Vec<Problem>) -> AddressClaims {
+    let mut macs: Vec<MacClaims> = Vec::new();
+    for r in runs {
+        let mac = crate::wire::ethernet::format_mac(&r.mac);
+        match macs.iter_mut().find(|m| m.mac == mac) {
+            Some(m) => {
+                m.announcements += r.count;
+                m.last_ts = r.last.as_secs_f64();
+            }
+            None => macs.push(MacClaims {
+                mac,
+                announcements: r.count,
+                first_ts: r.first.as_secs_f64(),
+                last_ts: r.last.as_secs_f64(),
+            }),
+        }
+    }
+    let moves: Vec<AddressMove> = runs
+        .windows(2)
+        .map(|w| AddressMove {
+            ts: w[1].first,
+            from: crate::wire::ethernet::format_mac(&w[0].mac),
+            to: crate::wire::ethernet::format_mac(&w[1].mac),
+        })
+        .collect();
+    let who: Vec<String> = macs
+        .iter()
+        .map(|m| format!("{} ({}x)", m.mac, m.announcements))
+        .collect();
+    let mut conflict = false;
+    if runs.iter().any(|r| r.checked) {
+        // The VRRP side is known: an announcement by anyone but the VRID's master is a second
+        // node answering for the address.
+        let mut by_mac: BTreeMap<[u8; 6], (u64, ForeignMaster)> = BTreeMap::new();
+        for r in runs {
+            if let Some(fm) = r.foreign_master {
+                by_mac.entry(r.mac).or_insert((0, fm)).0 += r.foreign;
+            }
+        }
+        for (mac, (n, (vrid, master, mm))) in by_mac {
+            conflict = true;
+            problems.push(Problem {
+                code: "address-conflict",
+                message: format!(
+                    "{ip} was announced {n} times by {} while VRID {vrid}'s master was {master} \
+                     ({}): two nodes answer for this address (split brain, or a duplicate \
+                     address)",
+                    crate::wire::ethernet::format_mac(&mac),
+                    crate::wire::ethernet::format_mac(&mm)
+                ),
+            });
+        }
+    } else if runs.windows(3).any(|w| {
+        w[0].mac == w[2].mac
+            && w[2].first.as_secs_f64() - w[0].last.as_secs_f64() <= CLAIM_CONFLICT_WINDOW_S
+    }) {
+        // No adverts to compare with (filtered out, or no link header): MACs taking turns
+        // quickly is the sign.
+        conflict = true;
+        problems.push(Problem {
+            code: "address-conflict",
+            message: format!(
+                "{ip} is claimed by {} MACs taking turns within {CLAIM_CONFLICT_WINDOW_S:.0}s: {}; \
+                 two nodes answer for this address (split brain, or a duplicate address)",
+                macs.len(),
+                who.join(", ")
+            ),
+        });
+    }
+    AddressClaims {
+        ip,
+        macs,
+        moves,
+        conflict,
+    }
+}
+
+/// How the packet lines show an interval: whole seconds for v2 (its field is in seconds),
+/// centiseconds for v3.
+pub fn interval_text(version: u8, cs: u16) -> String {
+    if version == 2 {
+        format!("{}s", cs / 100)
+    } else {
+        format!("{cs}cs")
     }
 }
 
@@ -210,14 +439,10 @@ fn vrid_report(vrid: u8, family: u8, st: &VridState) -> VridReport {
             }
         })
         .collect();
-    // Master: the speaker heard most recently with a non-zero priority, unless it then said
-    // goodbye (its latest advert had priority 0).
+    // Master: the timeline's, unless it then said goodbye (its latest advert had priority 0).
     let master = st
-        .speakers
-        .iter()
-        .filter(|(_, sp)| sp.priority > 0)
-        .max_by(|a, b| a.1.last_ts.total_cmp(&b.1.last_ts))
-        .map(|(ip, _)| *ip);
+        .current
+        .filter(|m| st.speakers.get(m).is_some_and(|sp| sp.priority > 0));
     let mut problems = Vec::new();
     let mut split_brain = false;
     let mut collision = false;
@@ -231,7 +456,8 @@ fn vrid_report(vrid: u8, family: u8, st: &VridState) -> VridReport {
             problems.push(Problem {
                 code: "split-brain",
                 message: format!(
-                    "{a} and {b} both advertised as master at the same time ({n} times)"
+                    "{a} and {b} both advertised as master at the same time: {n} times one's \
+                     advert came within 1.5 advertisement intervals of the other's"
                 ),
             });
         } else {
@@ -244,27 +470,33 @@ fn vrid_report(vrid: u8, family: u8, st: &VridState) -> VridReport {
             });
         }
     }
-    // `f` gives a speaker's setting, or None when it has none to compare (auth in v3).
-    let mut differ = |code: &'static str, what: &str, f: &dyn Fn(&Speaker) -> Option<String>| {
-        let mut seen: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for (ip, sp) in &st.speakers {
-            if let Some(v) = f(sp) {
-                seen.entry(v).or_default().push(ip.to_string());
+    // `f` gives a speaker's setting as (what is compared, how it is shown), or None when it
+    // has none to compare (auth in v3).
+    let mut differ =
+        |code: &'static str, what: &str, f: &dyn Fn(&Speaker) -> Option<(String, String)>| {
+            let mut seen: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
+            for (ip, sp) in &st.speakers {
+                if let Some((key, shown)) = f(sp) {
+                    seen.entry(key)
+                        .or_insert_with(|| (shown, Vec::new()))
+                        .1
+                        .push(ip.to_string());
+                }
             }
-        }
-        if seen.len() > 1 {
-            let parts: Vec<String> = seen
-                .iter()
-                .map(|(v, who)| format!("{} sends {v}", who.join(", ")))
-                .collect();
-            problems.push(Problem {
-                code,
-                message: format!("{what} differs between speakers: {}", parts.join("; ")),
-            });
-        }
-    };
+            if seen.len() > 1 {
+                let parts: Vec<String> = seen
+                    .values()
+                    .map(|(v, who)| format!("{} sends {v}", who.join(", ")))
+                    .collect();
+                problems.push(Problem {
+                    code,
+                    message: format!("{what} differs between speakers: {}", parts.join("; ")),
+                });
+            }
+        };
+    let same = |s: String| Some((s.clone(), s));
     differ("version-mismatch", "VRRP version", &|sp| {
-        Some(format!("v{}", sp.version))
+        same(format!("v{}", sp.version))
     });
     differ("auth-mismatch", "authentication", &|sp| {
         (sp.version == 2).then(|| {
@@ -272,16 +504,20 @@ fn vrid_report(vrid: u8, family: u8, st: &VridState) -> VridReport {
             if !sp.auth.is_empty() {
                 s.push_str(&format!(" \"{}\"", printable(&sp.auth)));
             }
-            s
+            (s.clone(), s)
         })
     });
+    // A v2 1s and a v3 100cs speaker agree on the interval (the version check flags them).
     differ("interval-mismatch", "advertisement interval", &|sp| {
-        Some(format!("{}cs", sp.advert_int_cs))
+        Some((
+            format!("{:05}", sp.advert_int_cs),
+            interval_text(sp.version, sp.advert_int_cs),
+        ))
     });
     if !collision {
         differ("address-mismatch", "address list", &|sp| {
             let v: Vec<String> = sp.addresses.iter().map(|a| a.to_string()).collect();
-            Some(format!("[{}]", v.join(",")))
+            same(format!("[{}]", v.join(",")))
         });
     }
     VridReport {
@@ -292,6 +528,7 @@ fn vrid_report(vrid: u8, family: u8, st: &VridState) -> VridReport {
         collision,
         speakers,
         problems,
+        timeline: st.timeline.clone(),
     }
 }
 
@@ -314,6 +551,49 @@ pub struct Report {
     pub garp: u64,
     pub na: u64,
     pub vrids: Vec<VridReport>,
+    /// Each address announced in gratuitous ARPs / unsolicited NAs, and by which MACs.
+    pub addresses: Vec<AddressClaims>,
+    /// Problems not tied to one VRID (`address-conflict`).
+    pub problems: Vec<Problem>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AddressClaims {
+    pub ip: IpAddr,
+    pub macs: Vec<MacClaims>,
+    /// Each time another MAC took over the address.
+    pub moves: Vec<AddressMove>,
+    pub conflict: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MacClaims {
+    pub mac: String,
+    pub announcements: u64,
+    pub first_ts: f64,
+    pub last_ts: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AddressMove {
+    #[serde(serialize_with = "ts_secs")]
+    pub ts: Timestamp,
+    pub from: String,
+    pub to: String,
+}
+
+/// One entry of a VRID's master timeline.
+#[derive(Debug, Clone, Serialize)]
+pub struct MasterChange {
+    #[serde(serialize_with = "ts_secs")]
+    pub ts: Timestamp,
+    pub from: Option<IpAddr>,
+    pub to: IpAddr,
+    pub reason: String,
+}
+
+fn ts_secs<S: serde::Serializer>(ts: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(ts.as_secs_f64())
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -326,6 +606,8 @@ pub struct VridReport {
     pub collision: bool,
     pub speakers: Vec<SpeakerReport>,
     pub problems: Vec<Problem>,
+    /// Every change of master, the first one heard included.
+    pub timeline: Vec<MasterChange>,
 }
 
 #[derive(Debug, Clone, Serialize)]

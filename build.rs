@@ -1,0 +1,31 @@
+//! Records the git commit the binaries are built from, for `--version`. Outside a git checkout
+//! (a source tarball, `cargo install` from a registry) or without git, it says "unknown".
+
+use std::process::Command;
+
+fn git(args: &[&str]) -> Option<String> {
+    let out = Command::new("git").args(args).output().ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let s = String::from_utf8(out.stdout).ok()?.trim().to_string();
+    (!s.is_empty()).then_some(s)
+}
+
+fn main() {
+    let commit = git(&["rev-parse", "--short=12", "HEAD"]).unwrap_or_else(|| "unknown".into());
+    println!("cargo:rustc-env=VRRP_GIT_COMMIT={commit}");
+    // Rebuild when HEAD moves: HEAD itself (a branch switch) and the ref it points to (a commit).
+    if let Some(head) = git(&["rev-parse", "--git-path", "HEAD"]) {
+        println!("cargo:rerun-if-changed={head}");
+    }
+    if let Some(name) = git(&["symbolic-ref", "-q", "HEAD"]) {
+        if let Some(r) = git(&["rev-parse", "--git-path", &name]) {
+            println!("cargo:rerun-if-changed={r}");
+        }
+        if let Some(packed) = git(&["rev-parse", "--git-path", "packed-refs"]) {
+            println!("cargo:rerun-if-changed={packed}");
+        }
+    }
+    println!("cargo:rerun-if-changed=build.rs");
+}
