@@ -304,6 +304,8 @@ pub struct Daemon {
     trackers_rx: mpsc::UnboundedReceiver<TrackerReport>,
     scripts: ScriptTrackers,
     notifier: Notifier,
+    /// The config's sync groups (their notify scripts).
+    sync_groups: Vec<config::model::SyncGroup>,
     events: broadcast::Sender<Event>,
     /// Where demotions are recorded (beside the control socket); None: not recorded.
     demotion_file: Option<PathBuf>,
@@ -384,6 +386,7 @@ impl Daemon {
             trackers_rx,
             scripts,
             notifier: Notifier::default(),
+            sync_groups: cfg.sync_groups.clone(),
             events: broadcast::channel(EVENT_BACKLOG).0,
             demotion_file: None,
         };
@@ -800,6 +803,13 @@ impl Daemon {
                         state,
                         prio,
                     );
+                }
+            }
+            Effect::GroupNotify { group, state } => {
+                tracing::info!("VRRP_Group({group}) {state}");
+                if let Some(g) = self.sync_groups.iter().find(|g| g.name == group) {
+                    self.notifier
+                        .state_change(Subject::Group, &group, &g.notify, state, 0);
                 }
             }
             Effect::NotifyMasterRxLowerPri { id } => {

@@ -64,6 +64,15 @@ pub enum Input {
         reason: String,
     },
     FaultCleared,
+    /// keepalived's vrrp_sync_master / vrrp_sync_backup: another member of the instance's
+    /// vrrp_sync_group became MASTER (a BACKUP member follows at once) or left MASTER for
+    /// BACKUP (a MASTER member follows). Ignored in any other state.
+    SyncMaster {
+        group: String,
+    },
+    SyncBackup {
+        group: String,
+    },
     /// RFC 5798 "Shutdown event": a master sends priority 0 and releases its addresses.
     Shutdown,
     /// The operator's maintenance switch (`vrrpctl demote`): a master sends priority 0 (a
@@ -93,6 +102,8 @@ pub enum Reason {
     EqualPriorityHigherAddress,
     Fault(String),
     FaultCleared,
+    /// Moved with the other members of this vrrp_sync_group.
+    SyncGroup(String),
     Shutdown,
     Demoted(String),
 }
@@ -110,6 +121,7 @@ impl fmt::Display for Reason {
             }
             Reason::Fault(why) => write!(f, "fault: {why}"),
             Reason::FaultCleared => f.write_str("fault cleared"),
+            Reason::SyncGroup(g) => write!(f, "sync group {g}"),
             Reason::Shutdown => f.write_str("shutdown"),
             Reason::Demoted(why) if why.is_empty() => f.write_str("demoted"),
             Reason::Demoted(why) => write!(f, "demoted: {why}"),

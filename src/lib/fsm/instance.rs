@@ -209,6 +209,16 @@ impl Instance {
             Input::PriorityChanged { effective } => self.on_priority(effective),
             Input::Fault { reason } => self.on_fault(now, reason, out),
             Input::FaultCleared => self.on_fault_cleared(now, out),
+            Input::SyncMaster { group } => {
+                if self.state == State::Backup {
+                    self.become_master(now, Reason::SyncGroup(group), out);
+                }
+            }
+            Input::SyncBackup { group } => {
+                if self.state == State::Master {
+                    self.leave_master(now, State::Backup, Reason::SyncGroup(group), out);
+                }
+            }
             Input::Shutdown => self.on_shutdown(now, out),
             Input::Demote { reason } => self.on_demote(now, reason, out),
             Input::Restore => self.on_restore(now),

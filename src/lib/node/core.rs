@@ -22,6 +22,8 @@ pub enum FaultSource {
     LinkDown,
     /// A tracker (track_script, track_interface, ...) with no weight is failing.
     Tracker(String),
+    /// Another member of the instance's vrrp_sync_group is in FAULT.
+    SyncGroup(String),
     /// Put there from outside the config (the simulator's injected faults).
     External,
 }
@@ -119,6 +121,10 @@ pub struct Node {
     scratch: Vec<Action>,
     /// The advert being handled, for the transition it may cause.
     current_advert: Option<(IpAddr, u8)>,
+    /// Each vrrp_sync_group of the node and the state last notified for it.
+    groups: Vec<(String, State)>,
+    /// Moving the other members of a group: their transitions do not move the group again.
+    syncing: bool,
 }
 
 impl Node {
@@ -148,6 +154,11 @@ impl Node {
         if let Some(reason) = inst.fault_reason() {
             // Remembered by the machine: Startup goes straight to FAULT.
             inst.fsm.handle(Time::ZERO, fsm::Input::Fault { reason });
+        }
+        if let Some(g) = &inst.spec.sync_group {
+            if !self.groups.iter().any(|(n, _)| n == g) {
+                self.groups.push((g.clone(), State::Initialize));
+            }
         }
         let slot = self.slots.len();
         self.by_key.insert(inst.spec.key(), slot);
@@ -224,6 +235,17 @@ impl Node {
         match input {
             Input::Startup => {
                 self.started = true;
+                // keepalived's vrrp_init_state notifies each group before its members.
+                for g in 0..self.groups.len() {
+                    let name = self.groups[g].0.clone();
+                    let faulty = self
+                        .members(&name)
+                        .iter()
+                        .any(|&m| self.slots[m].as_ref().is_some_and(|i| !i.faults.is_empty()));
+                    let state = if faulty { State::Fault } else { State::Backup };
+                    self.groups[g].1 = state;
+                    out.push(Effect::GroupNotify { group: name, state });
+                }
                 for slot in 0..self.slots.len() {
                     self.feed(slot, now, fsm::Input::Startup, out);
                 }
@@ -397,7 +419,27 @@ impl Node {
         self.feed(id.0, now, fsm::Input::PriorityChanged { effective }, out);
     }
 
-    /// Feed the machine of `slot`, turn its actions into effects, re-arm its deadline.
+    /// The sync groups and the state last notified for each.
+    pub fn groups(&self) -> &[(String, State)] {
+        &self.groups
+    }
+
+    /// The slots of the members of sync group `group`.
+    fn members(&self, group: &str) -> Vec<usize> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| {
+                s.as_ref()
+                    .is_some_and(|i| i.spec.sync_group.as_deref() == Some(group))
+            })
+            .map(|(n, _)| n)
+            .collect()
+    }
+
+    /// Feed the machine of `slot`; when it changes state and belongs to a sync group, the other
+    /// members follow (keepalived's vrrp_sync_master / _backup / _fault) and the group's own
+    /// state change is notified.
     pub(super) fn feed(
         &mut self,
         slot: usize,
@@ -405,6 +447,130 @@ impl Node {
         input: fsm::Input,
         out: &mut Vec<Effect>,
     ) {
+        let start = out.len();
+        self.feed_one(slot, now, input, out);
+        if self.syncing {
+            return;
+        }
+        let Some(group) = self
+            .slots
+            .get(slot)
+            .and_then(Option::as_ref)
+            .and_then(|i| i.spec.sync_group.clone())
+        else {
+            return;
+        };
+        let moved: Vec<(State, State)> = out[start..]
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Transition {
+                    id,
+                    from,
+                    to,
+                    reason,
+                    ..
+                } if id.0 == slot && !matches!(reason, fsm::Reason::SyncGroup(_)) => {
+                    Some((*from, *to))
+                }
+                _ => None,
+            })
+            .collect();
+        if moved.is_empty() {
+            return;
+        }
+        self.syncing = true;
+        for (from, to) in moved {
+            self.sync_members(now, slot, &group, from, to, out);
+        }
+        self.syncing = false;
+        self.update_group(&group, out);
+    }
+
+    fn sync_members(
+        &mut self,
+        now: Time,
+        slot: usize,
+        group: &str,
+        from: State,
+        to: State,
+        out: &mut Vec<Effect>,
+    ) {
+        let name = self.slots[slot]
+            .as_ref()
+            .map(|i| i.spec.name.clone())
+            .unwrap_or_default();
+        let others: Vec<usize> = self
+            .members(group)
+            .into_iter()
+            .filter(|&m| m != slot)
+            .collect();
+        let source = FaultSource::SyncGroup(group.to_string());
+        if to == State::Fault {
+            let why = format!("sync group {group}: {name} is in FAULT");
+            for &m in &others {
+                self.set_fault(now, InstanceId(m), source.clone(), Some(why.clone()), out);
+            }
+            return;
+        }
+        if from == State::Fault {
+            // The group comes back when no member has a fault of its own left.
+            let own_fault = self.members(group).iter().any(|&m| {
+                self.slots[m].as_ref().is_some_and(|i| {
+                    i.faults
+                        .keys()
+                        .any(|k| !matches!(k, FaultSource::SyncGroup(_)))
+                })
+            });
+            if !own_fault {
+                for &m in &others {
+                    self.set_fault(now, InstanceId(m), source.clone(), None, out);
+                }
+            }
+        }
+        let follow = match (from, to) {
+            (_, State::Master) => fsm::Input::SyncMaster {
+                group: group.to_string(),
+            },
+            (State::Master, State::Backup) => fsm::Input::SyncBackup {
+                group: group.to_string(),
+            },
+            _ => return,
+        };
+        for &m in &others {
+            self.feed_one(m, now, follow.clone(), out);
+        }
+    }
+
+    /// The group's state from its members': FAULT if any is, else MASTER / BACKUP / STOP
+    /// when all are; notified when it changes.
+    fn update_group(&mut self, group: &str, out: &mut Vec<Effect>) {
+        let states: Vec<State> = self
+            .members(group)
+            .iter()
+            .filter_map(|&m| self.slots[m].as_ref().map(|i| i.fsm.state()))
+            .collect();
+        let all = |s: State| states.iter().all(|&x| x == s);
+        let new = if states.contains(&State::Fault) {
+            Some(State::Fault)
+        } else {
+            [State::Master, State::Backup, State::Stop]
+                .into_iter()
+                .find(|&s| all(s))
+        };
+        let Some(new) = new else { return };
+        if let Some(g) = self.groups.iter_mut().find(|(n, _)| n == group) {
+            if g.1 != new {
+                g.1 = new;
+                out.push(Effect::GroupNotify {
+                    group: group.to_string(),
+                    state: new,
+                });
+            }
+        }
+    }
+
+    /// Feed the machine of `slot`, turn its actions into effects, re-arm its deadline.
+    fn feed_one(&mut self, slot: usize, now: Time, input: fsm::Input, out: &mut Vec<Effect>) {
         let mut actions = std::mem::take(&mut self.scratch);
         actions.clear();
         let Some(inst) = self.slots.get_mut(slot).and_then(Option::as_mut) else {

@@ -96,6 +96,11 @@ pub enum Effect {
     NotifyMasterRxLowerPri {
         id: InstanceId,
     },
+    /// A vrrp_sync_group entered `state`: run its notify scripts / FIFO line.
+    GroupNotify {
+        group: String,
+        state: State,
+    },
     /// An advert for this instance failed a receive check (already counted); keepalived logs
     /// one line for it.
     Rejected {

@@ -676,6 +676,7 @@ impl Sim {
             | Effect::Notify { .. }
             | Effect::NotifyMasterRxLowerPri { .. }
             | Effect::PriorityChanged { .. }
+            | Effect::GroupNotify { .. }
             | Effect::AddAddresses { .. }
             | Effect::RemoveAddresses { .. }
             | Effect::SourceChanged { .. } => {}

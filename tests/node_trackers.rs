@@ -1,0 +1,218 @@
+//! Trackers and sync groups through the node layer's public API: tracker results move the
+//! effective priority (logged with the tracker) or put the instance in FAULT, and the members
+//! of a vrrp_sync_group move together, with the group's own notify; a group with a member that
+//! cannot run does not run at all.
+
+use std::collections::HashMap;
+
+use vrrp::config::load_str;
+use vrrp::fsm::{State, Time};
+use vrrp::node::{
+    self, Effect, HostView, IfaceInfo, Input, Node, TrackerId, TrackerKind, TrackerState,
+};
+
+struct Host(HashMap<String, IfaceInfo>);
+
+impl HostView for Host {
+    fn interface(&self, name: &str) -> Option<IfaceInfo> {
+        self.0.get(name).cloned()
+    }
+}
+
+fn host() -> Host {
+    let mk = |index, a: &str| IfaceInfo {
+        index,
+        up: true,
+        addrs: vec![a.parse().unwrap()],
+    };
+    Host(HashMap::from([
+        ("eth0".to_string(), mk(2, "192.0.2.1")),
+        ("eth1".to_string(), mk(3, "198.51.100.1")),
+    ]))
+}
+
+fn build(text: &str, h: &Host) -> Node {
+    let l = load_str("t.conf", text);
+    let (specs, refused) = node::build_all(&l.config, h);
+    assert!(refused.is_empty(), "{refused:?}");
+    Node::new(specs, h)
+}
+
+fn inst(name: &str, ifname: &str, vrid: u8, vip: &str, extra: &str) -> String {
+    format!(
+        "vrrp_instance {name} {{\n interface {ifname}\n virtual_router_id {vrid}\n priority 150\n advert_int 1\n{extra} virtual_ipaddress {{\n  {vip}\n }}\n}}\n"
+    )
+}
+
+fn script(name: &str, weight: i32) -> String {
+    format!("vrrp_script {name} {{\n script /bin/true\n weight {weight}\n}}\n")
+}
+
+fn run_until(n: &mut Node, until: Time, out: &mut Vec<Effect>) {
+    while let Some(d) = n.next_deadline() {
+        if d > until {
+            break;
+        }
+        n.handle(d, Input::TimerExpired, out);
+    }
+}
+
+fn transitions(out: &[Effect]) -> Vec<(String, State, State)> {
+    out.iter()
+        .filter_map(|e| match e {
+            Effect::Transition {
+                reason, from, to, ..
+            } => Some((reason.to_string(), *from, *to)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn state(n: &Node, name: &str) -> State {
+    n.get(n.by_name(name).unwrap()).unwrap().fsm.state()
+}
+
+#[test]
+fn script_weight_moves_priority_and_weight_0_means_fault() {
+    let h = host();
+    let text = format!(
+        "{}{}{}",
+        script("w", -60),
+        script("f", 0),
+        inst(
+            "VI_1",
+            "eth0",
+            1,
+            "192.0.2.100",
+            " track_script {\n  w\n  f\n }\n"
+        )
+    );
+    let mut n = build(&text, &h);
+    let mut out = Vec::new();
+    n.handle(Time::ZERO, Input::Startup, &mut out);
+    run_until(&mut n, Time::from_secs(5), &mut out);
+    assert_eq!(state(&n, "VI_1"), State::Master);
+    out.clear();
+    let w = TrackerId::new(TrackerKind::Script, "w");
+    n.set_tracker(Time::from_secs(5), &w, TrackerState::Up, &mut out);
+    assert!(
+        out.is_empty(),
+        "up with a negative weight changes nothing: {out:?}"
+    );
+    n.set_tracker(Time::from_secs(5), &w, TrackerState::Down, &mut out);
+    assert!(out.contains(&Effect::PriorityChanged {
+        id: n.by_name("VI_1").unwrap(),
+        from: 150,
+        to: 90,
+        cause: "vrrp_script w down".into(),
+    }));
+    let id = n.by_name("VI_1").unwrap();
+    assert_eq!(n.get(id).unwrap().fsm.effective_priority(), 90);
+    out.clear();
+    let f = TrackerId::new(TrackerKind::Script, "f");
+    n.set_tracker(Time::from_secs(6), &f, TrackerState::Down, &mut out);
+    assert_eq!(
+        transitions(&out),
+        vec![(
+            "fault: vrrp_script f is down".to_string(),
+            State::Master,
+            State::Fault
+        )]
+    );
+    out.clear();
+    n.set_tracker(Time::from_secs(7), &f, TrackerState::Up, &mut out);
+    assert_eq!(
+        transitions(&out),
+        vec![("fault cleared".to_string(), State::Fault, State::Backup)]
+    );
+}
+
+#[test]
+fn sync_group_members_move_together_and_the_group_is_notified() {
+    let h = host();
+    let text = format!(
+        "vrrp_sync_group SG1 {{\n group {{\n  VI_IN\n  VI_OUT\n }}\n}}\n{}{}",
+        inst("VI_IN", "eth0", 1, "192.0.2.100", ""),
+        inst("VI_OUT", "eth1", 2, "198.51.100.100", "")
+    );
+    let mut n = build(&text, &h);
+    let mut out = Vec::new();
+    n.handle(Time::ZERO, Input::Startup, &mut out);
+    assert_eq!(
+        out.first(),
+        Some(&Effect::GroupNotify {
+            group: "SG1".into(),
+            state: State::Backup
+        })
+    );
+    run_until(&mut n, Time::from_secs(5), &mut out);
+    assert_eq!(state(&n, "VI_IN"), State::Master);
+    assert_eq!(state(&n, "VI_OUT"), State::Master);
+    assert!(out.contains(&Effect::GroupNotify {
+        group: "SG1".into(),
+        state: State::Master
+    }));
+    // eth1 goes down: VI_OUT to FAULT takes VI_IN with it.
+    out.clear();
+    let down = IfaceInfo {
+        index: 3,
+        up: false,
+        addrs: vec!["198.51.100.1".parse().unwrap()],
+    };
+    n.handle(
+        Time::from_secs(6),
+        Input::Interface {
+            ifname: "eth1",
+            info: Some(down),
+        },
+        &mut out,
+    );
+    assert_eq!(state(&n, "VI_OUT"), State::Fault);
+    assert_eq!(state(&n, "VI_IN"), State::Fault);
+    assert!(transitions(&out)
+        .iter()
+        .any(|(r, _, to)| r.contains("sync group SG1: VI_OUT is in FAULT") && *to == State::Fault));
+    assert_eq!(
+        out.last(),
+        Some(&Effect::GroupNotify {
+            group: "SG1".into(),
+            state: State::Fault
+        })
+    );
+    // Back up: both to BACKUP, then MASTER together.
+    out.clear();
+    n.handle(
+        Time::from_secs(7),
+        Input::Interface {
+            ifname: "eth1",
+            info: h.interface("eth1"),
+        },
+        &mut out,
+    );
+    assert_eq!(state(&n, "VI_OUT"), State::Backup);
+    assert_eq!(state(&n, "VI_IN"), State::Backup);
+    run_until(&mut n, Time::from_secs(12), &mut out);
+    assert_eq!(state(&n, "VI_OUT"), State::Master);
+    assert_eq!(state(&n, "VI_IN"), State::Master);
+}
+
+#[test]
+fn a_sync_group_with_a_member_that_cannot_run_does_not_start() {
+    let h = host();
+    let text = format!(
+        "vrrp_sync_group SG1 {{\n group {{\n  VI_IN\n  VI_OUT\n }}\n}}\n{}{}",
+        inst("VI_IN", "eth0", 1, "192.0.2.100", ""),
+        inst("VI_OUT", "eth9", 2, "198.51.100.100", "")
+    );
+    let l = load_str("t.conf", &text);
+    let (specs, refused) = node::build_all(&l.config, &h);
+    assert!(specs.is_empty(), "{specs:?}");
+    assert_eq!(refused.len(), 2);
+    assert!(
+        refused[1]
+            .to_string()
+            .contains("vrrp_sync_group SG1: member vrrp_instance VI_OUT cannot run"),
+        "{}",
+        refused[1]
+    );
+}
