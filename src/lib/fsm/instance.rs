@@ -210,7 +210,8 @@ impl Instance {
             Input::Fault { reason } => self.on_fault(now, reason, out),
             Input::FaultCleared => self.on_fault_cleared(now, out),
             Input::SyncMaster { group } => {
-                if self.state == State::Backup {
+                // A demoted member stays BACKUP: the operator's switch wins over the group.
+                if self.state == State::Backup && !self.held {
                     self.become_master(now, Reason::SyncGroup(group), out);
                 }
             }
