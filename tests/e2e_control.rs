@@ -7,10 +7,11 @@
 mod common;
 use common::daemon::*;
 use common::firewall::in_netns;
+use common::traffic::*;
 use common::*;
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::Ipv4Addr;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
@@ -243,24 +244,6 @@ fn pcap_ipv4_packets(name: &str) -> Vec<Vec<u8>> {
     out
 }
 
-/// Send whole IPv4 packets (their own TTL and header) out of `ns`'s eth0.
-fn send_raw_ipv4(ns: &Netns, packets: &[Vec<u8>]) {
-    in_netns(ns, || {
-        let s = socket2::Socket::new(
-            socket2::Domain::IPV4,
-            socket2::Type::RAW,
-            Some(socket2::Protocol::from(libc::IPPROTO_RAW)),
-        )
-        .expect("raw socket");
-        s.bind_device(Some(b"eth0")).unwrap();
-        for p in packets {
-            let dst = Ipv4Addr::new(p[16], p[17], p[18], p[19]);
-            let to = std::net::SocketAddr::new(IpAddr::V4(dst), 0);
-            s.send_to(p, &to.into()).expect("send");
-        }
-    });
-}
-
 #[test]
 fn malformed_adverts_move_the_counters() {
     if !require_root() {
@@ -407,55 +390,6 @@ fn non_root_reads_but_may_not_mutate() {
     );
 }
 
-/// Times of the adverts from `from` seen by a raw socket in `ns`, for `window`.
-fn advert_times(ns: &Netns, from: Ipv4Addr, window: Duration) -> Vec<Instant> {
-    in_netns(ns, || {
-        let s = socket2::Socket::new(
-            socket2::Domain::IPV4,
-            socket2::Type::RAW,
-            Some(socket2::Protocol::from(112)),
-        )
-        .expect("raw socket");
-        s.join_multicast_v4(&Ipv4Addr::new(224, 0, 0, 18), &Ipv4Addr::new(192, 0, 2, 3))
-            .unwrap();
-        s.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
-        let end = Instant::now() + window;
-        let mut times = Vec::new();
-        let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 1500];
-        while Instant::now() < end {
-            if let Ok((n, addr)) = s.recv_from(&mut buf) {
-                let src = addr.as_socket_ipv4().map(|a| *a.ip());
-                if n >= 20 && src == Some(from) {
-                    times.push(Instant::now());
-                }
-            }
-        }
-        times
-    })
-}
-
-/// Gaps between consecutive adverts, in ms.
-fn gaps_ms(times: &[Instant]) -> Vec<f64> {
-    times
-        .windows(2)
-        .map(|w| (w[1] - w[0]).as_secs_f64() * 1000.0)
-        .collect()
-}
-
-fn summary(g: &[f64]) -> String {
-    let mut v = g.to_vec();
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    let pct = |p: f64| v[((v.len() - 1) as f64 * p) as usize];
-    format!(
-        "{} gaps: min {:.1} p50 {:.1} p99 {:.1} max {:.1} ms",
-        v.len(),
-        v[0],
-        pct(0.5),
-        pct(0.99),
-        v[v.len() - 1]
-    )
-}
-
 #[test]
 fn abuse_of_the_socket_leaves_the_adverts_on_time() {
     if !require_root() {
@@ -474,6 +408,7 @@ fn abuse_of_the_socket_leaves_the_adverts_on_time() {
     let quiet = advert_times(
         &lan.hosts[2],
         Ipv4Addr::new(192, 0, 2, 1),
+        None,
         Duration::from_secs(1),
     );
 
@@ -482,6 +417,7 @@ fn abuse_of_the_socket_leaves_the_adverts_on_time() {
     let busy = advert_times(
         &lan.hosts[2],
         Ipv4Addr::new(192, 0, 2, 1),
+        None,
         Duration::from_secs(3),
     );
     let (ok, errors, took) = abuse.join().unwrap();

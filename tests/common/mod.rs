@@ -10,6 +10,7 @@ pub mod firewall;
 pub mod fsm;
 pub mod netns;
 pub mod tcpdump;
+pub mod traffic;
 pub use netns::*;
 
 use std::path::PathBuf;
