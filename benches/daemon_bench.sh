@@ -75,7 +75,7 @@ start() {
     if [ "$kind" = vrrpd ]; then
         ip netns exec "$ns" "$VRRPD" -f "$cf" -l >"$d/log" 2>&1 &
     else
-        ip netns exec "$ns" keepalived -n -l --vrrp -f "$cf" -p "$d/k.pid" -r "$d/v.pid" \
+        ip netns exec "$ns" keepalived -n -l -G --vrrp -f "$cf" -p "$d/k.pid" -r "$d/v.pid" \
             -c "$d/c.pid" >"$d/log" 2>&1 &
     fi
     STARTED=$!

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Lint a generated 10,000-instance keepalived.conf with `vrrpctl lint` (release build) and with
-# `keepalived -t` on the same file, and print both times.
+# Lint two generated 10,000-instance keepalived.conf files with `vrrpctl lint` (release build)
+# and with `keepalived -t` on the same files, in the same run, and print time and peak memory.
 #
-# As root the two run in a throw-away network namespace that has the interfaces the config
-# names (so keepalived checks a valid config); otherwise on the host, where both report the
+#   shared:  VIPs 192.0.2.VRID/24 on every interface (the same VIPs on v0..v39)
+#   unique:  one VIP per instance, 2001:db8:IF::VRID/64 (IPv6: the documentation ranges hold
+#            too few IPv4 addresses for 10,000 distinct VIPs)
+#
+# As root the two run in a throw-away network namespace that has the interfaces the configs
+# name (so keepalived checks a valid config); otherwise on the host, where both report the
 # missing interfaces. Usage: benches/lint_bench.sh [INSTANCES] [RUNS]
 set -euo pipefail
 
 N=${1:-10000}
-RUNS=${2:-3}
+RUNS=${2:-5}
 IFACES=$(( (N + 254) / 255 ))
 cd "$(dirname "$0")/.."
 
@@ -24,10 +28,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# One instance per (interface, VRID): v0..v39 carry VRIDs 1..255 each; VIPs from 198.18.0.0/15
-# would leave the documentation ranges, so VIPs cycle through 192.0.2.0/24 per interface.
-CONF=$WORK/keepalived.conf
-{
+# One instance per (interface, VRID): v0..v39 carry VRIDs 1..255 each.
+generate() {
+    local kind=$1
     echo "global_defs {"
     echo "    router_id bench"
     echo "    vrrp_version 3"
@@ -35,6 +38,11 @@ CONF=$WORK/keepalived.conf
     for ((i = 0; i < N; i++)); do
         ifn=$((i / 255))
         vrid=$((i % 255 + 1))
+        if [ "$kind" = shared ]; then
+            vip="192.0.2.$vrid/24"
+        else
+            vip="2001:db8:$ifn::$vrid/64"
+        fi
         cat <<EOT
 vrrp_instance VI_$i {
     state BACKUP
@@ -43,12 +51,14 @@ vrrp_instance VI_$i {
     priority $((i % 200 + 50))
     advert_int 1
     virtual_ipaddress {
-        192.0.2.$vrid/24 dev v$ifn
+        $vip dev v$ifn
     }
 }
 EOT
     done
-} > "$CONF"
+}
+generate shared > "$WORK/shared.conf"
+generate unique > "$WORK/unique.conf"
 
 RUN=()
 if [ "$(id -u)" = 0 ]; then
@@ -64,26 +74,29 @@ else
     where="host (interfaces missing: both report them)"
 fi
 
-# "wall cpu" seconds (cpu = user + system) of the run with the median wall time of RUNS runs.
-# CPU time matters on a shared machine, where wall time also counts waiting for a core.
+# "wall cpu maxrss_kib" of the run with the median wall time of RUNS runs. CPU time matters on
+# a shared machine, where wall time also counts waiting for a core. keepalived -t is one
+# process (the config test does not fork the VRRP child).
 measure() {
     local out=() t
     for ((r = 0; r < RUNS; r++)); do
         # time runs inside the namespace, so `ip netns exec`'s own set-up is not counted.
-        "${RUN[@]}" /usr/bin/time -o "$WORK/time" -f '%e %U %S' "$@" >/dev/null 2>&1 || true
+        "${RUN[@]}" /usr/bin/time -o "$WORK/time" -f '%e %U %S %M' "$@" >/dev/null 2>&1 || true
         t=$(tail -1 "$WORK/time")
-        out+=("$(echo "$t" | awk '{printf "%.3f %.3f", $1, $2 + $3}')")
+        out+=("$(echo "$t" | awk '{printf "%.3f %.3f %d", $1, $2 + $3, $4}')")
     done
     printf '%s\n' "${out[@]}" | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p"
 }
 
-read -r ours ours_cpu < <(measure "$VRRPCTL" lint --color never "$CONF")
-read -r theirs theirs_cpu < <(measure keepalived -t -f "$CONF")
-lines=$(wc -l < "$CONF")
-
-echo "config: $N vrrp_instance blocks, $lines lines; run in: $where; median of $RUNS runs"
-printf '| %-26s | %10s | %10s |\n' "command" "wall s" "cpu s"
-printf '|%s|%s|%s|\n' "----------------------------" "------------" "------------"
-printf '| %-26s | %10.3f | %10.3f |\n' "vrrpctl lint (release)" "$ours" "$ours_cpu"
-printf '| %-26s | %10.3f | %10.3f |\n' "keepalived -t -f (2.2.7)" "$theirs" "$theirs_cpu"
-printf 'speed-up: %.1fx wall, %.1fx cpu\n' "$(echo "$theirs / $ours" | bc -l)" "$(echo "$theirs_cpu / $ours_cpu" | bc -l)"
+echo "$N vrrp_instance blocks per file ($(wc -l < "$WORK/shared.conf") lines); run in: $where; median of $RUNS runs"
+printf '| %-8s | %-26s | %8s | %8s | %8s |\n' "file" "command" "wall s" "cpu s" "RSS MiB"
+printf '|%s|%s|%s|%s|%s|\n' "----------" "----------------------------" "----------" "----------" "----------"
+speed=()
+for kind in shared unique; do
+    read -r ours ours_cpu ours_rss < <(measure "$VRRPCTL" lint --color never "$WORK/$kind.conf")
+    read -r theirs theirs_cpu theirs_rss < <(measure keepalived -t -f "$WORK/$kind.conf")
+    printf '| %-8s | %-26s | %8.3f | %8.3f | %8.1f |\n' "$kind" "vrrpctl lint (release)" "$ours" "$ours_cpu" "$(echo "$ours_rss / 1024" | bc -l)"
+    printf '| %-8s | %-26s | %8.3f | %8.3f | %8.1f |\n' "$kind" "keepalived -t -f (2.2.7)" "$theirs" "$theirs_cpu" "$(echo "$theirs_rss / 1024" | bc -l)"
+    speed[${#speed[@]}]=$(printf '%s: %.1fx wall, %.1fx cpu' "$kind" "$(echo "$theirs / $ours" | bc -l)" "$(echo "$theirs_cpu / $ours_cpu" | bc -l)")
+done
+printf 'speed-up %s\n' "${speed[@]}"

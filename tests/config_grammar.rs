@@ -192,3 +192,26 @@ fn predefined_definitions() {
         ]
     );
 }
+
+/// keepalived takes the rest of an include line as one pattern: `include d/*.conf // note`
+/// matches nothing and is skipped in silence (keepalived -t exits 0), so lint warns, as for any
+/// include of nothing, instead of calling `include` an unknown keyword.
+#[test]
+fn include_with_trailing_words_is_one_pattern() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("d")).unwrap();
+    std::fs::write(
+        dir.path().join("d/1.conf"),
+        "vrrp_script one {\n  script /bin/true\n}\n",
+    )
+    .unwrap();
+    let top = dir.path().join("keepalived.conf");
+    std::fs::write(&top, "include d/*.conf // note\n").unwrap();
+    let l = vrrp::config::load(&top).unwrap();
+    assert!(l.tree.nodes.is_empty(), "{:?}", l.tree.nodes);
+    let codes: Vec<_> = l.diagnostics.iter().map(|d| (d.code, d.severity)).collect();
+    assert_eq!(
+        codes,
+        vec![("include-no-match", vrrp::config::Severity::Warning)]
+    );
+}

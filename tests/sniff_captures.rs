@@ -330,6 +330,7 @@ fn check_file(name: &str) -> Tally {
                 }
             }
             Event::Malformed(m) => panic!("{at}: malformed {m:?}"),
+            Event::Undecoded(u) => panic!("{at}: undecoded {u:?}"),
         }
     }
     t

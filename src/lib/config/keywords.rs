@@ -93,6 +93,85 @@ pub const VRRP_SYNC_GROUP: &[&str] = &[
     "global_tracking", "sync_group_tracking_weight", "notify_priority_changes",
 ];
 
+// The LVS side (keepalived/check/check_parser.c and the checkers' install_*_keyword): vrrpd
+// does not run it, but keepalived -t reads it, so a typo there is still an error.
+
+#[rustfmt::skip]
+pub const VIRTUAL_SERVER: &[&str] = &[
+    "ip_family", "retry", "delay_before_retry", "warmup", "connect_timeout", "delay_loop",
+    "inhibit_on_failure", "lb_algo", "lvs_sched", "hashed", "ops", "flag-1", "flag-2", "flag-3",
+    "sh-port", "sh-fallback", "mh-port", "mh-fallback", "lb_kind", "lvs_method",
+    "persistence_engine", "persistence_timeout", "persistence_granularity", "protocol",
+    "ha_suspend", "smtp_alert", "virtualhost", "snmp_name", "alpha", "omega", "quorum_up",
+    "quorum_down", "quorum", "hysteresis", "weight", "sorry_server", "sorry_server_inhibit",
+    "sorry_server_lvs_method", "real_server",
+];
+
+#[rustfmt::skip]
+pub const REAL_SERVER: &[&str] = &[
+    "weight", "lvs_method", "uthreshold", "lthreshold", "inhibit_on_failure", "notify_up",
+    "notify_down", "alpha", "retry", "delay_before_retry", "warmup", "connect_timeout",
+    "delay_loop", "smtp_alert", "virtualhost", "snmp_name", "MISC_CHECK", "SMTP_CHECK",
+    "TCP_CHECK", "PING_CHECK", "UDP_CHECK", "HTTP_GET", "SSL_GET", "DNS_CHECK", "FILE_CHECK",
+    "BFD_CHECK",
+];
+
+/// check_api.c install_checker_common_keywords(true).
+#[rustfmt::skip]
+const CHECKER_CONNECTION: &[&str] = &[
+    "connect_ip", "connect_port", "bindto", "bind_port", "bind_if", "connect_timeout", "fwmark",
+    "retry", "delay_before_retry", "warmup", "delay_loop", "alpha", "log_all_failures",
+];
+
+#[rustfmt::skip]
+pub const HTTP_GET: &[&str] = &[
+    "connect_ip", "connect_port", "bindto", "bind_port", "bind_if", "connect_timeout", "fwmark",
+    "retry", "delay_before_retry", "warmup", "delay_loop", "alpha", "log_all_failures",
+    "nb_get_retry", "virtualhost", "http_protocol", "enable_sni", "fast_recovery", "url",
+];
+
+#[rustfmt::skip]
+pub const URL: &[&str] = &[
+    "path", "digest", "status_code", "virtualhost", "regex", "regex_no_match", "regex_options",
+    "regex_min_offset", "regex_max_offset", "regex_stack",
+];
+
+#[rustfmt::skip]
+pub const MISC_CHECK: &[&str] = &[
+    "retry", "delay_before_retry", "warmup", "delay_loop", "alpha", "log_all_failures",
+    "misc_path", "misc_timeout", "misc_dynamic", "user",
+];
+
+#[rustfmt::skip]
+pub const SMTP_CHECK: &[&str] = &[
+    "helo_name", "connect_ip", "connect_port", "bindto", "bind_port", "bind_if",
+    "connect_timeout", "fwmark", "retry", "delay_before_retry", "warmup", "delay_loop", "alpha",
+    "log_all_failures", "host",
+];
+
+#[rustfmt::skip]
+pub const DNS_CHECK: &[&str] = &[
+    "connect_ip", "connect_port", "bindto", "bind_port", "bind_if", "connect_timeout", "fwmark",
+    "retry", "delay_before_retry", "warmup", "delay_loop", "alpha", "log_all_failures", "type",
+    "name",
+];
+
+#[rustfmt::skip]
+pub const UDP_CHECK: &[&str] = &[
+    "connect_ip", "connect_port", "bindto", "bind_port", "bind_if", "connect_timeout", "fwmark",
+    "retry", "delay_before_retry", "warmup", "delay_loop", "alpha", "log_all_failures",
+    "payload", "require_reply", "min_reply_length", "max_reply_length",
+];
+
+#[rustfmt::skip]
+pub const FILE_CHECK: &[&str] = &["track_file", "weight"];
+
+#[rustfmt::skip]
+pub const BFD_CHECK: &[&str] = &["name", "alpha"];
+
+#[rustfmt::skip]
+pub const SSL: &[&str] = &["password", "ca", "certificate", "key"];
+
 /// Deprecated keywords with what replaces them: (block, keyword, replacement).
 #[rustfmt::skip]
 pub const DEPRECATED: &[(&str, &str, &str)] = &[
@@ -111,11 +190,17 @@ pub const DEPRECATED: &[(&str, &str, &str)] = &[
 ];
 
 /// The keywords allowed directly inside a block reached by `path` (names of the enclosing
-/// keywords, outermost first); None when the lines of that block are values or the block is
-/// not one vrrpd reads.
+/// keywords, outermost first); None when the lines of that block are values (or the block has
+/// no fixed keyword list, such as virtual_server_group).
 pub fn allowed(path: &[&str]) -> Option<&'static [&'static str]> {
     Some(match path {
         [] => ROOT,
+        ["SSL"] => SSL,
+        ["virtual_server"] => VIRTUAL_SERVER,
+        ["virtual_server", "real_server"] => REAL_SERVER,
+        ["virtual_server", "real_server", checker] => checker_keywords(checker)?,
+        ["virtual_server", "real_server", "HTTP_GET" | "SSL_GET", "url"] => URL,
+        ["virtual_server", "real_server", "SMTP_CHECK", "host"] => CHECKER_CONNECTION,
         ["global_defs"] => GLOBAL_DEFS,
         ["vrrp_instance"] => VRRP_INSTANCE,
         ["vrrp_instance", "authentication"] => AUTHENTICATION,
@@ -123,6 +208,20 @@ pub fn allowed(path: &[&str]) -> Option<&'static [&'static str]> {
         ["vrrp_track_process"] => VRRP_TRACK_PROCESS,
         ["track_file" | "vrrp_track_file"] => TRACK_FILE,
         ["vrrp_sync_group"] => VRRP_SYNC_GROUP,
+        _ => return None,
+    })
+}
+
+fn checker_keywords(checker: &str) -> Option<&'static [&'static str]> {
+    Some(match checker {
+        "HTTP_GET" | "SSL_GET" => HTTP_GET,
+        "TCP_CHECK" | "PING_CHECK" => CHECKER_CONNECTION,
+        "MISC_CHECK" => MISC_CHECK,
+        "SMTP_CHECK" => SMTP_CHECK,
+        "DNS_CHECK" => DNS_CHECK,
+        "UDP_CHECK" => UDP_CHECK,
+        "FILE_CHECK" => FILE_CHECK,
+        "BFD_CHECK" => BFD_CHECK,
         _ => return None,
     })
 }

@@ -300,15 +300,17 @@ pub(crate) fn words(m: &MText, span: &Span, diags: &mut Vec<Diagnostic>) -> Vec<
                 format!("missing terminating {} quote", q as char),
             ));
         }
+        let text = String::from_utf8(buf)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         out.push(Word {
-            text: String::from_utf8_lossy(&buf).into_owned(),
+            text,
             span: word_span,
         });
     }
     out
 }
 
-fn is_blank(c: u8) -> bool {
+pub(crate) fn is_blank(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\x0c' | b'\x0b' | b'\r' | b'\n')
 }
 

@@ -105,6 +105,9 @@ impl Preprocessor {
                 multiline = None;
                 continue;
             }
+            if multiline.is_none() && self.plain(raw, &ctx) {
+                continue;
+            }
             let m = lexer::decomment(&MText::from_source(raw), &ctx.span(1), &mut self.diags);
             if let Some(name) = &multiline {
                 let (body, more) = match m.text.strip_suffix('\\') {
@@ -126,6 +129,52 @@ impl Preprocessor {
             }
             self.logical(m, &ctx, &mut multiline);
         }
+    }
+
+    /// Most lines of a large config are plain: ASCII words and braces that stand alone, with
+    /// no comment, quote, escape, macro, conditional, sequence or include. Such a line gives
+    /// the same items (and spans: column = byte offset + 1) as the general path below, without
+    /// building MTexts; returns false, having done nothing, for any other line.
+    fn plain(&mut self, raw: &str, ctx: &Ctx) -> bool {
+        let b = raw.as_bytes();
+        let special = |c: &u8| {
+            !c.is_ascii() || matches!(c, b'#' | b'!' | b'"' | b'\'' | b'\\' | b'$' | b'@' | b'~')
+        };
+        if b.iter().any(special) || raw.contains("include") {
+            return false;
+        }
+        let tokens = || {
+            raw.split(|c: char| lexer::is_blank(c as u8))
+                .filter(|t| !t.is_empty())
+                .map(|t| (t.as_ptr() as usize - raw.as_ptr() as usize, t))
+        };
+        if tokens().any(|(_, t)| t.len() > 1 && t.contains(['{', '}'])) {
+            return false;
+        }
+        let mut words: Vec<Word> = Vec::new();
+        for (ofs, t) in tokens() {
+            let col = ofs as u32 + 1;
+            match t {
+                "{" | "}" => {
+                    if !words.is_empty() {
+                        self.items.push(Item::Words(std::mem::take(&mut words)));
+                    }
+                    self.items.push(if t == "{" {
+                        Item::Open(ctx.span(col))
+                    } else {
+                        Item::Close(ctx.span(col))
+                    });
+                }
+                _ => words.push(Word {
+                    text: t.to_string(),
+                    span: ctx.span(col),
+                }),
+            }
+        }
+        if !words.is_empty() {
+            self.items.push(Item::Words(words));
+        }
+        true
     }
 
     /// keepalived's `read_line` body for one line: conditionals, definitions, sequences and
@@ -466,7 +515,7 @@ impl Preprocessor {
         }
         let mut scratch = Vec::new();
         let w = lexer::words(m, &ctx.span(m.col_at(0)), &mut scratch);
-        if w.len() != 2
+        if w.len() < 2
             || !matches!(
                 w[0].text.as_str(),
                 "include" | "includer" | "includem" | "includew" | "includeb" | "includea"
@@ -475,6 +524,14 @@ impl Preprocessor {
             return false;
         }
         let span = w[1].span.clone();
+        // keepalived's pattern is the rest of the line, words and all (parser.c check_include):
+        // `include a.conf // note` matches nothing, silently.
+        let rest = m.text.trim_start()[w[0].text.len()..].trim_matches([' ', '\t']);
+        let pattern_text = if w.len() == 2 {
+            w[1].text.as_str()
+        } else {
+            rest
+        };
         if ctx.depth >= MAX_INCLUDE_DEPTH {
             self.diags.push(Diagnostic::error(
                 "syntax-error",
@@ -484,7 +541,7 @@ impl Preprocessor {
             return true;
         }
         let pattern = {
-            let p = Path::new(&w[1].text);
+            let p = Path::new(pattern_text);
             if p.is_absolute() {
                 p.to_path_buf()
             } else {
@@ -503,13 +560,18 @@ impl Preprocessor {
             }
         }
         if files.is_empty() {
+            let help = if w.len() > 2 {
+                "keepalived takes the rest of the line as one pattern and silently skips it; write only the pattern (comments start with `#` or `!`)"
+            } else {
+                "keepalived silently skips it; check the path (relative paths start at the including file's directory)"
+            };
             self.diags.push(
                 Diagnostic::warning(
                     "include-no-match",
                     &span,
                     format!("no file matches `{}`", pattern.display()),
                 )
-                .with_help("keepalived silently skips it; check the path (relative paths start at the including file's directory)"),
+                .with_help(help),
             );
         }
         for f in files {
@@ -647,6 +709,18 @@ mod tests {
         let mut p = Preprocessor::new(id.map(str::to_string));
         p.run_text(Path::new("/x/t.conf"), text, 0);
         p
+    }
+
+    #[test]
+    fn plain_lines_give_the_items_of_the_general_path() {
+        let text = "vrrp_instance VI_1 {\n\tinterface  eth0\n  virtual_ipaddress {\n    192.0.2.1/24 dev eth0\n  }\n}\n{ a } b\n}}\nx{y\n";
+        // A comment at the end of each line sends it down the general path; items and spans
+        // must not change.
+        let commented: String = text.lines().map(|l| format!("{l} # c\n")).collect();
+        let (a, b) = (run(text, None), run(&commented, None));
+        assert_eq!(a.items, b.items);
+        assert_eq!(a.diags.len(), b.diags.len());
+        assert_eq!(a.items.len(), 17);
     }
 
     fn lines(p: &Preprocessor) -> Vec<String> {

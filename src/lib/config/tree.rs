@@ -12,7 +12,8 @@ use super::preprocess::Item;
 pub struct Node {
     pub keyword: Word,
     pub args: Vec<Word>,
-    pub block: Option<Block>,
+    /// Boxed: most lines have no block, and a large config has 100,000s of lines.
+    pub block: Option<Box<Block>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -93,6 +94,9 @@ pub(crate) fn build(items: Vec<Item>, diags: &mut Vec<Diagnostic>) -> KeywordTre
         match item {
             Item::Words(mut w) => {
                 let keyword = w.remove(0);
+                // The lexer's spare capacity would stay for the life of the tree (a 10,000-
+                // instance config has 100,000 lines).
+                w.shrink_to_fit();
                 children.push(Node {
                     keyword,
                     args: w,
@@ -159,11 +163,13 @@ fn close(frame: Frame, close: Option<Span>, stack: &mut [Frame], root: &mut Vec<
     };
     match frame.node {
         Some(mut n) => {
-            n.block = Some(Block {
+            let mut children = frame.children;
+            children.shrink_to_fit();
+            n.block = Some(Box::new(Block {
                 open: frame.open,
                 close,
-                children: frame.children,
-            });
+                children,
+            }));
             parent.push(n);
         }
         // An unexpected `{`: its lines belong to the enclosing level.

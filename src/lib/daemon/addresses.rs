@@ -5,12 +5,17 @@
 //! The loop only queues jobs (an unbounded channel: a job is a few hundred bytes and the loop
 //! produces them at most once per state change), so becoming master with 200 VIPs costs the
 //! loop microseconds and no other instance's advert waits for netlink.
+//!
+//! The worker runs on a thread of its own (with its own runtime, its netlink connection and the
+//! GARP pacer's lanes): adding an address and sending a frame are syscalls that do their kernel
+//! work in the caller, and a mass takeover of 1,000 instances queues 1,000 additions and 5,000
+//! GARPs. On the loop's thread that work delayed other instances' adverts by milliseconds
+//! (benches/lateness_bench.sh); on its own thread it runs beside the loop.
 
-use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
+use tokio::sync::{mpsc, oneshot};
 
 use super::garp::{GarpJob, GarpPacer};
-use super::netlink::{Netlink, Route, Vip};
+use super::netlink::{Netlink, NetlinkError, Route, Vip};
 
 #[derive(Debug)]
 pub enum AddrJob {
@@ -31,15 +36,51 @@ pub enum AddrJob {
 
 pub struct AddressWorker {
     tx: mpsc::UnboundedSender<AddrJob>,
-    task: JoinHandle<()>,
+    /// Fires when the worker thread has done every job and stopped.
+    done: oneshot::Receiver<()>,
 }
 
 impl AddressWorker {
-    /// Start the worker task on the current runtime.
-    pub fn start(netlink: Netlink, pacer: GarpPacer) -> AddressWorker {
+    /// Start the worker thread and open its netlink connection (the error if it cannot).
+    pub fn start(pacer: GarpPacer) -> Result<AddressWorker, NetlinkError> {
         let (tx, rx) = mpsc::unbounded_channel();
-        let task = tokio::spawn(work(netlink, pacer, rx));
-        AddressWorker { tx, task }
+        let (done_tx, done) = oneshot::channel();
+        let (ready_tx, ready) = std::sync::mpsc::channel();
+        let open_err = |e: std::io::Error| NetlinkError::Open(e);
+        std::thread::Builder::new()
+            .name("vrrpd-addresses".into())
+            .spawn(move || {
+                let rt = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(open_err(e)));
+                        return;
+                    }
+                };
+                rt.block_on(async move {
+                    let netlink = match Netlink::connect() {
+                        Ok(n) => n,
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(e));
+                            return;
+                        }
+                    };
+                    let _ = ready_tx.send(Ok(()));
+                    work(netlink, pacer, rx).await;
+                });
+                let _ = done_tx.send(());
+            })
+            .map_err(open_err)?;
+        match ready.recv() {
+            Ok(Ok(())) => Ok(AddressWorker { tx, done }),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(open_err(std::io::Error::other(
+                "address worker did not start",
+            ))),
+        }
     }
 
     /// Queue a job; never waits.
@@ -59,8 +100,8 @@ impl AddressWorker {
     /// Wait until every queued job is done (at shutdown).
     pub async fn finish(self) {
         drop(self.tx);
-        if let Err(e) = self.task.await {
-            tracing::error!("address worker failed: {e}");
+        if self.done.await.is_err() {
+            tracing::error!("address worker failed");
         }
     }
 }

@@ -1,6 +1,9 @@
 //! From a captured frame to what sniff reports: a VRRP advertisement with every receive check
 //! it fails, a gratuitous ARP or unsolicited NA (what a new master sends), or a VRRP-looking
-//! packet too broken to decode. Everything else is not ours and yields nothing.
+//! packet too broken to decode. A record that cannot be decoded at all (a link type sniff does
+//! not read, a record cut before it shows what it carries, a record header whose lengths
+//! disagree) is reported as such, one event per record, as tcpdump does. Everything else is
+//! not ours and yields nothing.
 
 use std::net::IpAddr;
 
@@ -13,7 +16,7 @@ use crate::wire::{
     ValidationError,
 };
 
-use super::link::network;
+use super::link::{is_known_linktype, network};
 use super::source::{Frame, Timestamp};
 
 /// The IP header a VRRP message came in.
@@ -67,6 +70,57 @@ pub struct Malformed {
     pub reason: String,
 }
 
+/// Why a capture record could not be decoded at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UndecodedReason {
+    /// A link-layer header type sniff does not read (tcpdump: "UNSUPPORTED").
+    UnknownLinkType(u32),
+    /// The record was cut (snap length) before the headers that say whether it is VRRP
+    /// (tcpdump: `[|ether]`, `[|ip]`).
+    Truncated,
+    /// The record header says fewer bytes were on the wire than were captured (tcpdump:
+    /// "[Invalid header: len(N) < caplen(M)]").
+    BadRecordLength,
+}
+
+/// A capture record that could not be decoded.
+#[derive(Debug, Clone)]
+pub struct Undecoded {
+    pub ts: Timestamp,
+    pub reason: UndecodedReason,
+    /// Bytes captured.
+    pub caplen: usize,
+    /// Bytes on the wire, as the record header says.
+    pub orig_len: u32,
+}
+
+impl Undecoded {
+    /// A stable code for JSON output.
+    pub fn code(&self) -> &'static str {
+        match self.reason {
+            UndecodedReason::UnknownLinkType(_) => "unknown-link-type",
+            UndecodedReason::Truncated => "truncated",
+            UndecodedReason::BadRecordLength => "bad-record-length",
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self.reason {
+            UndecodedReason::UnknownLinkType(t) => {
+                format!("link type {t} is not decoded, {} bytes", self.caplen)
+            }
+            UndecodedReason::Truncated => format!(
+                "truncated: {} of {} bytes captured, too few to decode",
+                self.caplen, self.orig_len
+            ),
+            UndecodedReason::BadRecordLength => format!(
+                "invalid record header: {} bytes on the wire but {} captured",
+                self.orig_len, self.caplen
+            ),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum Event {
     Vrrp(Box<VrrpPacket>),
@@ -81,6 +135,7 @@ pub enum Event {
         na: NeighborAdvert,
     },
     Malformed(Malformed),
+    Undecoded(Undecoded),
 }
 
 impl Event {
@@ -89,12 +144,61 @@ impl Event {
             Event::Vrrp(p) => p.ts,
             Event::Garp { ts, .. } | Event::Na { ts, .. } => *ts,
             Event::Malformed(m) => m.ts,
+            Event::Undecoded(u) => u.ts,
         }
     }
 }
 
 /// Decode one frame; None for traffic that is neither VRRP nor a takeover announcement.
 pub fn decode(frame: &Frame<'_>) -> Option<Event> {
+    let undecoded = |reason| {
+        Some(Event::Undecoded(Undecoded {
+            ts: frame.ts,
+            reason,
+            caplen: frame.data.len(),
+            orig_len: frame.orig_len,
+        }))
+    };
+    if (frame.orig_len as usize) < frame.data.len() {
+        return undecoded(UndecodedReason::BadRecordLength);
+    }
+    if !is_known_linktype(frame.linktype) {
+        return undecoded(UndecodedReason::UnknownLinkType(frame.linktype));
+    }
+    let cut = frame.data.len() < frame.orig_len as usize;
+    let ev = decode_known(frame);
+    if ev.is_none() && cut && !tells_what_it_carries(frame) {
+        return undecoded(UndecodedReason::Truncated);
+    }
+    match ev {
+        // Say that the capture cut it, not the sender.
+        Some(Event::Malformed(mut m)) if cut => {
+            m.reason = format!(
+                "{} (the capture kept {} of {} bytes)",
+                m.reason,
+                frame.data.len(),
+                frame.orig_len
+            );
+            Some(Event::Malformed(m))
+        }
+        ev => ev,
+    }
+}
+
+/// Whether a frame keeps enough of its headers to tell whether it is VRRP, ARP or an NA.
+fn tells_what_it_carries(frame: &Frame<'_>) -> bool {
+    let Some(net) = network(frame.linktype, frame.data) else {
+        return false;
+    };
+    match net.ethertype {
+        ETHERTYPE_IPV4 => net.payload.len() >= 20,
+        ETHERTYPE_IPV6 => net.payload.len() >= 40,
+        ETHERTYPE_ARP => net.payload.len() >= 28,
+        _ => true,
+    }
+}
+
+fn decode_known(frame: &Frame<'_>) -> Option<Event> {
     let net = network(frame.linktype, frame.data)?;
     let ts = frame.ts;
     match net.ethertype {

@@ -22,6 +22,21 @@ pub struct Network<'a> {
     pub vlan: Option<u16>,
 }
 
+/// Whether [`network`] reads frames of this link type.
+pub fn is_known_linktype(linktype: u32) -> bool {
+    matches!(
+        linktype,
+        LINKTYPE_ETHERNET
+            | LINKTYPE_LINUX_SLL
+            | LINKTYPE_LINUX_SLL2
+            | LINKTYPE_RAW
+            | LINKTYPE_IPV4
+            | LINKTYPE_IPV6
+            | 12
+            | 14
+    )
+}
+
 /// Strip the link-layer header of a frame of type `linktype`; None when the type is unknown or
 /// the header is cut short (such frames are not VRRP as far as we can tell).
 pub fn network(linktype: u32, data: &[u8]) -> Option<Network<'_>> {

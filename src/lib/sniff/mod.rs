@@ -21,7 +21,7 @@ use std::net::IpAddr;
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 
-pub use decode::{decode, Event, VrrpPacket};
+pub use decode::{decode, Event, Undecoded, UndecodedReason, VrrpPacket};
 pub use source::{Frame, SourceSpec, Timestamp};
 pub use summary::{Report, Summary};
 
@@ -114,6 +114,12 @@ pub fn run(
                 summary.record_malformed();
                 true
             }
+            // Which VRID an undecodable record belongs to cannot be known.
+            Event::Undecoded(_) if opts.vrid.is_some() => return ControlFlow::Continue(()),
+            Event::Undecoded(_) => {
+                summary.record_undecoded();
+                false
+            }
         };
         if opts.json {
             render::json_line(&mut buf, &ev);
@@ -151,7 +157,8 @@ pub fn run(
     // Print what was decoded even when the source failed half-way (a truncated file), but no
     // empty summary above the error when the source could not be opened at all.
     let report = summary.report();
-    let anything = report.packets + report.malformed + report.garp + report.na > 0;
+    let anything =
+        report.packets + report.malformed + report.undecoded + report.garp + report.na > 0;
     if opts.summary && (result.is_ok() || anything) {
         if opts.json {
             render::json_summary(&mut buf, &report);

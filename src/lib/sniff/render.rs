@@ -67,6 +67,19 @@ pub fn json_line(buf: &mut Vec<u8>, ev: &Event) {
             push_json_str(buf, &m.reason);
             buf.extend_from_slice(b"}]}\n");
         }
+        Event::Undecoded(u) => {
+            buf.extend_from_slice(b"{\"ts\":");
+            push_epoch(buf, u.ts);
+            buf.extend_from_slice(b",\"kind\":\"undecoded\",\"length\":");
+            push_u64(buf, u.caplen as u64);
+            buf.extend_from_slice(b",\"orig_len\":");
+            push_u64(buf, u64::from(u.orig_len));
+            buf.extend_from_slice(b",\"errors\":[{\"code\":\"");
+            buf.extend_from_slice(u.code().as_bytes());
+            buf.extend_from_slice(b"\",\"message\":");
+            push_json_str(buf, &u.message());
+            buf.extend_from_slice(b"}]}\n");
+        }
     }
 }
 
@@ -242,6 +255,12 @@ pub fn text_line(buf: &mut Vec<u8>, ev: &Event, verbose: bool, paint: Paint<'_>)
             buf.push(b'\n');
         }
         Event::Malformed(m) => text_malformed(buf, m, paint),
+        Event::Undecoded(u) => {
+            push_time_of_day(buf, u.ts);
+            let flag = format!(" [{}]", u.message());
+            buf.extend_from_slice(paint(&flag, Style::new().red().bold()).as_bytes());
+            buf.push(b'\n');
+        }
     }
 }
 
@@ -408,6 +427,14 @@ pub fn text_summary(buf: &mut Vec<u8>, r: &Report, paint: Paint<'_>) {
         "\n{} VRRP adverts ({} invalid, {} malformed), {} gratuitous ARP, {} unsolicited NA",
         r.packets, r.invalid, r.malformed, r.garp, r.na
     );
+    if r.undecoded > 0 {
+        let line = format!(
+            "{} capture record{} could not be decoded",
+            r.undecoded,
+            if r.undecoded == 1 { "" } else { "s" }
+        );
+        let _ = writeln!(s, "{}", paint(&line, Style::new().red()));
+    }
     for v in &r.vrids {
         let master = match v.master {
             Some(m) => format!("master {m}"),

@@ -8,9 +8,8 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use pcap_file::pcap::PcapReader;
 use pcap_file::pcapng::{Block, PcapNgReader};
-use pcap_file::{DataLink, TsResolution};
+use pcap_file::DataLink;
 use pnet::datalink::{self, Channel};
 
 use super::link::LINKTYPE_ETHERNET;
@@ -95,34 +94,55 @@ fn read_file(
     f: &mut dyn FnMut(Frame<'_>) -> ControlFlow<()>,
 ) -> Result<(), SniffError> {
     let name = path.display().to_string();
-    let open_err = |e: io::Error| SniffError::File {
+    if path.as_os_str() == "-" {
+        return read_capture(io::stdin().lock(), &name, f);
+    }
+    let file = File::open(path).map_err(|e| SniffError::File {
         path: name.clone(),
         reason: e.to_string(),
-    };
-    let mut input: Box<dyn Read> = if path.as_os_str() == "-" {
-        Box::new(io::stdin().lock())
-    } else {
-        Box::new(File::open(path).map_err(open_err)?)
-    };
+    })?;
+    read_capture(file, &name, f)
+}
+
+/// Read a pcap or pcapng capture from `input` (named `name` in messages) and call `f` for each
+/// record. A damaged record is handed on as it is (its `orig_len` says what was lost); only
+/// damage that leaves the rest of the file unreadable ends the read, with an error, after
+/// every record before it was seen.
+pub fn read_capture<R: Read>(
+    input: R,
+    name: &str,
+    f: &mut dyn FnMut(Frame<'_>) -> ControlFlow<()>,
+) -> Result<(), SniffError> {
+    let mut input = BufReader::with_capacity(1 << 16, input);
     let mut magic = [0u8; 4];
+    let got = read_full(&mut input, &mut magic).map_err(|e| SniffError::File {
+        path: name.to_string(),
+        reason: e.to_string(),
+    })?;
+    if got == 4 && PCAP_MAGICS.contains(&magic) {
+        read_pcap(input, magic, name, f)
+    } else if got == 4 && magic == PCAPNG_MAGIC {
+        let chained = io::Cursor::new(magic).chain(input);
+        read_pcapng(chained, name, f)
+    } else {
+        Err(SniffError::NotPcap {
+            path: name.to_string(),
+        })
+    }
+}
+
+/// Fill `buf` as far as the input goes; returns how many bytes were read.
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut got = 0;
-    while got < 4 {
-        match input.read(&mut magic[got..]) {
+    while got < buf.len() {
+        match r.read(&mut buf[got..]) {
             Ok(0) => break,
             Ok(n) => got += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(open_err(e)),
+            Err(e) => return Err(e),
         }
     }
-    let chained = io::Cursor::new(magic[..got].to_vec()).chain(input);
-    let not_pcap = || SniffError::NotPcap { path: name.clone() };
-    if PCAP_MAGICS.contains(&magic) {
-        read_pcap(chained, &name, f)
-    } else if magic == PCAPNG_MAGIC {
-        read_pcapng(chained, &name, f)
-    } else {
-        Err(not_pcap())
-    }
+    Ok(got)
 }
 
 fn corrupt(path: &str, e: pcap_file::PcapError) -> SniffError {
@@ -132,31 +152,99 @@ fn corrupt(path: &str, e: pcap_file::PcapError) -> SniffError {
     }
 }
 
+/// libpcap's largest snap length (MAXIMUM_SNAPLEN): a header that says 0 or more means this,
+/// and a record that claims more cannot be trusted to say where the next one starts.
+const MAX_SNAPLEN: u32 = 262_144;
+
+/// The classic pcap format, read the way libpcap reads it (sf-pcap.c) rather than the way
+/// pcap-file 2 does, which refuses the whole file at the first record longer than the snap
+/// length: such a record is cut to the snap length and the rest skipped; a record header whose
+/// lengths disagree (incl_len > orig_len) is passed on for the decoder to flag; only a record
+/// longer than libpcap's maximum, or a file that ends inside a record, stops the read.
 fn read_pcap<R: Read>(
-    r: R,
+    mut r: R,
+    magic: [u8; 4],
     path: &str,
     f: &mut dyn FnMut(Frame<'_>) -> ControlFlow<()>,
 ) -> Result<(), SniffError> {
-    let mut reader =
-        PcapReader::new(BufReader::with_capacity(1 << 16, r)).map_err(|_| SniffError::NotPcap {
+    let big_endian = magic[0] == 0xa1;
+    let nano_res = matches!(magic, [0x4d, 0x3c, 0xb2, 0xa1] | [0xa1, 0xb2, 0x3c, 0x4d]);
+    let u32_at = |b: &[u8], o: usize| {
+        let w = [b[o], b[o + 1], b[o + 2], b[o + 3]];
+        if big_endian {
+            u32::from_be_bytes(w)
+        } else {
+            u32::from_le_bytes(w)
+        }
+    };
+    let damaged = |reason: String| SniffError::File {
+        path: path.to_string(),
+        reason,
+    };
+    let io_err = |e: io::Error| damaged(e.to_string());
+    let mut rest = [0u8; 20];
+    if read_full(&mut r, &mut rest).map_err(io_err)? < rest.len() {
+        return Err(SniffError::NotPcap {
             path: path.to_string(),
-        })?;
-    let header = reader.header();
-    let linktype = u32::from(header.datalink);
-    let nano_res = header.ts_resolution == TsResolution::NanoSecond;
-    while let Some(pkt) = reader.next_packet() {
-        let pkt = pkt.map_err(|e| corrupt(path, e))?;
+        });
+    }
+    let snaplen = match u32_at(&rest, 12) {
+        0 => MAX_SNAPLEN,
+        s => s.min(MAX_SNAPLEN),
+    };
+    // The upper bits of the link-type field carry FCS information (LT_FCS_DATAL_EXT).
+    let linktype = u32_at(&rest, 16) & 0x0fff_ffff;
+    let mut data = vec![0u8; snaplen as usize];
+    let mut hdr = [0u8; 16];
+    loop {
+        match read_full(&mut r, &mut hdr).map_err(io_err)? {
+            0 => return Ok(()),
+            16 => {}
+            n => {
+                return Err(damaged(format!(
+                    "the file is damaged or cut short: it ends inside a record header ({n} of 16 bytes)"
+                )))
+            }
+        }
+        let (secs, frac) = (u32_at(&hdr, 0), u32_at(&hdr, 4));
+        let (caplen, orig_len) = (u32_at(&hdr, 8), u32_at(&hdr, 12));
+        if caplen > MAX_SNAPLEN {
+            return Err(damaged(format!(
+                "the file is damaged or cut short: a record claims {caplen} captured bytes, more than any capture holds (at most {MAX_SNAPLEN}), so the records after it cannot be found"
+            )));
+        }
+        let keep = caplen.min(snaplen) as usize;
+        let got = read_full(&mut r, &mut data[..keep]).map_err(io_err)?;
+        let skip = u64::from(caplen) - keep as u64;
+        let skipped = if got == keep && skip > 0 {
+            io::copy(&mut (&mut r).take(skip), &mut io::sink()).map_err(io_err)?
+        } else {
+            0
+        };
+        if got < keep || skipped < skip {
+            return Err(damaged(format!(
+                "the file is damaged or cut short: it ends inside a record ({} of its {caplen} bytes are there)",
+                got as u64 + skipped
+            )));
+        }
+        // A fraction of a second beyond one second (seen in fuzzed files) carries over.
+        let per_sec: u64 = if nano_res { 1_000_000_000 } else { 1_000_000 };
+        let frac = u64::from(frac);
+        let nanos = (frac % per_sec) * (1_000_000_000 / per_sec);
         let frame = Frame {
-            ts: Timestamp::from_duration(pkt.timestamp, nano_res),
+            ts: Timestamp {
+                secs: i64::from(secs) + (frac / per_sec) as i64,
+                nanos: nanos as u32,
+                nano_res,
+            },
             linktype,
-            data: &pkt.data,
-            orig_len: pkt.orig_len,
+            data: &data[..keep],
+            orig_len,
         };
         if f(frame).is_break() || stop::requested() {
-            break;
+            return Ok(());
         }
     }
-    Ok(())
 }
 
 /// Per-interface facts a pcapng file gives once, in its interface description blocks.

@@ -85,6 +85,7 @@ pub struct Summary {
     packets: u64,
     invalid: u64,
     malformed: u64,
+    undecoded: u64,
     garps: u64,
     nas: u64,
     claims: BTreeMap<IpAddr, Vec<ClaimRun>>,
@@ -243,6 +244,10 @@ impl Summary {
     pub fn record_malformed(&mut self) {
         self.malformed += 1;
     }
+    /// A capture record that could not be decoded at all (damaged, cut, unknown link type).
+    pub fn record_undecoded(&mut self) {
+        self.undecoded += 1;
+    }
 
     pub fn report(&self) -> Report {
         let vrids = self
@@ -260,6 +265,7 @@ impl Summary {
             packets: self.packets,
             invalid: self.invalid,
             malformed: self.malformed,
+            undecoded: self.undecoded,
             garp: self.garps,
             na: self.nas,
             vrids,
@@ -548,6 +554,8 @@ pub struct Report {
     pub packets: u64,
     pub invalid: u64,
     pub malformed: u64,
+    /// Capture records that could not be decoded (damaged, cut short, unknown link type).
+    pub undecoded: u64,
     pub garp: u64,
     pub na: u64,
     pub vrids: Vec<VridReport>,

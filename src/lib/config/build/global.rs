@@ -122,7 +122,8 @@ pub(super) fn read(r: &mut Reader, node: &Node, g: &mut GlobalDefs) {
             }
             "smtp_server" => g.smtp_server = r.arg(k, 0).map(|w| w.text.clone()),
             "smtp_connect_timeout" => {
-                if let Some(v) = r.int_arg(k, 0, i64::from(u32::MAX)) {
+                // keepalived takes whole seconds up to UINT_MAX / TIMER_HZ (global_parser.c).
+                if let Some(v) = r.int_arg(k, 0, 4294) {
                     g.smtp_connect_timeout = Some(std::time::Duration::from_secs(v.max(1) as u64));
                 }
             }

@@ -190,6 +190,7 @@ pub(crate) fn read(r: &mut Reader, node: &Node) -> Option<Raw> {
             _ => {}
         }
     }
+    mixed_families(r, node, &raw.inst);
     // track_interface weights outside ±253 are clamped by keepalived (with an error).
     for t in &mut raw.inst.track_interface {
         if let Some(w) = t.weight.as_mut() {
@@ -260,18 +261,75 @@ fn authentication(r: &mut Reader, k: &Node) -> Option<Authentication> {
             ));
             None
         }
+        // keepalived says nothing and runs without authentication (a bad auth_type word was
+        // reported above as an error).
         (None, _) => {
-            r.push(Diagnostic::error(
-                "missing-required",
-                k.span(),
-                "authentication without `auth_type`; keepalived ignores it",
-            ));
+            r.push(
+                Diagnostic::warning(
+                    "missing-required",
+                    k.span(),
+                    "authentication without `auth_type`: keepalived ignores the block and sends adverts without authentication",
+                )
+                .with_help("add `auth_type PASS`, or remove the block"),
+            );
             None
         }
     }
 }
 
 /// `<IP>[/len] [brd IP] [dev IF] [scope S] [label L] ...` lines.
+/// All VIPs, and all unicast peers, must be of the instance's family (its first VIP's, else
+/// its first peer's); keepalived drops the others (vrrp_parser.c, "address family must match
+/// VRRP instance", "MUST be of the same family").
+fn mixed_families(r: &mut Reader, node: &Node, i: &VrrpInstance) {
+    let Some(v6) = i
+        .virtual_ipaddress
+        .first()
+        .map(|v| v.addr.is_ipv6())
+        .or_else(|| i.unicast_peer.first().map(|p| p.addr.is_ipv6()))
+    else {
+        return;
+    };
+    let family = if v6 { "IPv6" } else { "IPv4" };
+    for v in i
+        .virtual_ipaddress
+        .iter()
+        .filter(|v| v.addr.is_ipv6() != v6)
+    {
+        r.push(
+            Diagnostic::error(
+                "invalid-value",
+                &v.span,
+                format!("{} is not {family} like the instance's first VIP; keepalived ignores it", v.addr),
+            )
+            .with_help("one instance advertises one family: put the other family's VIPs in their own vrrp_instance (or in virtual_ipaddress_excluded)"),
+        );
+    }
+    let peer_lines = node
+        .children()
+        .iter()
+        .filter(|k| k.name() == "unicast_peer")
+        .flat_map(|k| k.children());
+    for line in peer_lines {
+        let Ok(addr) = line.name().parse::<IpAddr>() else {
+            continue;
+        };
+        if addr.is_ipv6() != v6 {
+            r.push(
+                Diagnostic::error(
+                    "invalid-value",
+                    line.span(),
+                    format!("unicast peer {addr} is not {family} like the instance; keepalived skips it"),
+                )
+                .with_help("peers must be of the instance's address family"),
+            );
+        }
+    }
+}
+
+/// keepalived's longest address label (IFNAMSIZ - 1).
+const MAX_LABEL: usize = 15;
+
 fn vips(r: &mut Reader, k: &Node) -> Vec<VirtualIp> {
     let mut out = Vec::new();
     for line in k.children() {
@@ -318,6 +376,7 @@ fn vips(r: &mut Reader, k: &Node) -> Vec<VirtualIp> {
             span: first.span.clone(),
         };
         let mut i = 1;
+        let mut skip = false;
         while i < words.len() {
             let w = words[i];
             if w.text.starts_with("//") || w.text.starts_with(';') {
@@ -327,6 +386,16 @@ fn vips(r: &mut Reader, k: &Node) -> Vec<VirtualIp> {
             let val = words.get(i + 1).map(|w| w.text.clone());
             let takes = match w.text.as_str() {
                 "brd" | "broadcast" => {
+                    if addr.is_ipv6() {
+                        r.push(Diagnostic::error(
+                            "invalid-value",
+                            &w.span,
+                            format!(
+                                "IPv6 has no broadcast address; keepalived skips the VIP {addr}"
+                            ),
+                        ));
+                        skip = true;
+                    }
                     v.brd = val.as_deref().and_then(|s| s.parse().ok());
                     true
                 }
@@ -339,6 +408,22 @@ fn vips(r: &mut Reader, k: &Node) -> Vec<VirtualIp> {
                     true
                 }
                 "label" => {
+                    match &val {
+                        _ if addr.is_ipv6() => r.push(Diagnostic::error(
+                            "invalid-value",
+                            &w.span,
+                            format!("IPv6 addresses have no labels; keepalived ignores the label of {addr}"),
+                        )),
+                        Some(l) if l.len() > MAX_LABEL => {
+                            r.push(Diagnostic::error(
+                                "invalid-value",
+                                &w.span,
+                                format!("label `{l}` is longer than {MAX_LABEL} characters; keepalived drops the VIP {addr}"),
+                            ).with_help("labels are IFNAME:TAG, at most 15 characters in all"));
+                            skip = true;
+                        }
+                        _ => {}
+                    }
                     v.label = val.clone();
                     true
                 }
@@ -373,7 +458,9 @@ fn vips(r: &mut Reader, k: &Node) -> Vec<VirtualIp> {
             }
             i += 1;
         }
-        out.push(v);
+        if !skip {
+            out.push(v);
+        }
     }
     out
 }

@@ -10,9 +10,46 @@ use super::super::tree::Node;
 use super::super::values::{notify_script, Reader};
 use super::block_name;
 
-fn weight_and_reverse(r: &mut Reader, k: &Node, min: i64, max: i64) -> (Option<i32>, bool) {
+/// `weight N [reverse]` of a vrrp_script, vrrp_track_process or track_file block. keepalived
+/// takes only `reverse` after the number and reports anything else (a `//` comment too).
+/// `already` is true when an earlier weight line set one: track_file and track_process keep
+/// the first and ignore this line.
+fn weight_and_reverse(
+    r: &mut Reader,
+    k: &Node,
+    min: i64,
+    max: i64,
+    already: bool,
+) -> (Option<i32>, bool) {
+    if already {
+        r.push(
+            Diagnostic::error(
+                "invalid-value",
+                k.span(),
+                "the weight is already set in this block; keepalived ignores this line",
+            )
+            .with_help("keep one `weight` line"),
+        );
+        return (None, false);
+    }
     let w = r.int_arg(k, min, max).map(|v| v as i32);
-    let rev = k.arg(1).is_some_and(|a| a.text == "reverse");
+    let rev = match k.arg(1) {
+        Some(a) if a.text == "reverse" => true,
+        Some(a) => {
+            r.push(
+                Diagnostic::error(
+                    "invalid-value",
+                    &a.span,
+                    format!("unknown weight option `{}`; keepalived ignores it", a.text),
+                )
+                .with_help(
+                    "the only option after the weight is `reverse`; comments start with `#` or `!`",
+                ),
+            );
+            false
+        }
+        None => false,
+    };
     (w, rev)
 }
 
@@ -71,7 +108,7 @@ pub(super) fn script(r: &mut Reader, node: &Node) -> Option<VrrpScript> {
                 }
             }
             "weight" => {
-                let (w, rev) = weight_and_reverse(r, k, -253, 253);
+                let (w, rev) = weight_and_reverse(r, k, -253, 253, false);
                 s.weight = w.unwrap_or(0);
                 s.reverse = rev;
             }
@@ -125,9 +162,9 @@ pub(super) fn process(r: &mut Reader, node: &Node) -> Option<VrrpTrackProcess> {
                 p.param_match = Some(k.arg(0).map(|w| w.text.clone()).unwrap_or_default())
             }
             "weight" => {
-                let (w, rev) = weight_and_reverse(r, k, -254, 254);
-                p.weight = w.unwrap_or(0);
-                p.reverse = rev;
+                let (w, rev) = weight_and_reverse(r, k, -254, 254, p.weight != 0);
+                p.weight = w.unwrap_or(p.weight);
+                p.reverse |= rev;
             }
             "quorum" => p.quorum = r.int_arg(k, 1, 65535).unwrap_or(1) as u32,
             "quorum_max" => p.quorum_max = r.int_arg(k, 0, 65535).map(|v| v as u32),
@@ -160,6 +197,14 @@ pub(super) fn file(r: &mut Reader, node: &Node) -> Option<VrrpTrackFile> {
     let mut have = false;
     for k in node.children() {
         match k.name() {
+            "file" if have => r.push(
+                Diagnostic::error(
+                    "invalid-value",
+                    k.span(),
+                    "the file is already set in this block; keepalived ignores this line",
+                )
+                .with_help("keep one `file` line"),
+            ),
             "file" => {
                 if let Some(w) = r.arg(k, 0) {
                     f.file = w.text.clone().into();
@@ -167,9 +212,9 @@ pub(super) fn file(r: &mut Reader, node: &Node) -> Option<VrrpTrackFile> {
                 }
             }
             "weight" => {
-                let (w, rev) = weight_and_reverse(r, k, -254, 254);
-                f.weight = w.unwrap_or(1);
-                f.reverse = rev;
+                let (w, rev) = weight_and_reverse(r, k, -254, 254, f.weight != 1);
+                f.weight = w.unwrap_or(f.weight);
+                f.reverse |= rev;
             }
             "init_file" => {
                 let mut value = None;

@@ -18,8 +18,8 @@ fn family(i: &VrrpInstance) -> &'static str {
     }
 }
 
-/// missing-required: an instance without virtual_router_id (keepalived's VRRP process exits),
-/// or without an interface (keepalived falls back to default_interface).
+/// missing-required: an instance without virtual_router_id or without an interface; keepalived
+/// refuses both.
 pub(super) fn missing_required(cx: &Cx, out: &mut Vec<Diagnostic>) {
     for i in &cx.loaded.config.instances {
         if cx.kw(i, "virtual_router_id").is_none() {
@@ -32,48 +32,78 @@ pub(super) fn missing_required(cx: &Cx, out: &mut Vec<Diagnostic>) {
                 .with_help("add `virtual_router_id N` (1-255), the same on every node of this virtual router"),
             );
         }
-        if i.interface.is_none() && i.unicast_src_ip.is_none() && cx.kw(i, "interface").is_none() {
+        // keepalived 2.2.7 falls back to default_interface for VIPs only: an instance without
+        // `interface` is refused ("Unknown interface!", vrrp.c chk_min_cfg), unicast or not.
+        if i.interface.is_none() && cx.kw(i, "interface").is_none() {
             out.push(
-                Diagnostic::warning(
+                Diagnostic::error(
                     "missing-required",
                     &i.span,
-                    format!("vrrp_instance {} has no interface; keepalived uses default_interface (eth0)", i.name),
+                    format!("vrrp_instance {} has no interface; keepalived refuses it (\"Unknown interface!\")", i.name),
                 )
-                .with_help("add `interface IFNAME`"),
+                .with_help("add `interface IFNAME` (default_interface applies to VIPs only)"),
             );
         }
     }
 }
 
-/// duplicate-vrid: two instances with the same VRID and family on one interface.
+/// duplicate-vrid: two instances with the same VRID and family that keepalived cannot tell
+/// apart (vrrp.c check_vrid_conflicts): multicast ones on one interface and group; unicast ones
+/// (a separate VRID space) with the same interface and source address and a peer in common.
 pub(super) fn duplicate_vrid(cx: &Cx, out: &mut Vec<Diagnostic>) {
-    let mut seen: HashMap<(u8, bool, Option<&str>), &VrrpInstance> = HashMap::new();
+    let g = &cx.loaded.config.global;
+    let group = |i: &VrrpInstance| {
+        i.mcast_dst_ip.unwrap_or(if i.is_ipv6() {
+            g.vrrp_mcast_group6.into()
+        } else {
+            g.vrrp_mcast_group4.into()
+        })
+    };
+    let conflict = |a: &VrrpInstance, b: &VrrpInstance| {
+        if a.is_unicast() != b.is_unicast() {
+            return false;
+        }
+        if !a.is_unicast() {
+            return a.interface == b.interface && group(a) == group(b);
+        }
+        let same_if = a.interface.is_none() || b.interface.is_none() || a.interface == b.interface;
+        same_if
+            && a.unicast_src_ip == b.unicast_src_ip
+            && a.unicast_peer
+                .iter()
+                .any(|p| b.unicast_peer.iter().any(|q| q.addr == p.addr))
+    };
+    let mut by_vrid: HashMap<(u8, bool), Vec<&VrrpInstance>> = HashMap::new();
     for b in &cx.loaded.config.instances {
         let Some(vrid) = b.virtual_router_id else {
             continue;
         };
-        let key = (vrid, b.is_ipv6(), b.interface.as_deref());
-        let Some(a) = seen.get(&key) else {
-            seen.insert(key, b);
-            continue;
-        };
-        let at = cx
-            .kw(b, "virtual_router_id")
-            .map(|k| k.span().clone())
-            .unwrap_or(b.span.clone());
-        out.push(
-            Diagnostic::error(
-                "duplicate-vrid",
-                &at,
-                format!(
-                    "VRID {vrid} ({}) on {} is already used by vrrp_instance {}",
-                    family(b),
-                    b.interface.as_deref().unwrap_or("the default interface"),
-                    a.name
-                ),
-            )
-            .with_help("every virtual router on a segment needs its own virtual_router_id"),
-        );
+        let seen = by_vrid.entry((vrid, b.is_ipv6())).or_default();
+        if let Some(a) = seen.iter().find(|a| conflict(a, b)) {
+            let at = cx
+                .kw(b, "virtual_router_id")
+                .map(|k| k.span().clone())
+                .unwrap_or(b.span.clone());
+            let how = if b.is_unicast() {
+                "with the same unicast source and a common peer"
+            } else {
+                "with the same multicast group"
+            };
+            out.push(
+                Diagnostic::error(
+                    "duplicate-vrid",
+                    &at,
+                    format!(
+                        "VRID {vrid} ({}) on {} {how} is already used by vrrp_instance {}; keepalived refuses the config",
+                        family(b),
+                        b.interface.as_deref().unwrap_or("the default interface"),
+                        a.name
+                    ),
+                )
+                .with_help("every virtual router on a segment needs its own virtual_router_id"),
+            );
+        }
+        seen.push(b);
     }
 }
 
@@ -135,7 +165,8 @@ pub(super) fn nopreempt_needs_backup(cx: &Cx, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// v2-subsecond-advert: VRRPv2 advertises whole seconds; keepalived rounds the interval.
+/// v2-subsecond-advert: VRRPv2 advertises whole seconds; keepalived rounds the interval (a
+/// documented fix-up, so a warning).
 pub(super) fn v2_subsecond_advert(cx: &Cx, out: &mut Vec<Diagnostic>) {
     for i in &cx.loaded.config.instances {
         if i.version != 2 {
@@ -149,7 +180,7 @@ pub(super) fn v2_subsecond_advert(cx: &Cx, out: &mut Vec<Diagnostic>) {
         };
         if v.fract() != 0.0 {
             out.push(
-                Diagnostic::error(
+                Diagnostic::warning(
                     "v2-subsecond-advert",
                     &w.span,
                     format!(

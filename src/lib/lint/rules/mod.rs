@@ -3,6 +3,7 @@
 
 mod host;
 mod instance;
+mod lvs;
 mod refs;
 mod scripts;
 mod syntax;
@@ -21,6 +22,8 @@ pub(crate) struct Cx<'a> {
     pub host: &'a dyn Host,
     /// Top-level nodes by the span of their keyword (model items keep that span).
     top: HashMap<SpanKey, &'a Node, BuildHasherDefault<KeyHasher>>,
+    /// The global_defs blocks, in order (rules ask for globals once per instance).
+    globals: Vec<&'a Node>,
 }
 
 impl<'a> Cx<'a> {
@@ -31,7 +34,18 @@ impl<'a> Cx<'a> {
             .iter()
             .map(|n| (key(n.span()), n))
             .collect();
-        Cx { loaded, host, top }
+        let globals = loaded
+            .tree
+            .nodes
+            .iter()
+            .filter(|n| n.name() == "global_defs")
+            .collect();
+        Cx {
+            loaded,
+            host,
+            top,
+            globals,
+        }
     }
 
     /// The top-level block a model item (instance, script, group) was read from.
@@ -51,11 +65,8 @@ impl<'a> Cx<'a> {
 
     /// The last `name` line in any global_defs block.
     pub fn global_kw(&self, name: &str) -> Option<&'a Node> {
-        self.loaded
-            .tree
-            .nodes
+        self.globals
             .iter()
-            .filter(|n| n.name() == "global_defs")
             .filter_map(|n| child(n, name))
             .next_back()
     }
@@ -123,10 +134,13 @@ pub(crate) const RULES: &[(&str, Rule)] = &[
     ("no-vips", instance::no_vips),
     ("auth-ignored", instance::auth_ignored),
     ("undefined-reference", refs::undefined_reference),
+    ("duplicate-sync-member", refs::duplicate_sync_member),
     ("sync-group-drops-weight", refs::sync_group_drops_weight),
     ("script-not-absolute", scripts::script_not_absolute),
     ("unsafe-script", scripts::unsafe_script),
     ("script-security", scripts::script_security),
+    // The LVS side: invalid-value for numbers, missing-required for blocks keepalived drops.
+    ("invalid-value", lvs::lvs_values),
     ("interface-missing", host::interface_missing),
     ("priority-owner", host::priority_owner),
     ("vip-is-interface-address", host::vip_is_interface_address),

@@ -1,6 +1,8 @@
 //! Rules about names that refer to other blocks: tracked scripts, processes, files, and sync
 //! group members.
 
+use std::collections::HashMap;
+
 use super::{did_you_mean, Cx};
 use crate::config::model::TrackRef;
 use crate::config::Diagnostic;
@@ -74,39 +76,121 @@ pub(super) fn undefined_reference(cx: &Cx, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// sync-group-drops-weight: keepalived removes weighted track_scripts from the members of a
-/// sync group (unless sync_group_tracking_weight), so the weight never applies.
+/// duplicate-sync-member: an instance listed twice in one sync group, or in two groups;
+/// keepalived ignores the later group ("cannot exist in more than one sync group").
+pub(super) fn duplicate_sync_member(cx: &Cx, out: &mut Vec<Diagnostic>) {
+    let mut owner: HashMap<&str, &str> = HashMap::new();
+    for g in &cx.loaded.config.sync_groups {
+        let Some(group) = cx.top_node(&g.span).and_then(|n| super::child(n, "group")) else {
+            continue;
+        };
+        for w in group.children().iter().flat_map(|l| l.words()) {
+            if let Some(first) = owner.insert(w.text.as_str(), g.name.as_str()) {
+                let where_ = if first == g.name {
+                    "twice in this group".to_string()
+                } else {
+                    format!("in sync group {first} too")
+                };
+                out.push(
+                    Diagnostic::error(
+                        "duplicate-sync-member",
+                        &w.span,
+                        format!(
+                            "vrrp_instance {} is listed {where_}; keepalived ignores sync group {} for it",
+                            w.text, g.name
+                        ),
+                    )
+                    .with_help("an instance belongs to at most one sync group, listed once"),
+                );
+            }
+        }
+    }
+}
+
+/// sync-group-drops-weight: keepalived ignores the weights of the trackers of a sync group's
+/// members (unless sync_group_tracking_weight) and of an address owner (priority 255):
+/// weighted track_scripts and track_files are removed, track_interface weights become 0
+/// (FAULT when down), so the weight never changes the priority (vrrp.c vrrp_complete_instance).
 pub(super) fn sync_group_drops_weight(cx: &Cx, out: &mut Vec<Diagnostic>) {
     let c = &cx.loaded.config;
-    for g in c
-        .sync_groups
-        .iter()
-        .filter(|g| !g.sync_group_tracking_weight)
-    {
-        for i in c.instances.iter().filter(|i| g.group.contains(&i.name)) {
-            for t in &i.track_script {
-                let weight = t
-                    .weight
-                    .or_else(|| {
-                        c.scripts
-                            .iter()
-                            .find(|s| s.name == t.name)
-                            .map(|s| s.weight)
-                    })
-                    .unwrap_or(0);
-                if weight != 0 {
-                    out.push(
-                        Diagnostic::warning(
-                            "sync-group-drops-weight",
-                            &t.span,
-                            format!(
-                                "vrrp_instance {} is in sync group {}: keepalived removes this weighted track_script (weight {weight}), so it never changes the priority",
-                                i.name, g.name
-                            ),
-                        )
-                        .with_help(format!("add `sync_group_tracking_weight` to vrrp_sync_group {}, or use weight 0 (fault on failure)", g.name)),
-                    );
+    // Each member's first group, looked up once per instance.
+    let mut group_of: HashMap<&str, &crate::config::model::SyncGroup> = HashMap::new();
+    for g in &c.sync_groups {
+        for m in &g.group {
+            group_of.entry(m.as_str()).or_insert(g);
+        }
+    }
+    for i in &c.instances {
+        let group = group_of
+            .get(i.name.as_str())
+            .copied()
+            .filter(|g| !g.sync_group_tracking_weight);
+        let why = match group {
+            Some(g) => format!("is in sync group {}", g.name),
+            None if i.priority == 255 => "is the address owner (priority 255)".to_string(),
+            None => continue,
+        };
+        let help = match group {
+            Some(g) => format!("add `sync_group_tracking_weight` to vrrp_sync_group {}, or use weight 0 (fault on failure)", g.name),
+            None => "use weight 0 (fault on failure), or a priority below 255".to_string(),
+        };
+        let script_weight = |t: &TrackRef| {
+            t.weight
+                .or_else(|| {
+                    c.scripts
+                        .iter()
+                        .find(|s| s.name == t.name)
+                        .map(|s| s.weight)
+                })
+                .unwrap_or(0)
+        };
+        let file_weight = |t: &TrackRef| {
+            t.weight
+                .or_else(|| {
+                    c.track_files
+                        .iter()
+                        .find(|f| f.name == t.name)
+                        .map(|f| f.weight)
+                })
+                .unwrap_or(1)
+        };
+        let tracked = [
+            (
+                "track_script",
+                &i.track_script,
+                &script_weight as &dyn Fn(&TrackRef) -> i32,
+                "removes it",
+            ),
+            (
+                "track_file",
+                &i.track_file,
+                &file_weight,
+                "removes it (or makes it unweighted)",
+            ),
+            (
+                "track_interface",
+                &i.track_interface,
+                &|t: &TrackRef| t.weight.unwrap_or(0),
+                "sets the weight to 0",
+            ),
+        ];
+        for (kind, refs, weight, what) in tracked {
+            for t in refs.iter() {
+                let w = weight(t);
+                if w == 0 {
+                    continue;
                 }
+                out.push(
+                    Diagnostic::error(
+                        "sync-group-drops-weight",
+                        &t.span,
+                        format!(
+                            "vrrp_instance {} {why}: keepalived ignores the weight ({w}) of {kind} {} and {what}, so it never changes the priority",
+                            i.name, t.name
+                        ),
+                    )
+                    .with_help(help.clone()),
+                );
             }
         }
     }

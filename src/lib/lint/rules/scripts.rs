@@ -63,25 +63,17 @@ fn first_word(cmd: &str) -> String {
     cmd.split_whitespace().next().unwrap_or("").to_string()
 }
 
-/// script-not-absolute: keepalived looks a relative script up in PATH (and warns); under
-/// enable_script_security it refuses it.
+/// script-not-absolute: keepalived looks a relative script up in PATH and runs what it finds
+/// (with enable_script_security too, after checking the file found), so a warning.
 pub(super) fn script_not_absolute(cx: &Cx, out: &mut Vec<Diagnostic>) {
-    let secure = cx.loaded.config.global.enable_script_security;
     for (cmd, span, _) in scripts(cx) {
         if cmd.is_empty() || cmd.starts_with('/') {
             continue;
         }
-        let msg =
-            format!("script `{cmd}` is not an absolute path; keepalived searches PATH for it");
-        let d = if secure {
-            Diagnostic::error(
-                "script-not-absolute",
-                &span,
-                format!("{msg}, and refuses it under enable_script_security"),
-            )
-        } else {
-            Diagnostic::warning("script-not-absolute", &span, msg)
-        };
+        let msg = format!(
+            "script `{cmd}` is not an absolute path; keepalived searches PATH for it, and runs whatever it finds first"
+        );
+        let d = Diagnostic::warning("script-not-absolute", &span, msg);
         let help = match cx.host.which(&cmd) {
             Some(p) => format!("write the full path, e.g. `{}`", p.display()),
             None => "write the full path of the script".to_string(),

@@ -35,13 +35,15 @@ pub(super) fn unknown_keyword(cx: &Cx, out: &mut Vec<Diagnostic>) {
     });
 }
 
-/// The keyword list of the block at `path`; only blocks two deep or less have one, so the
-/// names go on the stack.
+/// The keyword list of the block at `path`; only blocks four deep or less have one (a
+/// virtual_server's real_server's checker's url), so the names go on the stack.
 fn allowed_in(path: &[&Node]) -> Option<&'static [&'static str]> {
     match path {
         [] => keywords::allowed(&[]),
         [a] => keywords::allowed(&[a.name()]),
         [a, b] => keywords::allowed(&[a.name(), b.name()]),
+        [a, b, c] => keywords::allowed(&[a.name(), b.name(), c.name()]),
+        [a, b, c, d] => keywords::allowed(&[a.name(), b.name(), c.name(), d.name()]),
         _ => None,
     }
 }
