@@ -181,7 +181,7 @@ fn bash_completion_loads_and_answers() {
     let files = bash_complete(&["vrrpctl", "sniff", "-r", "cap"], &conf, cwd);
     assert_eq!(files, ["capture.pcap"]);
     // Instance names (no daemon runs here: from the config).
-    let names = bash_complete(&["vrrpctl", "status", "--instance", "VI_"], &conf, cwd);
+    let names = bash_complete(&["vrrpctl", "status", "VI_"], &conf, cwd);
     assert_eq!(names, ["VI_db", "VI_web"]);
 }
 
@@ -232,4 +232,42 @@ fn zsh_and_fish_completions_parse_and_fish_answers() {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.lines().any(|l| l.trim() == "lo"), "fish: {text}");
+}
+
+#[test]
+fn instance_names_come_from_the_running_daemon_first() {
+    if !require_root() {
+        return;
+    }
+    let mut lan = Lan::new("cc", 1);
+    lan.addr(0, "192.0.2.1/24");
+    let dir = tempdir();
+    let inst = |name: &str, vrid: u8| {
+        format!(
+            "vrrp_instance {name} {{\n  state BACKUP\n  interface eth0\n  virtual_router_id {vrid}\n  priority 50\n  advert_int 1\n  virtual_ipaddress {{\n    192.0.2.{vrid}\n  }}\n}}\n"
+        )
+    };
+    let conf = inst("VI_live_a", 61) + &inst("VI_live_b", 62);
+    let vrrpd = common::daemon::Vrrpd::start(&mut lan.hosts[0], dir.path(), &conf).0;
+    vrrpd.wait_socket();
+    // The config file names other instances: the daemon's answer wins.
+    let other = dir.path().join("other.conf");
+    std::fs::write(&other, CONF).unwrap();
+    let script = format!(
+        "source {}\nCOMP_WORDS=(vrrpctl status VI_)\nCOMP_CWORD=2\nCOMP_TYPE=9\n_clap_complete_vrrpctl vrrpctl VI_ status\nprintf '%s\\n' \"${{COMPREPLY[@]}}\"\n",
+        root().join("completions/vrrpctl.bash").display()
+    );
+    let out = Command::new("bash")
+        .args(["--norc", "-c", &script])
+        .env("PATH", path_with_vrrpctl())
+        .env("VRRPD_SOCKET", &vrrpd.socket)
+        .env("VRRPD_CONFIG", &other)
+        .output()
+        .unwrap();
+    let got: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert_eq!(got, ["VI_live_a", "VI_live_b"], "{}", vrrpd.log());
 }

@@ -28,7 +28,7 @@ pub fn run(a: &SimulateArgs, out: &Output) -> CmdResult {
             "no nodes: give the keepalived.conf of each node, or --scenario DIR with *.conf files",
         ));
     }
-    if scenario.steps.is_empty() {
+    if scenario.steps.is_empty() && scenario.until.is_none() {
         let d = drill::run(&scenario).map_err(|e| CmdError::usage(e.to_string()))?;
         let f = findings::findings(&d.scenario, &d.run);
         if out.json {

@@ -59,11 +59,37 @@ pub fn config_instance_names(path: &Path) -> Vec<String> {
     }
 }
 
-/// Instance names for `status`, `dump-stats`, `demote`, `restore`: those of the default
-/// config file (`VRRPD_CONFIG` overrides its path).
+/// The instance names of the vrrpd answering on `socket`; empty when none answers.
+pub fn running_instance_names(socket: &Path) -> Vec<String> {
+    use crate::control::client::Client;
+    use crate::control::proto::Cmd;
+    let Ok(mut c) = Client::connect(socket) else {
+        return Vec::new();
+    };
+    match c.request(Cmd::Status { instances: vec![] }) {
+        Ok(reply) => reply
+            .instances
+            .unwrap_or_default()
+            .into_iter()
+            .map(|i| i.name)
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Instance names for `status`, `dump-stats`, `demote`, `restore`: the running daemon's
+/// (`VRRPD_SOCKET` or the default socket), else those of the config file (`VRRPD_CONFIG`, or
+/// keepalived's default path).
 pub fn instances(current: &OsStr) -> Vec<CompletionCandidate> {
-    let conf = std::env::var_os("VRRPD_CONFIG")
+    let socket = std::env::var_os("VRRPD_SOCKET")
         .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| super::DEFAULT_CONFIG.into());
-    matching(config_instance_names(&conf), current)
+        .unwrap_or_else(|| crate::control::DEFAULT_SOCKET.into());
+    let mut names = running_instance_names(&socket);
+    if names.is_empty() {
+        let conf = std::env::var_os("VRRPD_CONFIG")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| super::DEFAULT_CONFIG.into());
+        names = config_instance_names(&conf);
+    }
+    matching(names, current)
 }

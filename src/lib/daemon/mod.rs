@@ -27,5 +27,6 @@ pub mod signals;
 pub mod socket;
 pub mod timers;
 pub mod track_script;
+pub mod watchdog;
 
 pub use run::{run, Daemon, Handle, Options};

@@ -443,6 +443,7 @@ impl Daemon {
             Err(e) => tracing::warn!("cannot notify systemd: {e}"),
         }
         tracing::info!("vrrpd started with {} instance(s)", self.node.len());
+        let mut watchdog = super::watchdog::Watchdog::from_env();
 
         loop {
             timer
@@ -486,6 +487,7 @@ impl Daemon {
                     }
                     self.on_link_changes(&changes);
                 }
+                _ = watchdog.due() => watchdog.ping(),
                 Some(q) = self.queries_rx.recv() => match q {
                     Query::Snapshot(reply) => {
                         let _ = reply.send(self.snapshot());

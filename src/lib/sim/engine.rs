@@ -9,6 +9,7 @@
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::report::{
@@ -23,12 +24,13 @@ use crate::node::{self, Effect, Family, FaultSource, Input, InstanceId, RxMeta};
 #[derive(Debug, Clone)]
 struct Packet {
     from_node: usize,
-    /// The segment: nodes' interfaces of the same name are on one LAN.
-    ifname: String,
+    /// The segment: nodes' interfaces of the same name are on one LAN. Shared with the
+    /// other receivers' copies, as are the bytes (one allocation per advert, not per peer).
+    ifname: Arc<str>,
     family: Family,
     src: IpAddr,
     dst: IpAddr,
-    bytes: Vec<u8>,
+    bytes: Arc<[u8]>,
 }
 
 #[derive(Debug)]
@@ -73,7 +75,7 @@ struct Node {
     /// The running node layer (rebuilt from `spec` at every start).
     live: node::Node,
     /// Instances whose VIPs are on this node now.
-    owns: Vec<InstanceId>,
+    owns: BTreeSet<InstanceId>,
     /// Interfaces whose link is down (kept across restarts: the cable stays unplugged).
     links_down: BTreeSet<String>,
     /// The deadline our "daemon" armed a timer for; a popped timer for another time is stale.
@@ -99,7 +101,8 @@ pub struct Sim {
     timeline: Vec<TimelineEntry>,
     vip_owners: Vec<VipOwnership>,
     last_owners: BTreeMap<IpAddr, Vec<String>>,
-    open_splits: BTreeMap<u8, OpenSplit>,
+    /// Keyed by the virtual router: (interface, IPv6, VRID).
+    open_splits: BTreeMap<RouterKey, OpenSplit>,
     split_brains: Vec<SplitBrain>,
     packets: PacketStats,
     /// Something that may change VIP owners or masters happened since the last check.
@@ -173,7 +176,7 @@ impl Sim {
             block_vrrp: false,
             group: 0,
             live: node::Node::default(),
-            owns: Vec::new(),
+            owns: BTreeSet::new(),
             links_down: BTreeSet::new(),
             armed: None,
         });
@@ -243,9 +246,10 @@ impl Sim {
     /// What happened so far; open split brains end at the current time, marked ongoing.
     pub fn report(&self) -> Report {
         let mut split_brains = self.split_brains.clone();
-        for (&vrid, open) in &self.open_splits {
+        for ((interface, _, vrid), open) in &self.open_splits {
             split_brains.push(SplitBrain {
-                vrid,
+                vrid: *vrid,
+                interface: interface.clone(),
                 start: open.start,
                 end: self.now,
                 ongoing: true,
@@ -569,7 +573,7 @@ impl Sim {
             self.packets.firewalled += 1;
             return;
         }
-        if node.links_down.contains(&pkt.ifname) {
+        if node.links_down.contains(&*pkt.ifname) {
             self.packets.link_down += 1;
             return;
         }
@@ -638,14 +642,11 @@ impl Sim {
                 bytes,
             } => self.send(n, id, src, dst, bytes),
             Effect::AddVips { id } => {
-                let owns = &mut self.nodes[n].owns;
-                if !owns.contains(&id) {
-                    owns.push(id);
-                }
+                self.nodes[n].owns.insert(id);
                 self.dirty = true;
             }
             Effect::RemoveVips { id } | Effect::Removed { id } => {
-                self.nodes[n].owns.retain(|&o| o != id);
+                self.nodes[n].owns.remove(&id);
                 self.dirty = true;
             }
             Effect::Transition {
@@ -687,9 +688,10 @@ impl Sim {
         let Some(inst) = self.nodes[n].live.get(id) else {
             return;
         };
-        let ifname = inst.spec.ifname.clone();
+        let ifname: Arc<str> = Arc::from(inst.spec.ifname.as_str());
+        let bytes: Arc<[u8]> = Arc::from(bytes);
         let family = inst.spec.family;
-        if self.nodes[n].links_down.contains(&ifname) {
+        if self.nodes[n].links_down.contains(&*ifname) {
             // The goodbye (or any) advert of an instance whose link is down goes nowhere.
             self.packets.link_down += 1;
             return;
@@ -713,11 +715,11 @@ impl Sim {
             }
             let pkt = Packet {
                 from_node: n,
-                ifname: ifname.clone(),
+                ifname: Arc::clone(&ifname),
                 family,
                 src,
                 dst,
-                bytes: bytes.clone(),
+                bytes: Arc::clone(&bytes),
             };
             self.push(self.now + link.delay, Happening::Deliver { node: m, pkt });
         }
@@ -736,7 +738,7 @@ impl Sim {
         let now = self.now;
         let mut owners: BTreeMap<IpAddr, Vec<String>> =
             self.last_owners.keys().map(|&v| (v, Vec::new())).collect();
-        let mut masters: BTreeMap<u8, Vec<String>> = BTreeMap::new();
+        let mut masters: BTreeMap<RouterKey, Vec<String>> = BTreeMap::new();
         for node in self.nodes.iter().filter(|n| n.up) {
             for (id, l) in node.live.instances() {
                 if node.owns.contains(&id) {
@@ -749,7 +751,11 @@ impl Sim {
                 }
                 if l.fsm.state() == State::Master {
                     masters
-                        .entry(l.spec.vrid())
+                        .entry((
+                            l.spec.ifname.clone(),
+                            l.spec.family == Family::V6,
+                            l.spec.vrid(),
+                        ))
                         .or_default()
                         .push(node.spec.name.clone());
                 }
@@ -767,17 +773,19 @@ impl Sim {
                 self.last_owners.insert(vip, who);
             }
         }
-        let vrids: Vec<u8> = masters
+        let mut keys: Vec<RouterKey> = masters
             .keys()
             .chain(self.open_splits.keys())
-            .copied()
+            .cloned()
             .collect();
-        for vrid in vrids {
-            let mut who = masters.get(&vrid).cloned().unwrap_or_default();
+        keys.sort();
+        keys.dedup();
+        for key in keys {
+            let mut who = masters.get(&key).cloned().unwrap_or_default();
             who.sort();
             who.dedup();
             if who.len() >= 2 {
-                let open = self.open_splits.entry(vrid).or_insert(OpenSplit {
+                let open = self.open_splits.entry(key).or_insert(OpenSplit {
                     start: now,
                     masters: Vec::new(),
                 });
@@ -787,9 +795,10 @@ impl Sim {
                     }
                 }
                 open.masters.sort();
-            } else if let Some(open) = self.open_splits.remove(&vrid) {
+            } else if let Some(open) = self.open_splits.remove(&key) {
                 self.split_brains.push(SplitBrain {
-                    vrid,
+                    vrid: key.2,
+                    interface: key.0,
                     start: open.start,
                     end: now,
                     ongoing: false,
@@ -799,6 +808,9 @@ impl Sim {
         }
     }
 }
+
+/// A virtual router on the segment: (interface, IPv6, VRID).
+type RouterKey = (String, bool, u8);
 
 const DEFAULT_BUDGET: u64 = 10_000_000;
 

@@ -44,6 +44,8 @@ pub struct VipOwnership {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SplitBrain {
     pub vrid: u8,
+    /// The interface (segment) of the virtual router.
+    pub interface: String,
     #[serde(rename = "start_ms", serialize_with = "ser_ms")]
     pub start: Time,
     /// When it ended, or the end of the run if it was still going.
