@@ -599,3 +599,103 @@ fn prometheus_scrapes_vrrpd_and_promtool_accepts_the_textfile() {
     assert_eq!(first["value"][1], "2", "{first}");
     assert_eq!(first["metric"]["job"], "vrrpd");
 }
+
+#[test]
+fn demote_hands_over_fast_survives_a_restart_and_restore_takes_back() {
+    if !require_root() || !require_tool("keepalived") {
+        return;
+    }
+    let mut lan = lan3("cd", false);
+    let dir = tempdir();
+    let (vd, kd) = (subdir(dir.path(), "vrrpd"), subdir(dir.path(), "ka"));
+    Keepalived::start(
+        &mut lan.hosts[1],
+        &kd,
+        &InstanceConf::v3(100, VIP_CIDR).file("B"),
+    );
+    assert!(
+        wait_addr(&lan.hosts[1], VIP, true, Duration::from_secs(5)).is_some(),
+        "keepalived never became master"
+    );
+    // VI_1 takes over from keepalived (so vrrpd has heard a peer); VI_2 has no peer at all.
+    let mut lonely = InstanceConf::v3(150, "192.0.2.101/24");
+    lonely.name = "VI_2";
+    lonely.vrid = 52;
+    let conf =
+        InstanceConf::v3(150, VIP_CIDR).file("A") + lonely.file("A").split("\n\n").nth(1).unwrap();
+    let (vrrpd, _) = Vrrpd::start(&mut lan.hosts[0], &vd, &conf);
+    let sock = vrrpd.socket.to_str().unwrap().to_string();
+    converge(&lan, VIP, 0, 1, Duration::from_millis(500));
+
+    let o = vrrpctl(&["demote", "VI_2", "--socket", &sock]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--force"), "{}", text(&o));
+    assert!(
+        has_addr(&lan.hosts[0], "192.0.2.101"),
+        "a refused demote changed nothing"
+    );
+
+    let t0 = Instant::now();
+    let o = vrrpctl(&[
+        "demote",
+        "VI_1",
+        "--reason",
+        "kernel upgrade",
+        "--socket",
+        &sock,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let took = wait_addr(&lan.hosts[1], VIP, true, Duration::from_secs(2))
+        .map(|_| t0.elapsed())
+        .expect("keepalived never took the VIP after demote");
+    let mdi = master_down_v3(100, 100);
+    println!("demote -> keepalived holds the VIP in {took:?} (its Master_Down_Interval {mdi:?})");
+    assert!(
+        took < mdi,
+        "demote took {took:?}, not under Master_Down_Interval {mdi:?}"
+    );
+    let st = status_of(&vrrpd.socket);
+    assert_eq!(st["state"], "BACKUP", "{st}");
+    assert_eq!(st["demoted"], "kernel upgrade", "{st}");
+    let t = text(&vrrpctl(&["status", "--socket", &sock]));
+    assert!(t.contains("BACKUP (demoted: kernel upgrade)"), "{t}");
+    // Held: vrrpd (150) does not preempt keepalived (100).
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(
+        !has_addr(&lan.hosts[0], VIP),
+        "a demoted instance took the VIP back"
+    );
+
+    // A restart of vrrpd keeps the demotion.
+    {
+        let p = lan.hosts[0].procs_last();
+        p.signal(libc::SIGTERM);
+        assert!(
+            p.wait_timeout(Duration::from_secs(5)).is_some(),
+            "vrrpd did not stop"
+        );
+    }
+    let (vrrpd2, _) = Vrrpd::start(&mut lan.hosts[0], &vd, &conf);
+    vrrpd2.wait_socket();
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(
+        !has_addr(&lan.hosts[0], VIP),
+        "the demotion did not survive a restart"
+    );
+    assert!(has_addr(&lan.hosts[1], VIP));
+    let st = status_of(&vrrpd2.socket);
+    assert_eq!(st["demoted"], "kernel upgrade", "{st}");
+    assert!(vrrpd2.log().contains("still demoted"), "{}", vrrpd2.log());
+
+    let o = vrrpctl(&["restore", "VI_1", "--socket", &sock]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        wait_addr(&lan.hosts[0], VIP, true, Duration::from_secs(3)).is_some(),
+        "restore did not bring the VIP back"
+    );
+    assert_eq!(status_of(&vrrpd2.socket)["demoted"], Value::Null);
+    assert!(
+        !vd.join("vrrpd.demoted").exists(),
+        "nothing demoted, no file"
+    );
+}

@@ -98,6 +98,11 @@ impl Netns {
         }
     }
 
+    /// The process started last in this namespace.
+    pub fn procs_last(&mut self) -> &mut Proc {
+        self.procs.last_mut().expect("a process was started")
+    }
+
     /// The MAC address of an interface in this namespace, as "aa:bb:cc:dd:ee:ff".
     pub fn mac(&self, ifname: &str) -> String {
         let path = format!("/sys/class/net/{ifname}/address");

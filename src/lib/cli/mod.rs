@@ -7,6 +7,7 @@ pub mod output;
 pub mod vrrpd;
 
 mod cmd_completions;
+mod cmd_demote;
 mod cmd_firewall;
 mod cmd_lint;
 mod cmd_simulate;
@@ -57,6 +58,10 @@ pub enum Command {
     Status(StatusArgs),
     /// Show the per-instance counters (keepalived's names: advert_rcvd, auth_failure, ...).
     DumpStats(DumpStatsArgs),
+    /// Hand mastership away for maintenance: priority 0 now, then hold BACKUP until `restore`.
+    Demote(DemoteArgs),
+    /// End a demotion: the instances compete for mastership again.
+    Restore(RestoreArgs),
     /// Capture or read VRRP traffic and decode it, tcpdump-style, with a per-VRID summary.
     Sniff(SniffArgs),
     /// Check keepalived.conf files for errors and the mistakes that bite operators.
@@ -121,6 +126,36 @@ pub struct DumpStatsArgs {
     /// Zero the counters after reading them (needs root or the socket's owner).
     #[arg(long)]
     pub clear: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DemoteArgs {
+    #[command(flatten)]
+    pub daemon: DaemonArgs,
+    /// The instances to demote (vrrp_instance names).
+    #[arg(value_name = "INSTANCE", required_unless_present = "all")]
+    pub instances: Vec<String>,
+    /// Demote every instance.
+    #[arg(long, conflicts_with = "instances")]
+    pub all: bool,
+    /// Why (shown in status until restored).
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+    /// Demote even when no other router was heard (its addresses may then have no master).
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RestoreArgs {
+    #[command(flatten)]
+    pub daemon: DaemonArgs,
+    /// The instances to restore (vrrp_instance names).
+    #[arg(value_name = "INSTANCE", required_unless_present = "all")]
+    pub instances: Vec<String>,
+    /// Restore every instance.
+    #[arg(long, conflicts_with = "instances")]
+    pub all: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -361,6 +396,8 @@ pub fn run(cli: Cli) -> Exit {
     let result = match &cli.command {
         Command::Status(a) => cmd_status::status(a, &out),
         Command::DumpStats(a) => cmd_stats::run(a, &out),
+        Command::Demote(a) => cmd_demote::demote(a, &out),
+        Command::Restore(a) => cmd_demote::restore(a, &out),
         Command::Sniff(a) => cmd_sniff::run(a, &out),
         Command::Lint(a) => cmd_lint::run(a, &out),
         Command::FirewallCheck(a) => cmd_firewall::run(a, &out),

@@ -28,7 +28,7 @@ use tokio::time::timeout;
 use crate::control::proto::parse_request;
 use crate::control::{Cmd, ErrorCode, Event, InstanceSnapshot, Reply, MAX_LINE};
 
-use super::run::Handle;
+use super::run::{DemoteError, Handle};
 
 /// Connections served at once; more get a `busy` reply.
 pub const MAX_CONNECTIONS: usize = 2048;
@@ -444,12 +444,51 @@ async fn answer(cmd: Cmd, handle: &Handle) -> Reply {
             ErrorCode::NotSupported,
             "reload is not supported by this vrrpd yet; restart it to apply a new config",
         ),
-        Cmd::Demote { .. } | Cmd::Restore { .. } => Reply::error(
-            ErrorCode::NotSupported,
-            "demote/restore are not supported by this vrrpd yet",
-        ),
+        Cmd::Demote {
+            instances,
+            all,
+            reason,
+            force,
+        } => {
+            if instances.is_empty() && !all {
+                return Reply::error(
+                    ErrorCode::BadRequest,
+                    "name the instances to demote, or all",
+                );
+            }
+            demote(handle, instances, Some(reason.unwrap_or_default()), force).await
+        }
+        Cmd::Restore { instances, all } => {
+            if instances.is_empty() && !all {
+                return Reply::error(
+                    ErrorCode::BadRequest,
+                    "name the instances to restore, or all",
+                );
+            }
+            demote(handle, instances, None, false).await
+        }
         // Handled by `watch` before we get here.
         Cmd::Watch => Reply::ok(),
+    }
+}
+
+async fn demote(
+    handle: &Handle,
+    instances: Vec<String>,
+    reason: Option<String>,
+    force: bool,
+) -> Reply {
+    match timeout(QUERY_TIMEOUT, handle.demote(instances, reason, force)).await {
+        Ok(Some(Ok(changed))) => Reply::with_changed(changed),
+        Ok(Some(Err(e))) => {
+            let code = match e {
+                DemoteError::Unknown(_) => ErrorCode::UnknownInstance,
+                DemoteError::NoPeer(_) => ErrorCode::Refused,
+                DemoteError::Save(_) => ErrorCode::Unavailable,
+            };
+            Reply::error(code, e.to_string())
+        }
+        _ => unavailable(),
     }
 }
 

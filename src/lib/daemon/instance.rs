@@ -97,7 +97,7 @@ pub fn snapshot(inst: &NodeInstance, io: &InstanceIo) -> InstanceSnapshot {
             })
             .collect(),
         sync_group: inst.spec.sync_group.clone(),
-        demoted: None,
+        demoted: inst.demoted.clone(),
         source: SOURCE_VRRPD.to_string(),
         stats: Stats {
             advert_rcvd: c.advert_rcvd + rx.rcvd_then_rejected,

@@ -9,6 +9,7 @@
 pub mod addresses;
 pub mod command;
 pub mod control;
+pub mod demotion;
 pub mod dump;
 pub mod garp;
 pub mod host;

@@ -29,7 +29,7 @@ use super::signals::{SigFunc, Signals};
 use super::socket::{VrrpSocket, RECV_BUF};
 use super::timers::{Clock, Timer};
 use super::track_script::{ScriptTrackers, TrackerReport};
-use super::{dump, linkwatch, metrics_http, pidfile, sd_notify};
+use super::{demotion, dump, linkwatch, metrics_http, pidfile, sd_notify};
 
 mod reload;
 
@@ -49,6 +49,24 @@ pub enum Query {
         instances: Vec<String>,
         reply: oneshot::Sender<Vec<String>>,
     },
+    /// Demote (`reason: Some`) or restore (`None`) the named instances (all when empty).
+    Demote {
+        instances: Vec<String>,
+        reason: Option<String>,
+        force: bool,
+        reply: oneshot::Sender<Result<Vec<String>, DemoteError>>,
+    },
+}
+
+/// Why a demote or restore was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DemoteError {
+    #[error("no vrrp_instance named {}", .0.join(", "))]
+    Unknown(Vec<String>),
+    #[error("{0}")]
+    NoPeer(String),
+    #[error("cannot record the demotion in {0}")]
+    Save(String),
 }
 
 /// A cloneable way to ask the running daemon for its state and to follow its events.
@@ -78,6 +96,26 @@ impl Handle {
         let (reply, rx) = oneshot::channel();
         self.tx
             .send(Query::ClearStats { instances, reply })
+            .await
+            .ok()?;
+        rx.await.ok()
+    }
+
+    /// Demote (`reason: Some`) or restore (`None`) instances; None when the daemon has stopped.
+    pub async fn demote(
+        &self,
+        instances: Vec<String>,
+        reason: Option<String>,
+        force: bool,
+    ) -> Option<Result<Vec<String>, DemoteError>> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Query::Demote {
+                instances,
+                reason,
+                force,
+                reply,
+            })
             .await
             .ok()?;
         rx.await.ok()
@@ -184,6 +222,7 @@ pub fn run(args: Options) -> ExitCode {
             Some(Ok(p)) => Some(p),
             None => None,
         };
+        daemon.restore_demotions(demotion::path_for(&args.socket));
         // Failover matters more than the control socket: without it vrrpd still runs.
         let _control = match ControlSocket::bind(&args.socket, args.socket_group.as_deref()) {
             Ok(c) => {
@@ -302,6 +341,8 @@ pub struct Daemon {
     pkt_tx: Option<mpsc::Sender<(usize, RxMeta, Vec<u8>)>>,
     readers: Vec<tokio::task::JoinHandle<()>>,
     events: broadcast::Sender<Event>,
+    /// Where demotions are recorded (beside the control socket); None: not recorded.
+    demotion_file: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -385,6 +426,7 @@ impl Daemon {
             notifier: Notifier::default(),
             sync_groups: cfg.sync_groups.clone(),
             events: broadcast::channel(EVENT_BACKLOG).0,
+            demotion_file: None,
         };
         (Ok(d), refused)
     }
@@ -476,6 +518,9 @@ impl Daemon {
                     Query::ClearStats { instances, reply } => {
                         let _ = reply.send(self.node.clear_counters(&instances));
                     }
+                    Query::Demote { instances, reason, force, reply } => {
+                        let _ = reply.send(self.demote(&instances, reason, force));
+                    }
                 },
             }
         }
@@ -534,6 +579,110 @@ impl Daemon {
         if any {
             self.addresses.flush().await;
         }
+    }
+
+    /// Record demotions in `path` from now on, and demote what it lists (before `serve`
+    /// starts the instances, so they start held in BACKUP).
+    pub fn restore_demotions(&mut self, path: PathBuf) {
+        let recorded = demotion::load(&path);
+        let now = self.now();
+        let mut effects = Vec::new();
+        for (name, reason) in recorded {
+            match self.node.by_name(&name) {
+                Some(id) => {
+                    tracing::info!(
+                        "{name}: still demoted ({reason}); `vrrpctl restore {name}` ends it"
+                    );
+                    self.node.demote(now, id, reason, &mut effects);
+                }
+                None => tracing::warn!(
+                    "{}: demoted instance {name} is no longer configured",
+                    path.display()
+                ),
+            }
+        }
+        for e in effects {
+            self.perform(e);
+        }
+        self.demotion_file = Some(path);
+    }
+
+    /// `vrrpctl demote` / `restore`: the names changed, or why nothing was.
+    fn demote(
+        &mut self,
+        names: &[String],
+        reason: Option<String>,
+        force: bool,
+    ) -> Result<Vec<String>, DemoteError> {
+        let ids: Vec<(InstanceId, String)> = self
+            .node
+            .instances()
+            .filter(|(_, i)| names.is_empty() || names.contains(&i.spec.name))
+            .map(|(id, i)| (id, i.spec.name.clone()))
+            .collect();
+        let unknown: Vec<String> = names
+            .iter()
+            .filter(|n| !ids.iter().any(|(_, m)| m == *n))
+            .cloned()
+            .collect();
+        if !unknown.is_empty() {
+            return Err(DemoteError::Unknown(unknown));
+        }
+        let now = self.now();
+        if let (Some(_), false) = (&reason, force) {
+            let lonely: Vec<String> = ids
+                .iter()
+                .filter_map(|(id, name)| {
+                    let i = self.node.get(*id)?;
+                    if i.demoted.is_some() {
+                        return None;
+                    }
+                    let mdi = Time(i.fsm.master_down_interval().as_micros() as u64);
+                    // A backup hears its master; a master hears nobody (backups are silent),
+                    // so for it "a peer exists" means one was heard since vrrpd started.
+                    let ok = match (i.fsm.state(), i.last_heard) {
+                        (_, None) => false,
+                        (crate::fsm::State::Master, Some(_)) => true,
+                        (_, Some(t)) => now.0.saturating_sub(t.0) <= mdi.0,
+                    };
+                    (!ok).then(|| name.clone())
+                })
+                .collect();
+            if !lonely.is_empty() {
+                return Err(DemoteError::NoPeer(format!(
+                    "no other VRRP router was heard for {} (within Master_Down_Interval, or ever for a master): demoting would leave its addresses with nobody; add --force to demote anyway",
+                    lonely.join(", ")
+                )));
+            }
+        }
+        let mut effects = Vec::new();
+        for (id, _) in &ids {
+            match &reason {
+                Some(r) => self.node.demote(now, *id, r.clone(), &mut effects),
+                None => self.node.restore(now, *id, &mut effects),
+            }
+        }
+        for e in effects {
+            self.perform(e);
+        }
+        if let Some(path) = &self.demotion_file {
+            let recorded: demotion::Demotions = self
+                .node
+                .instances()
+                .filter_map(|(_, i)| i.demoted.clone().map(|r| (i.spec.name.clone(), r)))
+                .collect();
+            if let Err(e) = demotion::save(path, &recorded) {
+                tracing::error!("cannot record demotions in {}: {e}", path.display());
+                return Err(DemoteError::Save(format!("{}: {e}", path.display())));
+            }
+        }
+        for (_, name) in &ids {
+            match &reason {
+                Some(r) => tracing::info!("{name}: demoted ({r})"),
+                None => tracing::info!("{name}: restored"),
+            }
+        }
+        Ok(ids.into_iter().map(|(_, n)| n).collect())
     }
 
     /// Every instance's status and counters.
@@ -708,10 +857,15 @@ impl Daemon {
                 to,
                 cause,
             } => {
-                tracing::info!(
-                    "{}: effective priority {from} -> {to} ({cause})",
-                    name_of(&self.node, id)
-                );
+                let name = name_of(&self.node, id);
+                tracing::info!("{name}: effective priority {from} -> {to} ({cause})");
+                let _ = self.events.send(Event::Priority {
+                    ts: epoch_now(),
+                    instance: name,
+                    from,
+                    to,
+                    reason: cause,
+                });
             }
             Effect::Notify { id, state } => {
                 if let Some(i) = self.node.get(id) {

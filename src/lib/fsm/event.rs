@@ -75,6 +75,14 @@ pub enum Input {
     },
     /// RFC 5798 "Shutdown event": a master sends priority 0 and releases its addresses.
     Shutdown,
+    /// The operator's maintenance switch (`vrrpctl demote`): a master sends priority 0 (a
+    /// backup takes over after its Skew_Time) and goes BACKUP; the instance then holds BACKUP,
+    /// never becoming master, until `Restore`.
+    Demote {
+        reason: String,
+    },
+    /// End a demotion: the instance competes again (from BACKUP, Master_Down_Timer armed).
+    Restore,
 }
 
 /// Why a transition happened; Display is the text in `VI_1: BACKUP -> MASTER (<reason>, prio 150)`.
@@ -97,6 +105,7 @@ pub enum Reason {
     /// Moved with the other members of this vrrp_sync_group.
     SyncGroup(String),
     Shutdown,
+    Demoted(String),
 }
 
 impl fmt::Display for Reason {
@@ -114,6 +123,8 @@ impl fmt::Display for Reason {
             Reason::FaultCleared => f.write_str("fault cleared"),
             Reason::SyncGroup(g) => write!(f, "sync group {g}"),
             Reason::Shutdown => f.write_str("shutdown"),
+            Reason::Demoted(why) if why.is_empty() => f.write_str("demoted"),
+            Reason::Demoted(why) => write!(f, "demoted: {why}"),
         }
     }
 }

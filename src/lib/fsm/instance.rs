@@ -79,6 +79,8 @@ pub struct Instance {
     garp_refresh: Option<Time>,
     counters: Counters,
     last_transition: Option<Transition>,
+    /// Demoted by the operator: hold BACKUP, never become master, until restored.
+    held: bool,
 }
 
 impl Instance {
@@ -102,6 +104,7 @@ impl Instance {
             garp_refresh: None,
             counters: Counters::default(),
             last_transition: None,
+            held: false,
         }
     }
 
@@ -150,6 +153,10 @@ impl Instance {
     /// Zero the counters (keepalived's STATS_CLEAR, `vrrpctl dump-stats --clear`).
     pub fn clear_counters(&mut self) {
         self.counters = Counters::default();
+    }
+    /// Whether the instance is demoted (holds BACKUP until `Input::Restore`).
+    pub fn is_held(&self) -> bool {
+        self.held
     }
     pub fn last_transition(&self) -> Option<&Transition> {
         self.last_transition.as_ref()
@@ -203,7 +210,8 @@ impl Instance {
             Input::Fault { reason } => self.on_fault(now, reason, out),
             Input::FaultCleared => self.on_fault_cleared(now, out),
             Input::SyncMaster { group } => {
-                if self.state == State::Backup {
+                // A demoted member stays BACKUP: the operator's switch wins over the group.
+                if self.state == State::Backup && !self.held {
                     self.become_master(now, Reason::SyncGroup(group), out);
                 }
             }
@@ -213,6 +221,8 @@ impl Instance {
                 }
             }
             Input::Shutdown => self.on_shutdown(now, out),
+            Input::Demote { reason } => self.on_demote(now, reason, out),
+            Input::Restore => self.on_restore(now),
         }
     }
 
@@ -260,7 +270,11 @@ impl Instance {
         // `state MASTER` member waits one interval and the smallest skew; everyone else -
         // a non-owner `state MASTER` outside a sync group too - the full Master_Down_Interval.
         let want_master = self.cfg.initial_state == InitialState::Master;
-        if want_master && self.base_priority == 255 && !self.cfg.sync_group_starts_backup {
+        if want_master
+            && self.base_priority == 255
+            && !self.cfg.sync_group_starts_backup
+            && !self.held
+        {
             self.become_master(now, Reason::Startup, out);
             return;
         }
@@ -424,6 +438,9 @@ impl Instance {
                 let period = Duration::from_micros(self.own_adver_int_us());
                 self.timer = Some(next_tick(at, period, now));
             }
+            // Demoted: the master may be gone, but we hold BACKUP (the operator was told,
+            // when demoting, whether a peer was there to take over).
+            State::Backup if self.held => self.timer = None,
             State::Backup => {
                 let reason = match self.down_cause {
                     DownCause::MasterSilent => Reason::MasterDownTimerExpired,
@@ -497,7 +514,8 @@ impl Instance {
         if self.state != State::Fault {
             return;
         }
-        if self.base_priority == 255 && self.cfg.initial_state == InitialState::Master {
+        if self.base_priority == 255 && self.cfg.initial_state == InitialState::Master && !self.held
+        {
             self.become_master(now, Reason::FaultCleared, out);
             return;
         }
@@ -508,6 +526,36 @@ impl Instance {
         self.enter_backup(now, Reason::FaultCleared, out);
         self.ms_down_us = self.master_down_us();
         self.arm_down_timer(now);
+    }
+
+    fn on_demote(&mut self, now: Time, reason: String, out: &mut Vec<Action>) {
+        self.held = true;
+        if self.state == State::Master {
+            // As a stopping master does: one priority-0 advert (counted), so the best backup
+            // takes over after its Skew_Time instead of Master_Down_Interval.
+            self.transition(now, State::Backup, Reason::Demoted(reason), out);
+            self.send_advert(0, out);
+            self.counters.pri_zero_sent += 1;
+            self.counters.release_master += 1;
+            out.push(Action::RemoveVips);
+            self.preempt_until = None;
+            self.master_addr = None;
+            self.master_priority = None;
+            self.down_cause = DownCause::MasterSilent;
+            self.timer = None;
+            out.push(Action::Notify(State::Backup));
+        }
+    }
+
+    fn on_restore(&mut self, now: Time) {
+        if !std::mem::take(&mut self.held) {
+            return;
+        }
+        if self.state == State::Backup {
+            // Compete again: if no master is heard, take over after Master_Down_Interval.
+            self.ms_down_us = self.master_down_us();
+            self.arm_down_timer(now);
+        }
     }
 
     fn on_shutdown(&mut self, now: Time, out: &mut Vec<Action>) {
@@ -655,6 +703,45 @@ mod tests {
         // (256 - 100) x 1 s / 256 = 609375 us; 3 x 1 s + skew.
         assert_eq!(vi.skew_time(), Duration::from_micros(609_375));
         assert_eq!(vi.master_down_interval(), Duration::from_micros(3_609_375));
+    }
+
+    #[test]
+    fn demoted_master_sends_priority_zero_and_holds_backup_until_restored() {
+        let mut vi = Instance::new(InstanceConfig::new("VI_1", 1, 150, addr(1)));
+        vi.handle(Time::ZERO, Input::Startup);
+        let due = vi.next_deadline().unwrap();
+        vi.handle(due, Input::TimerExpired);
+        assert_eq!(vi.state(), State::Master);
+        let acts = vi.handle(
+            due,
+            Input::Demote {
+                reason: "upgrade".into(),
+            },
+        );
+        assert_eq!(vi.state(), State::Backup);
+        assert_eq!(
+            acts[0],
+            Action::Transition {
+                from: State::Master,
+                to: State::Backup,
+                reason: Reason::Demoted("upgrade".into())
+            }
+        );
+        assert_eq!(acts[1], Action::SendAdvert { priority: 0 });
+        assert_eq!(acts[2], Action::RemoveVips);
+        assert_eq!(vi.counters().pri_zero_sent, 1);
+        // Nobody is master now, and still it holds BACKUP (only the delayed GARP burst of
+        // its mastership is pending, and it is not sent outside MASTER).
+        while let Some(t) = vi.next_deadline() {
+            vi.handle(t, Input::TimerExpired);
+        }
+        assert_eq!(vi.state(), State::Backup);
+        let t = due + vi.master_down_interval() * 3;
+        // Restored: it competes again and, with no master heard, takes over.
+        vi.handle(t, Input::Restore);
+        let t2 = vi.next_deadline().expect("restore arms the down timer");
+        vi.handle(t2, Input::TimerExpired);
+        assert_eq!(vi.state(), State::Master);
     }
 
     #[test]

@@ -37,6 +37,10 @@ pub struct NodeInstance {
     pub rx: RxCounters,
     /// Active fault sources, each with the text shown in the FAULT reason.
     pub faults: BTreeMap<FaultSource, String>,
+    /// The operator's reason while demoted (`vrrpctl demote`); the machine holds BACKUP.
+    pub demoted: Option<String>,
+    /// When the last valid advert from another router was accepted.
+    pub last_heard: Option<Time>,
     /// The last reported state of each of `spec.trackers`, in the same order.
     pub trackers: Vec<TrackerState>,
 }
@@ -49,6 +53,8 @@ impl NodeInstance {
             spec,
             rx: RxCounters::default(),
             faults: BTreeMap::new(),
+            demoted: None,
+            last_heard: None,
         }
     }
 
@@ -291,6 +297,26 @@ impl Node {
             }
             (true, false) => self.feed(id.0, now, fsm::Input::FaultCleared, out),
             _ => {}
+        }
+    }
+
+    /// Demote instance `id` for maintenance: a master hands over with a priority-0 advert and
+    /// the instance holds BACKUP until [`Node::restore`]. Demoting again updates the reason.
+    pub fn demote(&mut self, now: Time, id: InstanceId, reason: String, out: &mut Vec<Effect>) {
+        let Some(inst) = self.slot_mut(id.0) else {
+            return;
+        };
+        inst.demoted = Some(reason.clone());
+        self.feed(id.0, now, fsm::Input::Demote { reason }, out);
+    }
+
+    /// End the demotion of instance `id`.
+    pub fn restore(&mut self, now: Time, id: InstanceId, out: &mut Vec<Effect>) {
+        let Some(inst) = self.slot_mut(id.0) else {
+            return;
+        };
+        if inst.demoted.take().is_some() {
+            self.feed(id.0, now, fsm::Input::Restore, out);
         }
     }
 
@@ -673,6 +699,9 @@ impl Node {
         let verdict = receive::check(&pkt, &inst.policy(pkt.src));
         match verdict {
             Ok(a) => {
+                if let Some(i) = self.slot_mut(slot) {
+                    i.last_heard = Some(now);
+                }
                 self.current_advert = Some((a.src, a.priority));
                 self.feed(
                     slot,
