@@ -13,7 +13,6 @@ use common::*;
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -237,14 +236,6 @@ fn classes() -> Vec<Class> {
             false,
         ),
     ]
-}
-
-fn vrrpctl(args: &[&str]) -> std::process::Output {
-    Command::new(bin("vrrpctl"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run vrrpctl")
 }
 
 fn stats(socket: &Path) -> Value {

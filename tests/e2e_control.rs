@@ -21,14 +21,6 @@ use serde_json::Value;
 const VIP: &str = "192.0.2.100";
 const VIP_CIDR: &str = "192.0.2.100/24";
 
-fn vrrpctl(args: &[&str]) -> std::process::Output {
-    Command::new(bin("vrrpctl"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run vrrpctl")
-}
-
 fn text(o: &std::process::Output) -> String {
     format!(
         "{}{}",

@@ -50,6 +50,15 @@ fn nix_is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
+/// Run the built vrrpctl without color (tests read its plain text).
+pub fn vrrpctl(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(bin("vrrpctl"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run vrrpctl")
+}
+
 /// Path of a built binary of this package (`vrrpctl` or `vrrpd`).
 pub fn bin(name: &str) -> PathBuf {
     match name {
