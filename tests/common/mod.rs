@@ -9,6 +9,7 @@ pub mod daemon;
 pub mod firewall;
 pub mod fsm;
 pub mod netns;
+pub mod notify;
 pub mod tcpdump;
 pub mod traffic;
 pub use netns::*;

@@ -78,9 +78,24 @@ pub struct GlobalDefs {
     pub notification_email: Vec<String>,
     pub notification_email_from: Option<String>,
     pub smtp_server: Option<String>,
+    /// `smtp_server HOST [PORT]`'s port, default 25.
+    pub smtp_port: u16,
+    /// `smtp_helo_name`, default the host name.
+    pub smtp_helo_name: Option<String>,
     pub smtp_connect_timeout: Option<Duration>,
-    pub vrrp_notify_fifo: Option<PathBuf>,
-    pub notify_fifo: Option<PathBuf>,
+    /// Global `smtp_alert` and `smtp_alert_vrrp` (the latter wins for VRRP).
+    pub smtp_alert: Option<bool>,
+    pub smtp_alert_vrrp: Option<bool>,
+    /// `vrrp_notify_fifo` (only VRRP events) and `notify_fifo` (shared with LVS in keepalived).
+    pub vrrp_notify_fifo: Option<NotifyFifo>,
+    pub notify_fifo: Option<NotifyFifo>,
+    /// `vrrp_notify_priority_changes`: the default of the instances' notify_priority_changes.
+    pub vrrp_notify_priority_changes: bool,
+    /// `startup_script` / `shutdown_script` with their timeouts (keepalived: 10 s by default).
+    pub startup_script: Option<NotifyScript>,
+    pub startup_script_timeout: Duration,
+    pub shutdown_script: Option<NotifyScript>,
+    pub shutdown_script_timeout: Duration,
     pub dynamic_interfaces: bool,
 }
 
@@ -111,9 +126,18 @@ impl Default for GlobalDefs {
             notification_email: Vec::new(),
             notification_email_from: None,
             smtp_server: None,
+            smtp_port: 25,
+            smtp_helo_name: None,
             smtp_connect_timeout: None,
+            smtp_alert: None,
+            smtp_alert_vrrp: None,
             vrrp_notify_fifo: None,
             notify_fifo: None,
+            vrrp_notify_priority_changes: false,
+            startup_script: None,
+            startup_script_timeout: Duration::from_secs(10),
+            shutdown_script: None,
+            shutdown_script_timeout: Duration::from_secs(10),
             dynamic_interfaces: false,
         }
     }
@@ -171,6 +195,17 @@ pub struct TrackRef {
     pub span: Span,
 }
 
+/// A notify FIFO of global_defs: its path, the owner a created FIFO gets, and the
+/// `*_notify_fifo_script` that reads it (run with the path appended).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotifyFifo {
+    pub path: PathBuf,
+    pub user: Option<String>,
+    pub group: Option<String>,
+    pub script: Option<NotifyScript>,
+    pub span: Span,
+}
+
 /// `notify*` script with its optional user and group.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NotifyScript {
@@ -188,6 +223,9 @@ pub struct Notify {
     pub fault: Option<NotifyScript>,
     pub stop: Option<NotifyScript>,
     pub deleted: Option<NotifyScript>,
+    /// `notify_deleted` (with or without a script): a removed instance reports DELETED,
+    /// not keepalived's old FAULT.
+    pub notify_deleted: bool,
     /// Generic `notify`: called with TYPE NAME STATE PRIORITY appended.
     pub generic: Option<NotifyScript>,
     pub master_rx_lower_pri: Option<NotifyScript>,

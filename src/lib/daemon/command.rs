@@ -16,6 +16,8 @@ pub struct ScriptCommand {
     pub argv: Vec<String>,
     /// The line as configured, for log lines.
     pub line: String,
+    /// Run as this uid:gid (script_user / the script's `user`); None: as vrrpd.
+    pub user: Option<(u32, u32)>,
 }
 
 /// How one run ended.
@@ -111,6 +113,7 @@ impl ScriptCommand {
                 return Ok(ScriptCommand {
                     argv: vec!["/bin/sh".into(), "-c".into(), line.to_string()],
                     line: line.to_string(),
+                    user: None,
                 });
             }
         }
@@ -134,7 +137,61 @@ impl ScriptCommand {
         Ok(ScriptCommand {
             argv,
             line: line.to_string(),
+            user: None,
         })
+    }
+
+    /// Run as `user` (uid, gid) instead of vrrpd's own user.
+    pub fn with_user(mut self, user: Option<(u32, u32)>) -> ScriptCommand {
+        self.user = user.filter(|&(u, g)| {
+            (u, g) != (nix::unistd::getuid().as_raw(), nix::unistd::getgid().as_raw())
+        });
+        self
+    }
+
+    /// The command, ready to spawn: its own process group, stdio to /dev/null, the user's
+    /// credentials (with the user's supplementary groups, as keepalived's initgroups).
+    fn command(&self) -> tokio::process::Command {
+        let mut cmd = tokio::process::Command::new(&self.argv[0]);
+        cmd.args(&self.argv[1..])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .kill_on_drop(true);
+        if let Some((uid, gid)) = self.user {
+            let groups = nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid))
+                .ok()
+                .flatten()
+                .and_then(|u| std::ffi::CString::new(u.name).ok());
+            // The groups are looked up before the fork; std's uid()/gid() would drop
+            // privileges before pre_exec runs, so all three calls are made here, in order.
+            let list: Vec<nix::unistd::Gid> = groups
+                .and_then(|name| {
+                    nix::unistd::getgrouplist(&name, nix::unistd::Gid::from_raw(gid)).ok()
+                })
+                .unwrap_or_else(|| vec![nix::unistd::Gid::from_raw(gid)]);
+            // SAFETY: only async-signal-safe system calls between fork and exec, on data
+            // prepared before the fork.
+            unsafe {
+                cmd.pre_exec(move || {
+                    nix::unistd::setgroups(&list).map_err(std::io::Error::from)?;
+                    nix::unistd::setgid(nix::unistd::Gid::from_raw(gid))
+                        .map_err(std::io::Error::from)?;
+                    nix::unistd::setuid(nix::unistd::Uid::from_raw(uid))
+                        .map_err(std::io::Error::from)?;
+                    Ok(())
+                });
+            }
+        }
+        cmd
+    }
+
+    /// Start it with no timeout (a notify FIFO's reader runs as long as the FIFO).
+    pub fn spawn(&self) -> std::io::Result<tokio::process::Child> {
+        let mut cmd = self.command();
+        cmd.kill_on_drop(false);
+        cmd.spawn()
     }
 
     /// The program (argv[0]).
@@ -146,13 +203,7 @@ impl ScriptCommand {
     /// group after `timeout`. Returns the outcome and how long it ran.
     pub async fn run(&self, timeout: Duration) -> (Outcome, Duration) {
         let start = Instant::now();
-        let mut cmd = tokio::process::Command::new(&self.argv[0]);
-        cmd.args(&self.argv[1..])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .kill_on_drop(true);
+        let mut cmd = self.command();
         let mut child = match cmd.spawn() {
             Ok(c) => c,
             Err(e) => return (Outcome::SpawnFailed(e.to_string()), start.elapsed()),

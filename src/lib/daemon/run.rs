@@ -24,7 +24,7 @@ use super::garp::{GarpJob, GarpPacer};
 use super::host::{HostSnapshot, SystemHost};
 use super::instance::{self, InstanceIo};
 use super::netlink::NetlinkError;
-use super::notify::{Notifier, Subject};
+use super::notify::{self, Notifier, Subject};
 use super::signals::{SigFunc, Signals};
 use super::socket::{VrrpSocket, RECV_BUF};
 use super::timers::{Clock, Timer};
@@ -194,6 +194,12 @@ pub fn run(args: Options) -> ExitCode {
         }
     };
     rt.block_on(async move {
+        let global = loaded.config.global.clone();
+        if let Some(s) = &global.startup_script {
+            let users = super::script_user::ScriptUsers::new(&global);
+            notify::run_lifecycle_script("startup", s, global.startup_script_timeout, &users)
+                .await;
+        }
         let (daemon, refused) = Daemon::build(&loaded.config);
         // The parsed file (every token with its span) is several KiB per instance and nothing
         // reads it after the build: give it back (1,000 instances: ~5 MiB of RSS).
@@ -260,13 +266,19 @@ pub fn run(args: Options) -> ExitCode {
                 return ExitCode::from(1);
             }
         };
-        match daemon.serve(signals).await {
+        let users = daemon.notifier.users().clone();
+        let code = match daemon.serve(signals).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 tracing::error!("{e}");
                 ExitCode::from(1)
             }
+        };
+        if let Some(s) = &global.shutdown_script {
+            notify::run_lifecycle_script("shutdown", s, global.shutdown_script_timeout, &users)
+                .await;
         }
+        code
     })
 }
 
@@ -335,6 +347,8 @@ pub struct Daemon {
     notifier: Notifier,
     /// The config's sync groups (their notify scripts).
     sync_groups: Vec<config::model::SyncGroup>,
+    /// The config's global_defs (a sync group's smtp_alert default).
+    global: config::model::GlobalDefs,
     /// The file HUP re-reads.
     pub config_path: std::path::PathBuf,
     /// The socket readers' way into the loop (kept for sockets a reload opens).
@@ -407,7 +421,8 @@ impl Daemon {
                     .any(|t| t.id.kind == node::TrackerKind::Script && t.id.name == name)
             })
         };
-        let scripts = ScriptTrackers::start(&cfg.scripts, &used, &trackers_tx);
+        let notifier = Notifier::new(&cfg.global);
+        let scripts = ScriptTrackers::start(&cfg.scripts, &used, notifier.users(), &trackers_tx);
         let d = Daemon {
             clock: Clock::start(),
             node,
@@ -423,8 +438,9 @@ impl Daemon {
             pkt_tx: None,
             readers: Vec::new(),
             scripts,
-            notifier: Notifier::default(),
+            notifier,
             sync_groups: cfg.sync_groups.clone(),
+            global: cfg.global.clone(),
             events: broadcast::channel(EVENT_BACKLOG).0,
             demotion_file: None,
         };
@@ -531,6 +547,7 @@ impl Daemon {
             r.abort();
         }
         self.pkt_tx = None;
+        self.notifier.shutting_down();
         self.input(Input::Shutdown);
         drop(std::mem::take(&mut self.scripts));
         // Whatever is still on the system (an instance that was never master cannot be).
@@ -859,6 +876,12 @@ impl Daemon {
             } => {
                 let name = name_of(&self.node, id);
                 tracing::info!("{name}: effective priority {from} -> {to} ({cause})");
+                if let Some(i) = self.node.get(id) {
+                    if i.spec.notify_priority_changes {
+                        let master = i.fsm.state() == crate::fsm::State::Master;
+                        self.notifier.priority_change(&name, master, to);
+                    }
+                }
                 let _ = self.events.send(Event::Priority {
                     ts: epoch_now(),
                     instance: name,
@@ -876,20 +899,29 @@ impl Daemon {
                         &i.spec.notify,
                         state,
                         prio,
+                        i.spec.smtp_alert,
                     );
                 }
             }
             Effect::GroupNotify { group, state } => {
                 tracing::info!("VRRP_Group({group}) {state}");
                 if let Some(g) = self.sync_groups.iter().find(|g| g.name == group) {
+                    let smtp = g
+                        .smtp_alert
+                        .or(self.global.smtp_alert_vrrp)
+                        .or(self.global.smtp_alert)
+                        .unwrap_or(false);
                     self.notifier
-                        .state_change(Subject::Group, &group, &g.notify, state, 0);
+                        .state_change(Subject::Group, &group, &g.notify, state, 0, smtp);
                 }
             }
             Effect::NotifyMasterRxLowerPri { id } => {
                 if let Some(i) = self.node.get(id) {
-                    self.notifier
-                        .master_rx_lower_pri(&i.spec.name, &i.spec.notify);
+                    self.notifier.master_rx_lower_pri(
+                        &i.spec.name,
+                        &i.spec.notify,
+                        i.fsm.effective_priority(),
+                    );
                 }
             }
             Effect::Rejected { id, src, message } => {

@@ -14,6 +14,7 @@ use crate::node::track::ScriptCounter;
 use crate::node::{TrackerId, TrackerKind, TrackerState};
 
 use super::command::{Outcome, ScriptCommand};
+use super::script_user::ScriptUsers;
 
 /// A tracker's new state, from a worker to the loop.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +34,7 @@ impl ScriptTrackers {
     pub fn start(
         scripts: &[VrrpScript],
         used: &dyn Fn(&str) -> bool,
+        users: &ScriptUsers,
         tx: &mpsc::UnboundedSender<TrackerReport>,
     ) -> ScriptTrackers {
         let mut tasks = Vec::new();
@@ -41,7 +43,12 @@ impl ScriptTrackers {
                 tracing::warn!("Warning - script {} is not used", s.name);
                 continue;
             }
-            match ScriptCommand::prepare(&s.script, &[]) {
+            let user = s.user.as_ref();
+            let user = users.for_script(
+                user.map(|(u, _)| u.as_str()),
+                user.and_then(|(_, g)| g.as_deref()),
+            );
+            match ScriptCommand::prepare(&s.script, &[]).map(|c| c.with_user(user)) {
                 Ok(cmd) => tasks.push(tokio::spawn(run(s.clone(), cmd, tx.clone()))),
                 Err(e) => tracing::error!(
                     "{}:{}:{}: vrrp_script {}: {e}",

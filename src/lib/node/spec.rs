@@ -108,9 +108,10 @@ pub struct InstanceSpec {
     pub sync_group: Option<String>,
     /// notify_* scripts (run by the driver on `Effect::Notify`).
     pub notify: Notify,
-    /// smtp_alert, resolved (instance, then sync group, then global smtp_alert_vrrp/smtp_alert).
+    /// smtp_alert, resolved (instance, then global smtp_alert_vrrp, then smtp_alert).
     pub smtp_alert: bool,
-    /// notify_priority_changes (instance, then sync group): FIFO lines for priority changes.
+    /// notify_priority_changes (instance, then sync group, then global
+    /// vrrp_notify_priority_changes): FIFO lines for priority changes.
     pub notify_priority_changes: bool,
 }
 
@@ -297,8 +298,16 @@ impl InstanceSpec {
             trackers: track::resolve(&Default::default(), model, None),
             sync_group: None,
             notify: model.notify.clone(),
-            smtp_alert: model.smtp_alert.unwrap_or(false),
-            notify_priority_changes: model.notify_priority_changes.unwrap_or(false),
+            // keepalived (vrrp.c): the instance's, else global smtp_alert_vrrp, else
+            // smtp_alert, else off; a sync group's smtp_alert is the group's own mail.
+            smtp_alert: model
+                .smtp_alert
+                .or(global.smtp_alert_vrrp)
+                .or(global.smtp_alert)
+                .unwrap_or(false),
+            notify_priority_changes: model
+                .notify_priority_changes
+                .unwrap_or(global.vrrp_notify_priority_changes),
         })
     }
 
@@ -436,8 +445,7 @@ pub fn build_all(
                     s.notify_priority_changes = m
                         .notify_priority_changes
                         .or(g.notify_priority_changes)
-                        .unwrap_or(false);
-                    s.smtp_alert = m.smtp_alert.or(g.smtp_alert).unwrap_or(false);
+                        .unwrap_or(config.global.vrrp_notify_priority_changes);
                 }
                 if let Some(other) = specs.iter().find(|o: &&InstanceSpec| o.key() == s.key()) {
                     refused.push(BuildError {

@@ -1,10 +1,13 @@
 //! `global_defs`: the VRRP-relevant globals; the others are accepted and left to the tree.
 
-use super::super::model::GlobalDefs;
+use super::super::diag::Diagnostic;
+use super::super::model::{GlobalDefs, NotifyFifo};
 use super::super::tree::Node;
-use super::super::values::Reader;
+use super::super::values::{notify_script, Reader};
 
 pub(super) fn read(r: &mut Reader, node: &Node, g: &mut GlobalDefs) {
+    // FIFO scripts belong to their FIFO, which may come later in the block.
+    let mut scripts: Vec<(&Node, bool)> = Vec::new();
     for k in node.children() {
         match k.name() {
             "router_id" => g.router_id = r.arg(k, 0).map(|w| w.text.clone()),
@@ -120,19 +123,98 @@ pub(super) fn read(r: &mut Reader, node: &Node, g: &mut GlobalDefs) {
             "notification_email_from" => {
                 g.notification_email_from = r.arg(k, 0).map(|w| w.text.clone())
             }
-            "smtp_server" => g.smtp_server = r.arg(k, 0).map(|w| w.text.clone()),
+            "smtp_server" => {
+                g.smtp_server = r.arg(k, 0).map(|w| w.text.clone());
+                if let Some(w) = k.arg(1) {
+                    if let Some(p) = r.int("smtp_server", w, 1, 65535) {
+                        g.smtp_port = p as u16;
+                    }
+                }
+            }
+            "smtp_helo_name" => g.smtp_helo_name = r.arg(k, 0).map(|w| w.text.clone()),
+            "smtp_alert" => g.smtp_alert = r.bool_at(k, 0),
+            "smtp_alert_vrrp" => g.smtp_alert_vrrp = r.bool_at(k, 0),
+            "vrrp_notify_priority_changes" => {
+                if let Some(v) = r.bool_at(k, 0) {
+                    g.vrrp_notify_priority_changes = v;
+                }
+            }
+            "startup_script" => g.startup_script = notify_script(k),
+            "shutdown_script" => g.shutdown_script = notify_script(k),
+            "startup_script_timeout" => {
+                if let Some(v) = r.int_arg(k, 1, 1000) {
+                    g.startup_script_timeout = std::time::Duration::from_secs(v as u64);
+                }
+            }
+            "shutdown_script_timeout" => {
+                if let Some(v) = r.int_arg(k, 1, 1000) {
+                    g.shutdown_script_timeout = std::time::Duration::from_secs(v as u64);
+                }
+            }
             "smtp_connect_timeout" => {
                 // keepalived takes whole seconds up to UINT_MAX / TIMER_HZ (global_parser.c).
                 if let Some(v) = r.int_arg(k, 0, 4294) {
                     g.smtp_connect_timeout = Some(std::time::Duration::from_secs(v.max(1) as u64));
                 }
             }
-            "vrrp_notify_fifo" => g.vrrp_notify_fifo = r.arg(k, 0).map(|w| w.text.clone().into()),
-            "notify_fifo" => g.notify_fifo = r.arg(k, 0).map(|w| w.text.clone().into()),
+            "vrrp_notify_fifo" => fifo(r, k, &mut g.vrrp_notify_fifo),
+            "notify_fifo" => fifo(r, k, &mut g.notify_fifo),
+            "vrrp_notify_fifo_script" => scripts.push((k, true)),
+            "notify_fifo_script" => scripts.push((k, false)),
             "dynamic_interfaces" => g.dynamic_interfaces = true,
             _ => {}
         }
     }
+    for (k, vrrp) in scripts {
+        let fifo = if vrrp {
+            &mut g.vrrp_notify_fifo
+        } else {
+            &mut g.notify_fifo
+        };
+        match fifo {
+            Some(f) if f.script.is_none() => f.script = notify_script(k),
+            Some(_) => r.push(Diagnostic::error(
+                "duplicate-keyword",
+                k.span(),
+                format!("`{}` is already specified; keepalived ignores this one", k.name()),
+            )),
+            None => r.push(
+                Diagnostic::warning(
+                    "unused-keyword",
+                    k.span(),
+                    format!("`{}` without its FIFO is never run", k.name()),
+                )
+                .with_help(format!(
+                    "add `{}` PATH to global_defs",
+                    k.name().trim_end_matches("_script")
+                )),
+            ),
+        }
+    }
+}
+
+/// `[vrrp_]notify_fifo PATH [USER [GROUP]]`; the first one counts, as in keepalived.
+fn fifo(r: &mut Reader, k: &Node, slot: &mut Option<NotifyFifo>) {
+    let Some(path) = r.arg(k, 0) else { return };
+    if slot.is_some() {
+        r.push(Diagnostic::error(
+            "duplicate-keyword",
+            k.span(),
+            format!(
+                "`{}` is already specified; keepalived ignores {}",
+                k.name(),
+                path.text
+            ),
+        ));
+        return;
+    }
+    *slot = Some(NotifyFifo {
+        path: path.text.clone().into(),
+        user: k.arg(1).map(|w| w.text.clone()),
+        group: k.arg(2).map(|w| w.text.clone()),
+        script: None,
+        span: path.span.clone(),
+    });
 }
 
 fn not_multicast(k: &Node, a: &str) -> super::super::diag::Diagnostic {

@@ -256,8 +256,11 @@ pub(super) fn notify_keyword(r: &mut Reader, k: &Node, n: &mut Notify) -> bool {
         "notify_master_rx_lower_pri" => &mut n.master_rx_lower_pri,
         _ => return false,
     };
-    if k.name() == "notify_deleted" && k.args.is_empty() {
-        return true;
+    if k.name() == "notify_deleted" {
+        n.notify_deleted = true;
+        if k.args.is_empty() {
+            return true;
+        }
     }
     match notify_script(k) {
         Some(s) => {

@@ -7,10 +7,12 @@
 use std::collections::HashMap;
 
 use crate::config;
-use crate::node::{self, Family};
+use crate::config::model::Notify;
+use crate::node::{self, Effect, Family, InstanceId};
 
 use super::super::host::HostSnapshot;
 use super::super::instance::{self, InstanceIo};
+use super::super::notify::{NotifyState, Subject};
 use super::super::track_script::ScriptTrackers;
 use super::{open_io, read_socket, Daemon};
 
@@ -89,10 +91,35 @@ impl Daemon {
                 )));
             }
         }
+        // keepalived closes and reopens the FIFOs (restarting their scripts) on reload; the
+        // DELETED lines below go to the new ones.
+        self.notifier.reload(&cfg.global);
+        self.global = cfg.global.clone();
+        // What a removed instance reports needs its spec and state from before the reload.
+        let before: HashMap<InstanceId, Leaving> = self
+            .node
+            .instances()
+            .map(|(id, i)| {
+                (
+                    id,
+                    Leaving {
+                        name: i.spec.name.clone(),
+                        notify: i.spec.notify.clone(),
+                        fault: i.fsm.state() == crate::fsm::State::Fault,
+                        priority: i.fsm.effective_priority(),
+                        smtp_alert: i.spec.smtp_alert,
+                    },
+                )
+            })
+            .collect();
         let now = self.now();
         let mut effects = std::mem::take(&mut self.effects);
         effects.clear();
         let summary = self.node.reload(now, specs, &host, &mut effects);
+        let mut gone: HashMap<InstanceId, Leaving> = before
+            .into_iter()
+            .filter(|(id, _)| self.node.get(*id).is_none())
+            .collect();
         // The daemon's side: new instances get theirs; kept ones not holding their VIPs take
         // the new lists (a master's are changed by the AddAddresses/RemoveAddresses effects).
         let ids: Vec<_> = self.node.instances().map(|(id, _)| id).collect();
@@ -118,6 +145,16 @@ impl Daemon {
             }
         }
         for e in effects.drain(..) {
+            match &e {
+                // A removed instance reports DELETED (or FAULT), not the STOP of its shutdown.
+                Effect::Notify { id, .. } if gone.contains_key(id) => continue,
+                Effect::Removed { id } => {
+                    if let Some(l) = gone.remove(id) {
+                        self.report_deleted(l);
+                    }
+                }
+                _ => {}
+            }
             self.perform(e);
         }
         self.effects = effects;
@@ -132,7 +169,12 @@ impl Daemon {
             })
         };
         // Scripts restart with the new definitions; the node keeps their last results.
-        let scripts = ScriptTrackers::start(&cfg.scripts, &used, &self.trackers_tx);
+        let scripts = ScriptTrackers::start(
+            &cfg.scripts,
+            &used,
+            self.notifier.users(),
+            &self.trackers_tx,
+        );
         self.scripts = scripts;
         tracing::info!(
             "Reload complete: {} kept, {} updated, {} added, {} removed",
@@ -140,6 +182,40 @@ impl Daemon {
             summary.updated,
             summary.added,
             summary.removed
+        );
+    }
+}
+
+/// An instance a reload removes, as it was before.
+struct Leaving {
+    name: String,
+    notify: Notify,
+    fault: bool,
+    priority: u8,
+    smtp_alert: bool,
+}
+
+impl Daemon {
+    /// keepalived 2.2.7 (vrrp.c clear_diff_vrrp, vrrp_notify.c): with `notify_deleted` a
+    /// removed instance reports DELETED (its notify_deleted script, the generic notify, the
+    /// FIFO); without it, FAULT as before that keyword existed, and nothing when it was
+    /// already in FAULT.
+    fn report_deleted(&mut self, l: Leaving) {
+        let state = if l.notify.notify_deleted {
+            NotifyState::Deleted
+        } else if l.fault {
+            return;
+        } else {
+            NotifyState::Fault
+        };
+        tracing::info!("{}: removed by the reload, reported as {}", l.name, state.word());
+        self.notifier.notify(
+            Subject::Instance,
+            &l.name,
+            &l.notify,
+            state,
+            l.priority,
+            l.smtp_alert,
         );
     }
 }
