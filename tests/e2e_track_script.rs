@@ -6,6 +6,7 @@
 
 mod common;
 use common::daemon::*;
+use common::notify::{write_script, Daemon, Node};
 use common::*;
 
 use std::path::Path;
@@ -178,13 +179,6 @@ fn timing_out_script_is_killed_with_its_process_group_and_weight_0_means_fault()
     converge(&lan, VIP, 0, 1, Duration::from_millis(200));
 }
 
-/// Which daemon runs node A in the notify scenario.
-#[derive(Clone, Copy, PartialEq)]
-enum Daemon {
-    Vrrpd,
-    Keepalived,
-}
-
 /// Node A (priority 150, a script with weight -60, notify scripts recording their arguments)
 /// beside keepalived B (100): A becomes master, its script fails so B preempts, then A stops.
 /// Returns (what the generic `notify` got, what the specific notify_* scripts got).
@@ -194,19 +188,10 @@ fn notify_scenario(daemon: Daemon, tag: &str) -> (String, String) {
     let (ad, bd) = (subdir(dir.path(), "a"), subdir(dir.path(), "b"));
     let flag = ad.join("fail");
     let rec = ad.join("rec.sh");
-    std::fs::write(
+    write_script(
         &rec,
-        format!(
-            "#!/bin/sh\nf=$1\nshift\necho \"$@\" >> {}/$f.txt\n",
-            ad.display()
-        ),
-    )
-    .unwrap();
-    std::process::Command::new("chmod")
-        .args(["0755"])
-        .arg(&rec)
-        .status()
-        .unwrap();
+        &format!("f=$1\nshift\necho \"$@\" >> {}/$f.txt\n", ad.display()),
+    );
     let r = rec.display();
     let extra = [
         format!("notify \"{r} generic\""),
@@ -226,18 +211,12 @@ fn notify_scenario(daemon: Daemon, tag: &str) -> (String, String) {
         &bd,
         &InstanceConf::v3(100, VIP_CIDR).file("B"),
     );
-    let a = match daemon {
-        Daemon::Vrrpd => Vrrpd::start(&mut lan.hosts[0], &ad, &text).1,
-        Daemon::Keepalived => Keepalived::start(&mut lan.hosts[0], &ad, &text).1,
-    };
-    let pid = a.pid();
+    let a = Node::start(daemon, &mut lan.hosts[0], &ad, &text);
     converge(&lan, VIP, 0, 1, Duration::from_millis(500));
     std::fs::write(&flag, "").unwrap();
     converge(&lan, VIP, 1, 0, Duration::from_millis(500));
     // Graceful stop; keepalived's parent forwards TERM to its VRRP child.
-    unsafe {
-        libc::kill(pid, libc::SIGTERM);
-    }
+    a.stop();
     let read = |f: &str| {
         wait_for(Duration::from_secs(5), || {
             let t = std::fs::read_to_string(ad.join(f)).unwrap_or_default();
