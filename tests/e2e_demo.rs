@@ -73,7 +73,10 @@ fn leftovers(prefix: &str, work: &Path) -> Vec<String> {
         };
         let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
         if cmdline.contains(&needle) {
-            left.push(format!("process {}: {cmdline}", e.file_name().to_string_lossy()));
+            left.push(format!(
+                "process {}: {cmdline}",
+                e.file_name().to_string_lossy()
+            ));
         }
     }
     left
@@ -134,10 +137,16 @@ fn demo_runs_end_to_end_and_leaves_nothing() {
             && text.contains("VI_1: BACKUP -> MASTER (master down timer expired, prio 120)"),
         "{text}"
     );
-    assert!(text.contains("ARP, gratuitous, 192.0.2.100 is-at"), "{text}");
+    assert!(
+        text.contains("ARP, gratuitous, 192.0.2.100 is-at"),
+        "{text}"
+    );
     assert!(text.contains("192.0.2.11 -> 192.0.2.12"), "{text}");
     // The client's ARP entry moved from A to B.
-    assert!(text.contains("(node A (vrrpd))") && text.contains("after:  "), "{text}");
+    assert!(
+        text.contains("(node A (vrrpd))") && text.contains("after:  "),
+        "{text}"
+    );
     let after = text.lines().find(|l| l.contains("after:  ")).unwrap();
     assert!(after.ends_with("(node B (vrrpd))"), "{after}");
     // A crash costs pings (about Master_Down_Interval, ~350 ms); the margins are generous.
@@ -150,7 +159,10 @@ fn demo_runs_end_to_end_and_leaves_nothing() {
     assert!(gap < 3000 && sent > 0, "demote: gap {gap} ms");
     downtime(&text, "restore of B");
     // Demote and restore through vrrpctl, keepalived's K master in between.
-    assert!(text.contains("BACKUP (demoted: demo maintenance)"), "{text}");
+    assert!(
+        text.contains("BACKUP (demoted: demo maintenance)"),
+        "{text}"
+    );
     assert!(text.contains("VI_1: restored"), "{text}");
     assert!(
         text.contains("BACKUP -> MASTER (preempted lower priority master"),
@@ -181,7 +193,10 @@ fn ctrl_c_during_the_failover_removes_everything() {
         if line.contains("is-at") && line.contains("(node A (vrrpd))") {
             break;
         }
-        assert!(Instant::now() < deadline, "the demo never reached the failover:\n{seen}");
+        assert!(
+            Instant::now() < deadline,
+            "the demo never reached the failover:\n{seen}"
+        );
     }
     assert!(seen.contains("Step 6"), "{seen}");
     // SAFETY: kill(2) on our own child's pid.
