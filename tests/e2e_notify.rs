@@ -89,7 +89,11 @@ fn fifo_scenario(daemon: Daemon, tag: &str) -> String {
     wait_file(&rec, "INSTANCE \"VI_1\" BACKUP 90", &a);
     std::fs::remove_file(ad.join("fail")).unwrap();
     converge(&lan, VIP, 0, 1, Duration::from_millis(300));
-    wait_file(&rec, "BACKUP_PRIORITY 150\nINSTANCE \"VI_1\" MASTER 150", &a);
+    wait_file(
+        &rec,
+        "BACKUP_PRIORITY 150\nINSTANCE \"VI_1\" MASTER 150",
+        &a,
+    );
 
     a.reload(&fifo_conf(&ad, Some(true)));
     assert!(
@@ -119,7 +123,10 @@ fn the_notify_fifo_gets_the_lines_keepalived_writes() {
     }
     let ours = fifo_scenario(Daemon::Vrrpd, "fv");
     let theirs = fifo_scenario(Daemon::Keepalived, "fk");
-    assert_eq!(ours, theirs, "FIFO lines: vrrpd (left) vs keepalived (right)");
+    assert_eq!(
+        ours, theirs,
+        "FIFO lines: vrrpd (left) vs keepalived (right)"
+    );
     assert_eq!(
         ours,
         "INSTANCE \"VI_1\" BACKUP 150\nINSTANCE \"VI_1\" MASTER 150\nINSTANCE \"VI_1\" MASTER_PRIORITY 90\nINSTANCE \"VI_1\" BACKUP 90\nINSTANCE \"VI_1\" BACKUP_PRIORITY 150\nINSTANCE \"VI_1\" MASTER 150\nINSTANCE \"VI_2\" BACKUP 150\nINSTANCE \"VI_2\" MASTER 150\nINSTANCE \"VI_2\" DELETED 150\nINSTANCE \"VI_1\" STOP 150\n"

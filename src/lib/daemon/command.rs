@@ -144,7 +144,11 @@ impl ScriptCommand {
     /// Run as `user` (uid, gid) instead of vrrpd's own user.
     pub fn with_user(mut self, user: Option<(u32, u32)>) -> ScriptCommand {
         self.user = user.filter(|&(u, g)| {
-            (u, g) != (nix::unistd::getuid().as_raw(), nix::unistd::getgid().as_raw())
+            (u, g)
+                != (
+                    nix::unistd::getuid().as_raw(),
+                    nix::unistd::getgid().as_raw(),
+                )
         });
         self
     }

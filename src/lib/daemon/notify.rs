@@ -191,7 +191,11 @@ impl Notifier {
         if smtp_alert {
             let key = (subject == Subject::Group, name.to_string());
             if self.last_mailed.get(&key) != Some(&state) {
-                if let Some(t) = self.mailer.as_ref().and_then(|m| m.alert(subject, name, state)) {
+                if let Some(t) = self
+                    .mailer
+                    .as_ref()
+                    .and_then(|m| m.alert(subject, name, state))
+                {
                     self.running.push(t);
                     self.last_mailed.insert(key, state);
                 }
@@ -291,10 +295,9 @@ pub async fn run_lifecycle_script(
     tracing::info!("Running {kind} script {}", cmd.program());
     let (outcome, took) = cmd.run(timeout).await;
     match outcome {
-        super::command::Outcome::Exited(0) => tracing::info!(
-            "{kind} script succeeded after {:.3} s",
-            took.as_secs_f64()
-        ),
+        super::command::Outcome::Exited(0) => {
+            tracing::info!("{kind} script succeeded after {:.3} s", took.as_secs_f64())
+        }
         super::command::Outcome::Exited(s) => {
             tracing::warn!("{kind} script failed, status {s}")
         }

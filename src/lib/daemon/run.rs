@@ -197,8 +197,7 @@ pub fn run(args: Options) -> ExitCode {
         let global = loaded.config.global.clone();
         if let Some(s) = &global.startup_script {
             let users = super::script_user::ScriptUsers::new(&global);
-            notify::run_lifecycle_script("startup", s, global.startup_script_timeout, &users)
-                .await;
+            notify::run_lifecycle_script("startup", s, global.startup_script_timeout, &users).await;
         }
         let (daemon, refused) = Daemon::build(&loaded.config);
         // The parsed file (every token with its span) is several KiB per instance and nothing

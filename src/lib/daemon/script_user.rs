@@ -28,7 +28,9 @@ impl ScriptUsers {
             Some((user, group)) => match u.lookup(user, group.as_deref()) {
                 Ok(ids) => u.default = Some(ids),
                 Err(e) => {
-                    tracing::error!("script_user {user}: {e}; scripts without their own user will not run");
+                    tracing::error!(
+                        "script_user {user}: {e}; scripts without their own user will not run"
+                    );
                     u.default_failed = true;
                 }
             },
@@ -60,7 +62,9 @@ impl ScriptUsers {
                 match nix::unistd::Group::from_name(g) {
                     Ok(Some(gr)) => gid = gr.gid.as_raw(),
                     Ok(None) => return Err(format!("Script group '{g}' does not exist")),
-                    Err(e) => return Err(format!("Unable to resolve script group name '{g}' ({e})")),
+                    Err(e) => {
+                        return Err(format!("Unable to resolve script group name '{g}' ({e})"))
+                    }
                 }
             }
             Ok((pw.uid.as_raw(), gid))

@@ -58,7 +58,10 @@ pub fn text(subject: Subject, state: NotifyState) -> Option<(&'static str, &'sta
             "Entering FAULT state",
             "=> All VRRP group instances are now in FAULT state <=",
         ),
-        (Subject::Group, Stop) => ("Stopping", "=> All VRRP group instances are now stopping <="),
+        (Subject::Group, Stop) => (
+            "Stopping",
+            "=> All VRRP group instances are now stopping <=",
+        ),
         (Subject::Group, Deleted) => return None,
     })
 }
@@ -151,15 +154,13 @@ impl Mailer {
         let subj = self.subject(subject, name, tail);
         let msg = self.message(&subj, body);
         let m = self.clone();
-        Some(tokio::task::spawn_blocking(move || {
-            match m.send(&msg) {
-                Ok(()) => tracing::info!("SMTP alert successfully sent: {subj}"),
-                Err(e) => tracing::warn!(
-                    "Error sending SMTP alert to {}:{} ({subj}): {e}",
-                    m.server,
-                    m.port
-                ),
-            }
+        Some(tokio::task::spawn_blocking(move || match m.send(&msg) {
+            Ok(()) => tracing::info!("SMTP alert successfully sent: {subj}"),
+            Err(e) => tracing::warn!(
+                "Error sending SMTP alert to {}:{} ({subj}): {e}",
+                m.server,
+                m.port
+            ),
         }))
     }
 

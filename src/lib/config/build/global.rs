@@ -176,7 +176,10 @@ pub(super) fn read(r: &mut Reader, node: &Node, g: &mut GlobalDefs) {
             Some(_) => r.push(Diagnostic::error(
                 "duplicate-keyword",
                 k.span(),
-                format!("`{}` is already specified; keepalived ignores this one", k.name()),
+                format!(
+                    "`{}` is already specified; keepalived ignores this one",
+                    k.name()
+                ),
             )),
             None => r.push(
                 Diagnostic::warning(

@@ -208,7 +208,11 @@ impl Daemon {
         } else {
             NotifyState::Fault
         };
-        tracing::info!("{}: removed by the reload, reported as {}", l.name, state.word());
+        tracing::info!(
+            "{}: removed by the reload, reported as {}",
+            l.name,
+            state.word()
+        );
         self.notifier.notify(
             Subject::Instance,
             &l.name,
