@@ -8,6 +8,9 @@ use std::sync::Mutex;
 
 use crate::config::model::GlobalDefs;
 
+/// A looked-up `user [group]`: its uid and gid, or keepalived's message why not.
+type Lookup = Result<(u32, u32), String>;
+
 /// The default script user and a cache of looked-up names.
 #[derive(Default)]
 pub struct ScriptUsers {
@@ -16,7 +19,7 @@ pub struct ScriptUsers {
     /// `script_user` (or keepalived_script) could not be resolved: scripts without their own
     /// user do not run (keepalived: "Unable to set default user").
     pub default_failed: bool,
-    cache: Mutex<HashMap<(String, Option<String>), Result<(u32, u32), String>>>,
+    cache: Mutex<HashMap<(String, Option<String>), Lookup>>,
 }
 
 impl ScriptUsers {
@@ -44,7 +47,7 @@ impl ScriptUsers {
     }
 
     /// uid and gid of `user` (with `group`'s gid when given), keepalived's messages on error.
-    pub fn lookup(&self, user: &str, group: Option<&str>) -> Result<(u32, u32), String> {
+    pub fn lookup(&self, user: &str, group: Option<&str>) -> Lookup {
         let key = (user.to_string(), group.map(str::to_string));
         if let Ok(c) = self.cache.lock() {
             if let Some(r) = c.get(&key) {
