@@ -303,5 +303,9 @@ fn a_burst_of_adverts_is_spread_into_batches_never_later() {
             }
         }
     }
-    assert_eq!(early, 100 - 32, "every instance beyond the first batch moved once");
+    assert_eq!(
+        early,
+        100 - 32,
+        "every instance beyond the first batch moved once"
+    );
 }

@@ -75,7 +75,10 @@ mod tests {
             assert!(advance(k, int) < Duration::from_millis(25));
         }
         // 1,000 adverts at 1 s: 32 batches, the last 31 ms early.
-        assert_eq!(advance(999, Duration::from_secs(1)), Duration::from_millis(31));
+        assert_eq!(
+            advance(999, Duration::from_secs(1)),
+            Duration::from_millis(31)
+        );
         // Too short to spread (a 4 ms interval cannot be paced by 1 ms batches).
         assert_eq!(advance(500, Duration::from_millis(4)), Duration::ZERO);
     }
