@@ -6,7 +6,7 @@
 
 mod common;
 use common::daemon::*;
-use common::notify::{write_script, Daemon, Node};
+use common::notify::{write_script, Node};
 use common::*;
 
 use std::path::Path;

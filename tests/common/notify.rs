@@ -1,18 +1,11 @@
-//! Running one node of a scenario under either daemon, so a test can record what vrrpd's
+//! Running one node of a scenario under either daemon (`daemon::Daemon`), so a test can record what vrrpd's
 //! notify scripts, FIFO or mails receive and compare it with keepalived's in the same
 //! scenario; and the small executable scripts those recordings use.
 
 use std::path::{Path, PathBuf};
 
-use super::daemon::Vrrpd;
+use super::daemon::{Daemon, Vrrpd};
 use super::{Keepalived, Netns};
-
-/// Which daemon runs the node under test.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Daemon {
-    Vrrpd,
-    Keepalived,
-}
 
 /// The node under test: its config file (rewritten by `reload`) and pid (keepalived's parent,
 /// which forwards HUP and TERM to its VRRP child).

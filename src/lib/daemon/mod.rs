@@ -29,6 +29,8 @@ pub mod signals;
 pub mod smtp;
 pub mod socket;
 pub mod timers;
+pub mod track_file;
+pub mod track_process;
 pub mod track_script;
 pub mod watchdog;
 

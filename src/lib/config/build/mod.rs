@@ -38,11 +38,6 @@ pub const NOT_RUN_BY_VRRPD: &[&str] = &[
 /// why). Each use gets a `not-run-by-vrrpd` note at start, and `vrrpd -t` fails on it.
 #[rustfmt::skip]
 pub const NOT_RUN_YET: &[(&str, &str, &str)] = &[
-    ("", "vrrp_track_process", "process tracking is not implemented yet"),
-    ("", "track_file", "file tracking is not implemented yet"),
-    ("", "vrrp_track_file", "file tracking is not implemented yet"),
-    ("vrrp_instance", "track_process", "process tracking is not implemented yet"),
-    ("vrrp_instance", "track_file", "file tracking is not implemented yet"),
     ("vrrp_instance", "track_bfd", "vrrpd runs no BFD"),
     ("vrrp_instance", "use_vmac", "VMAC interfaces are not implemented yet"),
     ("vrrp_instance", "use_vmac_addr", "VMAC interfaces are not implemented yet"),
@@ -50,8 +45,6 @@ pub const NOT_RUN_YET: &[(&str, &str, &str)] = &[
     ("vrrp_instance", "use_ipvlan", "ipvlan interfaces are not implemented"),
     ("vrrp_instance", "virtual_rules", "vrrpd adds no ip rules yet"),
     ("vrrp_instance", "lvs_sync_daemon_interface", "vrrpd runs no LVS"),
-    ("vrrp_sync_group", "track_process", "process tracking is not implemented yet"),
-    ("vrrp_sync_group", "track_file", "file tracking is not implemented yet"),
     ("vrrp_sync_group", "track_bfd", "vrrpd runs no BFD"),
     ("global_defs", "enable_script_security", "script security checks are not implemented yet"),
     ("global_defs", "enable_traps", "vrrpd has no SNMP"),
