@@ -23,6 +23,7 @@ pub mod notify;
 pub mod pidfile;
 pub mod reactor;
 pub mod run;
+pub mod script_security;
 pub mod script_user;
 pub mod sd_notify;
 pub mod signals;

@@ -196,9 +196,11 @@ pub fn run(args: Options) -> ExitCode {
         }
     };
     rt.block_on(async move {
+        let mut loaded = loaded;
+        let users = super::script_user::ScriptUsers::new(&loaded.config.global);
+        super::script_security::apply(&mut loaded.config, &users);
         let global = loaded.config.global.clone();
         if let Some(s) = &global.startup_script {
-            let users = super::script_user::ScriptUsers::new(&global);
             notify::run_lifecycle_script("startup", s, global.startup_script_timeout, &users).await;
         }
         let (daemon, refused) = Daemon::build(&loaded.config);

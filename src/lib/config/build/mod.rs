@@ -46,7 +46,6 @@ pub const NOT_RUN_YET: &[(&str, &str, &str)] = &[
     ("vrrp_instance", "virtual_rules", "vrrpd adds no ip rules yet"),
     ("vrrp_instance", "lvs_sync_daemon_interface", "vrrpd runs no LVS"),
     ("vrrp_sync_group", "track_bfd", "vrrpd runs no BFD"),
-    ("global_defs", "enable_script_security", "script security checks are not implemented yet"),
     ("global_defs", "enable_traps", "vrrpd has no SNMP"),
     ("global_defs", "enable_snmp_vrrp", "vrrpd has no SNMP"),
     ("global_defs", "enable_snmp_keepalived", "vrrpd has no SNMP"),

@@ -51,7 +51,11 @@ impl Daemon {
             );
             return;
         }
-        let cfg = loaded.config;
+        let mut cfg = loaded.config;
+        super::super::script_security::apply(
+            &mut cfg,
+            &super::super::script_user::ScriptUsers::new(&cfg.global),
+        );
         let host = HostSnapshot::take();
         let (mut specs, mut refused) = node::build_all(&cfg, &host);
         // Sockets for interfaces / families not open yet.
