@@ -52,10 +52,8 @@ impl Daemon {
             return;
         }
         let mut cfg = loaded.config;
-        super::super::script_security::apply(
-            &mut cfg,
-            &super::super::script_user::ScriptUsers::new(&cfg.global),
-        );
+        let users = super::super::script_user::ScriptUsers::new(&cfg.global);
+        super::super::script_security::apply(&mut cfg, &users);
         let host = HostSnapshot::take();
         let (mut specs, mut refused) = node::build_all(&cfg, &host);
         // Sockets for interfaces / families not open yet.
