@@ -129,12 +129,9 @@ pub fn check(line: &str, uid: u32, gid: u32, enforce: bool) -> Verdict {
     let setid_root =
         (md.uid() == 0 && mode & 0o4100 == 0o4100) || (md.gid() == 0 && mode & 0o2010 == 0o2010);
     if uid == 0 || gid == 0 || setid_root {
-        let mut secure = path_is_secure(&prog, enforce);
-        let real = real.to_string_lossy();
-        if secure && real != prog {
-            secure = path_is_secure(&real, enforce);
-        }
-        if !secure {
+        // keepalived replaces the command by its realpath first (/bin/true on a merged-/usr
+        // system is /usr/bin/true), then checks that path.
+        if !path_is_secure(&real.to_string_lossy(), enforce) {
             v.insecure = true;
             v.disabled = enforce;
         }
