@@ -34,6 +34,16 @@ fn vrrpctl(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// The exit code is `code`; else fail with what the command wrote to stderr.
+fn assert_exit(o: &Output, code: i32) {
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
 fn text(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -50,12 +60,7 @@ fn crash_and_restart_from_flags() {
     args.extend(c.iter().map(String::as_str));
     args.extend(["--crash", "lb01@10s", "--start", "lb01@20s"]);
     let o = vrrpctl(&args);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_exit(&o, 0);
     let t = text(&o);
     for want in [
         "» kill:lb01",
@@ -281,12 +286,7 @@ fn demote_and_restore_flags_move_the_vip_and_back() {
     args.extend(c.iter().map(String::as_str));
     args.extend(["--demote", "lb01:VI_1@10s", "--restore", "lb01@20s"]);
     let o = vrrpctl(&args);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_exit(&o, 0);
     let v = json_of(&o);
     let masters: Vec<(f64, &str)> = v["events"]
         .as_array()
@@ -319,12 +319,7 @@ fn a_node_marked_keepalived_is_named_so_and_cannot_be_demoted() {
         "--crash",
         "lb01@10s",
     ]);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_exit(&o, 0);
     let v = json_of(&o);
     let sources: Vec<(&str, &str)> = v["nodes"]
         .as_array()
