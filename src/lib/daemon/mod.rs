@@ -27,6 +27,7 @@ pub mod signals;
 pub mod socket;
 pub mod timers;
 pub mod track_script;
+pub mod vmac;
 pub mod watchdog;
 
 pub use run::{run, Daemon, Handle, Options};
