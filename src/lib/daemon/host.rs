@@ -37,20 +37,9 @@ impl HostView for SystemHost {
     }
 }
 
-/// The kind of an existing interface from sysfs (uevent's DEVTYPE: "macvlan", "bridge",
-/// "vlan"...; "" for a plain device), None when there is no such interface.
+/// The kind of an existing interface (see `vmac::link_kind`).
 fn link_kind(name: &str) -> Option<String> {
-    if name.is_empty() || name.contains('/') || name == "." || name == ".." {
-        return None;
-    }
-    let uevent = std::fs::read_to_string(format!("/sys/class/net/{name}/uevent")).ok()?;
-    Some(
-        uevent
-            .lines()
-            .find_map(|l| l.strip_prefix("DEVTYPE="))
-            .unwrap_or("")
-            .to_string(),
-    )
+    super::vmac::link_kind(name)
 }
 
 /// A snapshot of every interface at once (one getifaddrs call, for building many instances).

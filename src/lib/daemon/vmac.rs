@@ -159,6 +159,34 @@ fn with_netlink<T: Send>(
     })
 }
 
+/// The kind of link `name` is ("macvlan", "bridge", "veth"...; "" for a plain device), None
+/// when there is no such interface. Asked over rtnetlink: sysfs does not say macvlan.
+pub fn link_kind(name: &str) -> Option<String> {
+    let name = name.to_string();
+    let msg = with_netlink(|h| {
+        Box::pin(async move {
+            h.link()
+                .get()
+                .match_name(name)
+                .execute()
+                .try_next()
+                .await
+                .ok()
+                .flatten()
+        })
+    })
+    .ok()
+    .flatten()?;
+    let kind = msg.attributes.iter().find_map(|a| match a {
+        LinkAttribute::LinkInfo(infos) => infos.iter().find_map(|i| match i {
+            LinkInfo::Kind(k) => Some(k.to_string()),
+            _ => None,
+        }),
+        _ => None,
+    });
+    Some(kind.unwrap_or_default())
+}
+
 fn sysctl_path(family: &str, ifname: &str, key: &str) -> PathBuf {
     // The interface name is one path component even when it contains dots (vrrp.51).
     PathBuf::from(format!("/proc/sys/net/{family}/conf/{ifname}/{key}"))
@@ -303,11 +331,17 @@ impl Vmacs {
                 let index = nix::net::if_::if_nametoindex(name.as_str())
                     .map_err(|e| VmacError::Netlink(format!("{name} vanished: {e}")))?;
                 prepare(&name);
-                h.link()
+                let up = h
+                    .link()
                     .set(LinkUnspec::new_with_index(index).up().build())
                     .execute()
-                    .await
-                    .map_err(|e| nl(&format!("setting {name} up"), e))?;
+                    .await;
+                if let Err(e) = up {
+                    // Nothing of ours stays behind: a macvlan that cannot come up (its MAC
+                    // is another macvlan's on the same base, EADDRINUSE) is removed again.
+                    let _ = h.link().del(index).execute().await;
+                    return Err(nl(&format!("setting {name} up"), e));
+                }
                 Ok::<u32, VmacError>(index)
             })
         });
