@@ -153,6 +153,16 @@ pub(super) fn read(r: &mut Reader, node: &Node, g: &mut GlobalDefs) {
                     }
                 }
             }
+            "process_monitor_rcv_bufs" => {
+                if let Some(v) = r.int_arg(k, 0, i64::from(u32::MAX)) {
+                    g.process_monitor_rcv_bufs = (v > 0).then_some(v as u32);
+                }
+            }
+            "process_monitor_rcv_bufs_force" => {
+                if let Some(v) = r.bool_at(k, 0) {
+                    g.process_monitor_rcv_bufs_force = v;
+                }
+            }
             _ => {}
         }
     }
