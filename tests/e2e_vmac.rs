@@ -219,3 +219,62 @@ fn vmac_backup_hears_keepalived_and_a_killed_runs_vmac_is_taken_over() {
     assert!(lan.hosts[0].wait_pid(pid, Duration::from_secs(5)));
     assert!(wait_gone(&lan.hosts[0], VMAC), "{}", vrrpd.log());
 }
+
+#[test]
+fn ipv6_vmac_master_sends_from_its_link_local_and_keepalived_stays_backup() {
+    if !require_root() || !require_tool("keepalived") || !require_tool("ndisc6") {
+        return;
+    }
+    let mut lan = lan3("v6", true);
+    let vip = "2001:db8::100";
+    let conf6 = |priority: u8, router: &str| {
+        let mut c = InstanceConf::v3(priority, "2001:db8::100/64");
+        c.extra.push("use_vmac".into());
+        c.file(router)
+    };
+    let dir = tempdir();
+    let (vd, kd) = (subdir(dir.path(), "vrrpd"), subdir(dir.path(), "ka"));
+    let (vrrpd, _) = Vrrpd::start(&mut lan.hosts[0], &vd, &conf6(200, "A"));
+    vrrpd.wait_socket();
+    let (ka, _) = Keepalived::start(&mut lan.hosts[1], &kd, &conf6(100, "B"));
+    let h0 = &lan.hosts[0];
+    assert!(wait_addr_on(h0, VMAC, vip, true), "{}", vrrpd.log());
+    let l = link(h0, VMAC).expect("the macvlan exists");
+    assert!(l.contains("link/ether 00:00:5e:00:02:33"), "{l}");
+    assert!(l.contains("addrgenmode none"), "{l}");
+    // The VMAC carries the base's link-local (the advert source), deprecated, and nothing
+    // made from its own MAC.
+    let base_ll = h0.exec(&[
+        "ip", "-6", "-o", "addr", "show", "dev", "eth0", "scope", "link",
+    ]);
+    let base_ll = String::from_utf8_lossy(&base_ll.stdout).to_string();
+    let ll = base_ll
+        .split_whitespace()
+        .find(|w| w.starts_with("fe80"))
+        .and_then(|w| w.split('/').next())
+        .expect("eth0 has a link-local address")
+        .to_string();
+    let on_vmac = h0.exec(&[
+        "ip", "-6", "-o", "addr", "show", "dev", VMAC, "scope", "link",
+    ]);
+    let on_vmac = String::from_utf8_lossy(&on_vmac.stdout).to_string();
+    assert!(on_vmac.contains(&format!("{ll}/64")), "{on_vmac}");
+    assert!(on_vmac.contains("deprecated"), "{on_vmac}");
+    assert_eq!(on_vmac.lines().count(), 1, "{on_vmac}");
+    std::thread::sleep(Duration::from_millis(800));
+    assert!(!has_addr_on(&lan.hosts[1], VMAC, vip), "split brain");
+    assert_eq!(keepalived_states(&ka), ["BACKUP"], "{}", ka.log());
+    // The client's neighbour solicitation for the VIP is answered with the IPv6 virtual MAC.
+    let na = lan.hosts[2].try_exec(&["ndisc6", "-q", "-r", "3", "-w", "500", vip, "eth0"]);
+    assert_eq!(
+        String::from_utf8_lossy(&na.stdout).trim().to_lowercase(),
+        "00:00:5e:00:02:33",
+        "{}",
+        vrrpd.log()
+    );
+    let pid = lan.hosts[0].procs_last().pid();
+    lan.hosts[0].procs_last().signal(libc::SIGTERM);
+    assert!(lan.hosts[0].wait_pid(pid, Duration::from_secs(5)));
+    assert!(wait_addr_on(&lan.hosts[1], VMAC, vip, true), "{}", ka.log());
+    assert!(wait_gone(&lan.hosts[0], VMAC), "{}", vrrpd.log());
+}
