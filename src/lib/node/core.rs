@@ -4,11 +4,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
+use std::time::Duration;
 
 use crate::fsm::{self, Action, State, Time};
 use crate::wire::{self, ChecksumKind, Ipv4Meta};
 
 use super::deadlines::DeadlineQueue;
+use super::pacing;
 use super::receive::{self, Policy, RxCounters};
 use super::track::{effective_priority, Contribution, TrackerId, TrackerKind, TrackerState};
 use super::{Effect, Family, HostView, IfaceInfo, Input, InstanceId, InstanceKey, InstanceSpec};
@@ -125,19 +127,30 @@ pub struct Node {
     groups: Vec<(String, State)>,
     /// Moving the other members of a group: their transitions do not move the group again.
     syncing: bool,
+    /// Adverts sent at the current instant, to spread large bursts (node/pacing.rs).
+    burst: pacing::Burst,
 }
 
 impl Node {
     /// A node running `specs`; `host` gives each interface's initial link state.
     pub fn new(specs: Vec<InstanceSpec>, host: &dyn HostView) -> Node {
         let mut node = Node::default();
+        node.slots.reserve_exact(specs.len());
         for spec in specs {
-            node.insert(spec, host);
+            node.insert_unindexed(spec, host);
         }
+        // Once, not per instance: 1,000 instances would cost half a million map inserts.
+        node.reindex();
         node
     }
 
     pub(super) fn insert(&mut self, spec: InstanceSpec, host: &dyn HostView) -> usize {
+        let slot = self.insert_unindexed(spec, host);
+        self.reindex();
+        slot
+    }
+
+    fn insert_unindexed(&mut self, spec: InstanceSpec, host: &dyn HostView) -> usize {
         let mut inst = NodeInstance::new(spec);
         let iface = host.interface(&inst.spec.ifname);
         initial_faults(&mut inst, iface.as_ref());
@@ -161,9 +174,7 @@ impl Node {
             }
         }
         let slot = self.slots.len();
-        self.by_key.insert(inst.spec.key(), slot);
         self.slots.push(Some(inst));
-        self.reindex();
         slot
     }
 
@@ -579,9 +590,13 @@ impl Node {
         };
         inst.fsm.handle_into(now, input, &mut actions);
         let id = InstanceId(slot);
+        let mut sent_advert = false;
         for a in actions.drain(..) {
             match a {
-                Action::SendAdvert { priority } => encode_adverts(id, &inst.spec, priority, out),
+                Action::SendAdvert { priority } => {
+                    sent_advert = true;
+                    encode_adverts(id, &inst.spec, priority, out)
+                }
                 Action::AddVips => out.push(Effect::AddVips { id }),
                 Action::RemoveVips => out.push(Effect::RemoveVips { id }),
                 Action::SendGarp { count } => out.push(Effect::SendGarp { id, count }),
@@ -596,6 +611,12 @@ impl Node {
                 Action::Notify(state) => out.push(Effect::Notify { id, state }),
                 Action::NotifyMasterRxLowerPri => out.push(Effect::NotifyMasterRxLowerPri { id }),
             }
+        }
+        if sent_advert && inst.fsm.state() == State::Master {
+            let k = self.burst.count(now.0);
+            let advert_int = Duration::from_micros(u64::from(inst.spec.fsm.advert_int_cs) * 10_000);
+            inst.fsm
+                .advance_advert_timer(now, pacing::advance(k, advert_int));
         }
         let next = inst.fsm.next_deadline();
         self.scratch = actions;
