@@ -20,6 +20,8 @@ pub mod receive;
 mod reload;
 mod spec;
 pub mod track;
+pub mod track_file;
+pub mod track_process;
 
 pub use core::{FaultSource, Node, NodeInstance};
 pub use deadlines::{DeadlineQueue, Micros};
