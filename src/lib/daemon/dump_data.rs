@@ -14,7 +14,7 @@
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
-use crate::config::model::{GlobalDefs, Notify};
+use crate::config::model::{GlobalDefs, Notify, ParamMatch};
 use crate::fsm::{State, Version};
 use crate::node::{FaultSource, NodeInstance, TrackerKind, TrackerState};
 
@@ -835,11 +835,11 @@ fn track_processes(s: &mut String, input: &DumpInput<'_>) {
         if !p.args.is_empty() {
             line!(s, "   Parameters = {}", p.args.join(" "));
         }
-        match p.param_match.as_deref() {
+        match p.param_match {
             None => {}
-            Some("partial") => line!(s, "   Param match = partial"),
-            Some("initial") => line!(s, "   Param match = initial"),
-            Some(_) => line!(s, "   Param match"),
+            Some(ParamMatch::Partial) => line!(s, "   Param match = partial"),
+            Some(ParamMatch::Initial) => line!(s, "   Param match = initial"),
+            Some(ParamMatch::Exact) => line!(s, "   Param match"),
         }
         line!(s, "   Min processes = {}", p.quorum);
         if let Some(m) = p.quorum_max {
@@ -847,8 +847,12 @@ fn track_processes(s: &mut String, input: &DumpInput<'_>) {
         }
         line!(s, "   Have quorum = {}", bool_word(up));
         line!(s, "   Weight = {}{}", p.weight, reverse(p.reverse));
-        line!(s, "   Terminate delay = {:.6}s", p.delay.as_secs_f64());
-        line!(s, "   Fork delay = {:.6}s", p.delay.as_secs_f64());
+        line!(
+            s,
+            "   Terminate delay = {:.6}s",
+            p.terminate_delay.as_secs_f64()
+        );
+        line!(s, "   Fork delay = {:.6}s", p.fork_delay.as_secs_f64());
         line!(s, "   Full command = {}", bool_word(p.full_command));
         let users = tracking(input, TrackerKind::Process, &p.name);
         if !users.is_empty() {
