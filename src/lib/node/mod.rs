@@ -16,6 +16,7 @@
 mod core;
 mod deadlines;
 mod io;
+mod pacing;
 pub mod receive;
 mod reload;
 mod spec;
