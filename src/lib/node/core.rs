@@ -135,13 +135,22 @@ impl Node {
     /// A node running `specs`; `host` gives each interface's initial link state.
     pub fn new(specs: Vec<InstanceSpec>, host: &dyn HostView) -> Node {
         let mut node = Node::default();
+        node.slots.reserve_exact(specs.len());
         for spec in specs {
-            node.insert(spec, host);
+            node.insert_unindexed(spec, host);
         }
+        // Once, not per instance: 1,000 instances would cost half a million map inserts.
+        node.reindex();
         node
     }
 
     pub(super) fn insert(&mut self, spec: InstanceSpec, host: &dyn HostView) -> usize {
+        let slot = self.insert_unindexed(spec, host);
+        self.reindex();
+        slot
+    }
+
+    fn insert_unindexed(&mut self, spec: InstanceSpec, host: &dyn HostView) -> usize {
         let mut inst = NodeInstance::new(spec);
         let iface = host.interface(&inst.spec.ifname);
         initial_faults(&mut inst, iface.as_ref());
@@ -165,9 +174,7 @@ impl Node {
             }
         }
         let slot = self.slots.len();
-        self.by_key.insert(inst.spec.key(), slot);
         self.slots.push(Some(inst));
-        self.reindex();
         slot
     }
 
