@@ -386,6 +386,36 @@ impl Node {
                 self.apply_trackers(now, slot, &cause, out);
             }
         }
+        self.settle_groups(now, out);
+    }
+
+    /// A sync group whose members have no fault of their own left leaves FAULT. Needed when
+    /// one input cleared every member's fault (a tracker the whole group follows): each
+    /// member cleared while another still had its own, so each keeps the group's fault.
+    fn settle_groups(&mut self, now: Time, out: &mut Vec<Effect>) {
+        for g in 0..self.groups.len() {
+            let name = self.groups[g].0.clone();
+            let members = self.members(&name);
+            let own_fault = members.iter().any(|&m| {
+                self.slots[m].as_ref().is_some_and(|i| {
+                    i.faults
+                        .keys()
+                        .any(|k| !matches!(k, FaultSource::SyncGroup(_)))
+                })
+            });
+            if own_fault {
+                continue;
+            }
+            let source = FaultSource::SyncGroup(name);
+            for m in members {
+                let held = self.slots[m]
+                    .as_ref()
+                    .is_some_and(|i| i.faults.contains_key(&source));
+                if held {
+                    self.set_fault(now, InstanceId(m), source.clone(), None, out);
+                }
+            }
+        }
     }
 
     /// The trackers of every instance, with their last reported state.
