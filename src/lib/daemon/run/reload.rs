@@ -134,6 +134,7 @@ impl Daemon {
         self.vmacs
             .retain(&keep.iter().map(String::as_str).collect::<Vec<_>>());
         self.sync_groups = cfg.sync_groups.clone();
+        self.dump_view = super::dump::ConfigView::of(&cfg);
         let node = &self.node;
         let used = |name: &str| {
             node.instances().any(|(_, i)| {
