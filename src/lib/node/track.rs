@@ -31,6 +31,11 @@ impl ScriptCounter {
         }
     }
 
+    /// keepalived's `result` (the data dump's `Result = N`).
+    pub fn result(&self) -> u32 {
+        self.result
+    }
+
     /// The state to report before the script ever ran.
     pub fn initial_state(&self) -> TrackerState {
         if self.initial {
