@@ -65,22 +65,38 @@ export PATH="$HOME/.cargo/bin:$PATH"
 missing=()
 for c in keepalived ip ping; do command -v "$c" >/dev/null || missing+=("$c"); done
 if [ "$NO_INSTALL" = 0 ]; then
-  for c in tcpdump tshark nft tmux cargo-nextest; do command -v "$c" >/dev/null || missing+=("$c"); done
+  for c in tcpdump tshark nft tmux; do command -v "$c" >/dev/null || missing+=("$c"); done
 fi
+# Cargo.toml's rust-version: 1.85. `$1` runs a command (as the invoking user, or as root).
 rust_ok() {
-  command -v cargo >/dev/null || return 1
   local v
-  v=$(rustc --version 2>/dev/null | awk '{print $2}')
-  # Cargo.toml's rust-version: 1.85.
-  [ "$(printf '%s\n1.85.0\n' "$v" | sort -V | head -1)" = 1.85.0 ]
+  v=$("$@" rustc --version 2>/dev/null | awk '{print $2}') || return 1
+  [ -n "$v" ] && [ "$(printf '%s\n1.85.0\n' "$v" | sort -V | head -1)" = 1.85.0 ]
 }
-if [ "$NO_BUILD" = 0 ] && ! rust_ok; then
-  [ "$NO_INSTALL" = 0 ] || die "no Rust toolchain >= 1.85 (cargo): install it with rustup, or drop --no-install"
+# Under sudo, build as the user who ran it, with their toolchain, so that target/ stays theirs;
+# root builds (with a toolchain of its own) only when that user has none.
+as_user() { sudo -u "$SUDO_USER" -H bash -lc 'cd "$1" && shift && "$@"' _ "$PWD" "$@"; }
+as_root() { "$@"; }
+BUILD_AS=as_root
+if [ "$NO_BUILD" = 0 ] && [ -n "${SUDO_USER:-}" ] && [ "$SUDO_USER" != root ] && rust_ok as_user; then
+  BUILD_AS=as_user
+fi
+if [ "$NO_INSTALL" = 0 ] && [ "$BUILD_AS" = as_root ] && ! rust_ok as_root; then
   say "No Rust toolchain >= 1.85 here: installing one with rustup (into ~/.cargo), and a C compiler."
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
     curl ca-certificates build-essential >/dev/null
   curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y -q --profile minimal
+elif [ "$NO_BUILD" = 0 ] && [ "$BUILD_AS" = as_root ] && ! rust_ok as_root; then
+  die "no Rust toolchain >= 1.85 (cargo): install it with rustup, or drop --no-install"
+fi
+if [ "$NO_INSTALL" = 0 ] && [ "$NO_BUILD" = 0 ] && ! command -v cc >/dev/null; then
+  say "No C compiler (mimalloc needs one): installing build-essential."
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends build-essential >/dev/null
+fi
+# install-deps installs cargo-nextest with root's cargo (when there is one).
+if [ "$NO_INSTALL" = 0 ] && ! command -v cargo-nextest >/dev/null && command -v cargo >/dev/null; then
+  missing+=(cargo-nextest)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   [ "$NO_INSTALL" = 0 ] || die "missing ${missing[*]}: install them (bash .ci/install-deps), or drop --no-install"
@@ -90,7 +106,7 @@ fi
 if [ "$NO_BUILD" = 0 ]; then
   say "Building the release binaries (the first build takes a few minutes)."
   show "cargo build --release --locked"
-  cargo build --release --locked --quiet
+  "$BUILD_AS" cargo build --release --locked
 fi
 VRRPD="$(cd "$BIN_DIR" && pwd)/vrrpd"
 VRRPCTL="$(cd "$BIN_DIR" && pwd)/vrrpctl"
@@ -103,7 +119,7 @@ NAMESPACES=()
 PIDS=()
 cleanup() {
   local status=$?
-  trap - EXIT INT TERM
+  trap - EXIT HUP INT PIPE TERM
   set +e
   printf '\n%s== Cleaning up%s\n' "$BOLD" "$OFF"
   # keepalived's VRRP child first (its pid file), then everything this script started, by pid.
@@ -131,7 +147,10 @@ cleanup() {
   exit "$status"
 }
 trap cleanup EXIT
+# Signals end the script through its EXIT trap (a closed terminal or pipe too).
+trap 'exit 129' HUP
 trap 'exit 130' INT
+trap 'exit 141' PIPE
 trap 'exit 143' TERM
 say "Work directory: $WORK"
 say "Namespace prefix: $PREFIX"
@@ -267,10 +286,12 @@ stop_ping() {
   awk -v what="$2" '
     /bytes from/ { gsub(/[\[\]]/, "", $1); t = $1 + 0
                    if (last && t - last > gap) gap = t - last
-                   last = t }
+                   last = t
+                   # A ping the kernel queued while it re-resolved the VIP is answered late.
+                   for (i = 1; i <= NF; i++) if ($i ~ /^time=/) { r = substr($i, 6) + 0; if (r > rtt) rtt = r } }
     /packets transmitted/ { sent = $1; got = $4 }
-    END { printf "   %-13s longest wait between two ping replies %4d ms (50 ms without loss), %d of %d pings lost\n",
-                 what ":", gap * 1000 + 0.5, sent - got, sent }' "$WORK/$1.ping" | tee -a "$WORK/downtimes"
+    END { printf "   %-13s longest wait between two ping replies %4d ms (50 ms without loss), slowest reply %d ms, %d of %d pings lost\n",
+                 what ":", gap * 1000 + 0.5, rtt + 0.5, sent - got, sent }' "$WORK/$1.ping" | tee -a "$WORK/downtimes"
 }
 arp_entry() { ip -n "${PREFIX}-c" -4 neigh show "$VIP" dev eth0 | awk '{for (i=1;i<NF;i++) if ($i=="lladdr") print $(i+1)}'; }
 
@@ -284,6 +305,9 @@ SNIFF_PID=$!
   > >(sed -u "s/^/     [status --watch on B] /") &
 PIDS+=("$!")
 WATCH_PID=$!
+# The watch must be connected before the crash, or it would miss the transition.
+watch_ready() { ls -l "/proc/$WATCH_PID/fd" 2>/dev/null | grep -q 'socket:'; }
+wait_until 10 watch_ready || die "vrrpctl status --watch did not connect to B's vrrpd"
 start_ping crash
 say "The client pings $VIP every 50 ms; its ARP entry for the VIP points at A:"
 show "ip neigh show $VIP       # on the client"

@@ -40,7 +40,8 @@ impl InstanceIo {
     }
 }
 
-/// Resolve VIPs and routes of `spec` (the instance's interface is their default device).
+/// Resolve VIPs and routes of `spec` (the instance's interface, or its VMAC for VIPs, is
+/// their default device).
 pub fn resolve_addresses(
     spec: &InstanceSpec,
     vips: &[crate::config::model::VirtualIp],
@@ -48,7 +49,7 @@ pub fn resolve_addresses(
 ) -> Result<(Vec<Vip>, Vec<Route>), NetlinkError> {
     let vips = vips
         .iter()
-        .map(|v| Vip::resolve(v, &spec.ifname))
+        .map(|v| Vip::resolve(v, spec.vip_ifname(v)))
         .collect::<Result<Vec<_>, _>>()?;
     let routes = routes
         .iter()
@@ -116,6 +117,9 @@ pub fn snapshot(inst: &NodeInstance, io: &InstanceIo) -> InstanceSnapshot {
             pri_zero_sent: c.pri_zero_sent,
             vers_err: rx.vers_err,
             chk_err: rx.chk_err,
+            late_advert_rcvd: rx.late_advert_rcvd,
+            // Kept by the notifier; the daemon fills it in.
+            notify_failures: 0,
         },
     }
 }

@@ -11,6 +11,7 @@ pub mod command;
 pub mod control;
 pub mod demotion;
 pub mod dump;
+pub mod dump_data;
 pub mod fifo;
 pub mod garp;
 pub mod host;
@@ -33,6 +34,7 @@ pub mod timers;
 pub mod track_file;
 pub mod track_process;
 pub mod track_script;
+pub mod vmac;
 pub mod watchdog;
 
 pub use run::{run, Daemon, Handle, Options};

@@ -7,8 +7,8 @@
 //! group); `notify_master_rx_lower_pri` gets no arguments. A STOP script gets 1 s, as
 //! keepalived's child timer gives it; the others get `NOTIFY_TIMEOUT`. Scripts run as their
 //! `user`, else script_user (`script_user`).
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::task::JoinHandle;
@@ -27,7 +27,7 @@ pub const NOTIFY_TIMEOUT: Duration = Duration::from_secs(30);
 const STOP_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Whose notify: an instance or a sync group (keepalived's first argument).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Subject {
     Instance,
     Group,
@@ -49,6 +49,10 @@ pub fn state_word(state: State) -> &'static str {
         None => "{UNKNOWN}",
     }
 }
+
+/// Notify scripts that failed (did not start, exited non-zero, timed out), per instance or
+/// group: the `notify_failures` counters of `dump-stats`.
+pub type Failures = Arc<Mutex<BTreeMap<(Subject, String), u64>>>;
 
 /// A state notify reports: the FSM's, and DELETED for an instance a reload removed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -92,6 +96,13 @@ pub struct Notifier {
     mailer: Option<Mailer>,
     /// keepalived mails a state once (last_email_state), per instance or group.
     last_mailed: HashMap<(bool, String), NotifyState>,
+    pub failures: Failures,
+}
+
+fn count_failure(failures: &Failures, subject: Subject, name: &str) {
+    if let Ok(mut f) = failures.lock() {
+        *f.entry((subject, name.to_string())).or_default() += 1;
+    }
 }
 
 impl Notifier {
@@ -105,6 +116,7 @@ impl Notifier {
             users,
             mailer: Mailer::from_global(g),
             last_mailed: HashMap::new(),
+            failures: Failures::default(),
         }
     }
 
@@ -166,7 +178,7 @@ impl Notifier {
             NOTIFY_TIMEOUT
         };
         if let Some(s) = specific {
-            self.spawn(name, s, &[], timeout);
+            self.spawn(subject, name, s, &[], timeout);
         }
         if let Some(s) = notify.generic.as_ref() {
             let prio = if subject == Subject::Group {
@@ -180,7 +192,7 @@ impl Notifier {
                 state.word().to_string(),
                 prio.to_string(),
             ];
-            self.spawn(name, s, &extra, timeout);
+            self.spawn(subject, name, s, &extra, timeout);
         }
         let prio = if subject == Subject::Group {
             0
@@ -207,7 +219,7 @@ impl Notifier {
     /// is written whether or not a script is configured, as keepalived does).
     pub fn master_rx_lower_pri(&mut self, name: &str, notify: &Notify, priority: u8) {
         if let Some(s) = notify.master_rx_lower_pri.as_ref() {
-            self.spawn(name, s, &[], NOTIFY_TIMEOUT);
+            self.spawn(Subject::Instance, name, s, &[], NOTIFY_TIMEOUT);
         }
         self.fifos
             .write(Subject::Instance, name, "MASTER_RX_LOWER_PRI", priority);
@@ -223,7 +235,14 @@ impl Notifier {
         self.fifos.write(Subject::Instance, name, word, priority);
     }
 
-    fn spawn(&mut self, name: &str, script: &NotifyScript, extra: &[String], timeout: Duration) {
+    fn spawn(
+        &mut self,
+        subject: Subject,
+        name: &str,
+        script: &NotifyScript,
+        extra: &[String],
+        timeout: Duration,
+    ) {
         self.running.retain(|t| !t.is_finished());
         let user = self
             .users
@@ -231,6 +250,7 @@ impl Notifier {
         let cmd = match ScriptCommand::prepare(&script.command, extra) {
             Ok(c) => c.with_user(user),
             Err(e) => {
+                count_failure(&self.failures, subject, name);
                 tracing::error!(
                     "{}:{}:{}: {name}: notify script {}: {e}",
                     script.span.file.display(),
@@ -242,6 +262,7 @@ impl Notifier {
             }
         };
         let name = name.to_string();
+        let failures = self.failures.clone();
         self.running.push(tokio::spawn(async move {
             let (outcome, took) = cmd.run(timeout).await;
             let line = cmd.argv.join(" ");
@@ -251,6 +272,7 @@ impl Notifier {
                     took.as_secs_f64()
                 );
             } else {
+                count_failure(&failures, subject, &name);
                 tracing::warn!(
                     "{name}: notify `{line}` {outcome} after {:.3} s",
                     took.as_secs_f64()

@@ -14,7 +14,8 @@ use std::time::SystemTime;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::config;
-use crate::control::{snapshot::epoch_now, Event, InstanceSnapshot};
+use crate::control::snapshot::{epoch_now, GroupStats, InterfaceCount};
+use crate::control::{Event, InstanceSnapshot, NodeStats};
 use crate::fsm::Time;
 use crate::node::{self, Effect, Family, HostView, Input, InstanceId, InstanceSpec, Node, RxMeta};
 
@@ -31,6 +32,7 @@ use super::timers::{Clock, Timer};
 use super::track_file::FileTrackers;
 use super::track_process::ProcessMonitor;
 use super::track_script::{ScriptTrackers, TrackerReport};
+use super::vmac::Vmacs;
 use super::{demotion, dump, linkwatch, metrics_http, pidfile, sd_notify};
 
 mod reload;
@@ -46,6 +48,8 @@ const EVENT_BACKLOG: usize = 256;
 /// A request from outside the loop (the control server, the metrics endpoint).
 pub enum Query {
     Snapshot(oneshot::Sender<Vec<InstanceSnapshot>>),
+    /// The node-wide counters (unknown VRIDs, scripts, sync groups' notify failures).
+    NodeStats(oneshot::Sender<NodeStats>),
     /// Zero the counters of the named instances (all when empty); answers the names cleared.
     ClearStats {
         instances: Vec<String>,
@@ -90,6 +94,20 @@ impl Handle {
     pub fn snapshot_blocking(&self) -> Option<Vec<InstanceSnapshot>> {
         let (tx, rx) = oneshot::channel();
         self.tx.blocking_send(Query::Snapshot(tx)).ok()?;
+        rx.blocking_recv().ok()
+    }
+
+    /// The node-wide counters; None when the daemon has stopped.
+    pub async fn node_stats(&self) -> Option<NodeStats> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Query::NodeStats(tx)).await.ok()?;
+        rx.await.ok()
+    }
+
+    /// As [`Handle::node_stats`], from a thread outside the runtime (the metrics endpoint).
+    pub fn node_stats_blocking(&self) -> Option<NodeStats> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.blocking_send(Query::NodeStats(tx)).ok()?;
         rx.blocking_recv().ok()
     }
 
@@ -356,6 +374,8 @@ pub struct Daemon {
     sync_groups: Vec<config::model::SyncGroup>,
     /// The config's global_defs (a sync group's smtp_alert default).
     global: config::model::GlobalDefs,
+    /// What keepalived's dump files show beyond the node (global_defs, script blocks...).
+    dump_view: dump::ConfigView,
     /// The file HUP re-reads.
     pub config_path: std::path::PathBuf,
     /// The socket readers' way into the loop (kept for sockets a reload opens).
@@ -364,6 +384,8 @@ pub struct Daemon {
     events: broadcast::Sender<Event>,
     /// Where demotions are recorded (beside the control socket); None: not recorded.
     demotion_file: Option<PathBuf>,
+    /// The use_vmac interfaces (removed at stop, or when the daemon is dropped).
+    vmacs: Vmacs,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -383,6 +405,15 @@ impl Daemon {
         let host = HostSnapshot::take();
         let (specs, mut refused) = node::build_all(cfg, &host);
         let mut specs = specs;
+        let mut vmacs = Vmacs::default();
+        let failed = vmacs.create(&specs);
+        refuse_failed(&mut specs, &mut refused, failed);
+        // The VMACs exist now: their sockets and VIPs resolve against them.
+        let host = if vmacs.is_empty() {
+            host
+        } else {
+            HostSnapshot::take()
+        };
         let mut sockets: Vec<Arc<VrrpSocket>> = Vec::new();
         let mut by_key: HashMap<(String, Family), usize> = HashMap::new();
         let mut runnable = Vec::new();
@@ -453,8 +484,10 @@ impl Daemon {
             notifier,
             sync_groups: cfg.sync_groups.clone(),
             global: cfg.global.clone(),
+            dump_view: dump::ConfigView::of(cfg),
             events: broadcast::channel(EVENT_BACKLOG).0,
             demotion_file: None,
+            vmacs,
         };
         (Ok(d), refused)
     }
@@ -524,7 +557,7 @@ impl Daemon {
                 Some((sock, meta, buf)) = pkt_rx.recv() => {
                     let s = self.sockets[sock].clone();
                     self.input(Input::Datagram {
-                        ifname: &s.ifname,
+                        ifname: &s.node_ifname,
                         family: s.family,
                         bytes: &buf,
                         meta: &meta,
@@ -549,8 +582,11 @@ impl Daemon {
                     Query::Snapshot(reply) => {
                         let _ = reply.send(self.snapshot());
                     }
+                    Query::NodeStats(reply) => {
+                        let _ = reply.send(self.node_stats());
+                    }
                     Query::ClearStats { instances, reply } => {
-                        let _ = reply.send(self.node.clear_counters(&instances));
+                        let _ = reply.send(self.clear_counters(&instances));
                     }
                     Query::Demote { instances, reason, force, reply } => {
                         let _ = reply.send(self.demote(&instances, reason, force));
@@ -578,6 +614,8 @@ impl Daemon {
             }
         }
         self.addresses.finish().await;
+        // After the goodbye adverts and VIP removals: the macvlans go last, as in keepalived.
+        self.vmacs.remove_all();
         std::mem::take(&mut self.notifier).finish().await;
         tracing::info!("stopped");
         Ok(())
@@ -724,25 +762,96 @@ impl Daemon {
 
     /// Every instance's status and counters.
     pub fn snapshot(&self) -> Vec<InstanceSnapshot> {
+        let failures = self.notifier.failures.lock().ok();
         self.node
             .instances()
-            .filter_map(|(id, i)| self.io.get(&id).map(|io| instance::snapshot(i, io)))
+            .filter_map(|(id, i)| {
+                let mut snap = instance::snapshot(i, self.io.get(&id)?);
+                snap.stats.notify_failures = failures
+                    .as_ref()
+                    .and_then(|f| f.get(&(Subject::Instance, snap.name.clone())).copied())
+                    .unwrap_or(0);
+                Some(snap)
+            })
             .collect()
+    }
+
+    /// The counters of the node as a whole.
+    pub fn node_stats(&self) -> NodeStats {
+        let failures = self.notifier.failures.lock().ok();
+        NodeStats {
+            unknown_vrid: self
+                .node
+                .unknown_vrid()
+                .iter()
+                .map(|(interface, &count)| InterfaceCount {
+                    interface: interface.clone(),
+                    count,
+                })
+                .collect(),
+            scripts: self
+                .scripts
+                .runs
+                .iter()
+                .map(|(name, r)| r.stats(name))
+                .collect(),
+            sync_groups: self
+                .sync_groups
+                .iter()
+                .map(|g| GroupStats {
+                    name: g.name.clone(),
+                    notify_failures: failures
+                        .as_ref()
+                        .and_then(|f| f.get(&(Subject::Group, g.name.clone())).copied())
+                        .unwrap_or(0),
+                })
+                .collect(),
+        }
+    }
+
+    /// Zero the counters of the instances named (and, for all, the node-wide ones too).
+    fn clear_counters(&mut self, names: &[String]) -> Vec<String> {
+        let cleared = self.node.clear_counters(names);
+        if let Ok(mut f) = self.notifier.failures.lock() {
+            f.retain(|(subject, name), _| {
+                !names.is_empty() && (*subject == Subject::Group || !cleared.contains(name))
+            });
+        }
+        if names.is_empty() {
+            for (_, r) in &self.scripts.runs {
+                r.clear();
+            }
+        }
+        cleared
     }
 
     fn dump(&mut self, sig: SigFunc) {
         let snap = self.snapshot();
-        let r = match sig {
-            SigFunc::Stats | SigFunc::StatsClear => dump::write_stats(&snap),
-            SigFunc::Json => dump::write_json(&snap),
-            _ => dump::write_data(&snap),
+        let input = dump::DumpInput {
+            view: &self.dump_view,
+            sync_groups: &self.sync_groups,
+            node: &self.node,
+            io: &self.io,
+            sockets: self
+                .sockets
+                .iter()
+                .map(|s| dump::SocketView {
+                    fd: s.raw_fd(),
+                    ifname: s.ifname.clone(),
+                    ipv6: s.family == Family::V6,
+                })
+                .collect(),
+            scripts: &self.scripts.runs,
+            now: self.now(),
+            wall: epoch_now(),
         };
+        let r = dump::write(sig, &input, &snap);
         match r {
             Ok(path) => tracing::info!("Printing VRRP {} to {}", dump::what(sig), path.display()),
             Err(e) => tracing::error!("cannot write the {} dump: {e}", dump::what(sig)),
         }
         if sig == SigFunc::StatsClear {
-            self.node.clear_counters(&[]);
+            self.clear_counters(&[]);
         }
     }
 
@@ -1062,6 +1171,24 @@ impl Daemon {
     }
 }
 
+/// Move the specs whose VMAC could not be set up to the refused ones.
+fn refuse_failed(
+    specs: &mut Vec<InstanceSpec>,
+    refused: &mut Vec<node::BuildError>,
+    failed: Vec<(String, String)>,
+) {
+    for (name, reason) in failed {
+        if let Some(i) = specs.iter().position(|s| s.name == name) {
+            let s = specs.remove(i);
+            refused.push(node::BuildError {
+                name: s.name,
+                span: s.span,
+                reason,
+            });
+        }
+    }
+}
+
 fn name_of(node: &Node, id: InstanceId) -> String {
     node.get(id)
         .map_or_else(|| format!("instance #{}", id.0), |i| i.spec.name.clone())
@@ -1075,16 +1202,18 @@ fn open_io(
     sockets: &mut Vec<Arc<VrrpSocket>>,
     by_key: &mut HashMap<(String, Family), usize>,
 ) -> Result<InstanceIo, String> {
-    let key = (spec.ifname.clone(), spec.family);
+    let ifname = spec.advert_ifname();
+    let key = (ifname.to_string(), spec.family);
     let socket = match by_key.get(&key) {
         Some(&i) => i,
         None => {
             let ifindex = host
-                .interface(&spec.ifname)
+                .interface(ifname)
                 .map(|i| i.index)
-                .ok_or_else(|| format!("interface {} does not exist", spec.ifname))?;
-            let s = VrrpSocket::open(spec.family, &spec.ifname, ifindex)
-                .map_err(|e| format!("cannot open a VRRP socket on {}: {e}", spec.ifname))?;
+                .ok_or_else(|| format!("interface {ifname} does not exist"))?;
+            let mut s = VrrpSocket::open(spec.family, ifname, ifindex)
+                .map_err(|e| format!("cannot open a VRRP socket on {ifname}: {e}"))?;
+            s.node_ifname = spec.ifname.clone();
             sockets.push(Arc::new(s));
             by_key.insert(key, sockets.len() - 1);
             sockets.len() - 1
@@ -1092,7 +1221,7 @@ fn open_io(
     };
     if let Some(g) = spec.group {
         if let Err(e) = sockets[socket].join(g) {
-            tracing::error!("{}: cannot join {g} on {}: {e}", spec.name, spec.ifname);
+            tracing::error!("{}: cannot join {g} on {ifname}: {e}", spec.name);
         }
     }
     InstanceIo::resolve(spec, socket).map_err(|e| e.to_string())

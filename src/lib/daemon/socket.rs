@@ -37,9 +37,18 @@ pub struct VrrpSocket {
     pub family: Family,
     pub ifindex: u32,
     pub ifname: String,
+    /// The interface the node knows the instances on this socket by: `ifname`, or the base
+    /// interface of a VMAC socket.
+    pub node_ifname: String,
 }
 
 impl VrrpSocket {
+    /// The descriptor (keepalived's data dump shows its sockets' fds).
+    pub fn raw_fd(&self) -> i32 {
+        use std::os::fd::AsRawFd;
+        self.fd.get_ref().as_raw_fd()
+    }
+
     /// Open the socket for `ifname` (index `ifindex`); must run inside the tokio runtime.
     pub fn open(family: Family, ifname: &str, ifindex: u32) -> std::io::Result<VrrpSocket> {
         let domain = match family {
@@ -77,6 +86,7 @@ impl VrrpSocket {
             family,
             ifindex,
             ifname: ifname.to_string(),
+            node_ifname: ifname.to_string(),
         })
     }
 
