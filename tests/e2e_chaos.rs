@@ -8,9 +8,9 @@
 //! each namespace (getifaddrs, no process spawned) for the longest time without a master and the
 //! longest split brain.
 //!
-//! `CHAOS_SECS=600 CHAOS_COMPARE=1 cargo nextest run --test e2e_chaos --no-capture` runs the
-//! 10-minute soak and then the same soak with keepalived in every vrrpd's place, and prints both
-//! tables (benches/chaos.sh does exactly that). Only the mixed run's violations fail the test.
+//! `benches/chaos.sh` (this test with `CHAOS_SECS=600 CHAOS_COMPARE=1`, run without nextest's
+//! 5-minute e2e timeout) runs the 10-minute soak and then the same soak with keepalived in every
+//! vrrpd's place, and prints both tables. Only the mixed run's violations fail the test.
 
 mod common;
 use common::daemon::*;

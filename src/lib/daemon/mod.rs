@@ -20,6 +20,7 @@ pub mod metrics_http;
 pub mod netlink;
 pub mod notify;
 pub mod pidfile;
+pub mod privileges;
 pub mod reactor;
 pub mod run;
 pub mod sd_notify;

@@ -29,7 +29,7 @@ use super::signals::{SigFunc, Signals};
 use super::socket::{VrrpSocket, RECV_BUF};
 use super::timers::{Clock, Timer};
 use super::track_script::{ScriptTrackers, TrackerReport};
-use super::{demotion, dump, linkwatch, metrics_http, pidfile, sd_notify};
+use super::{demotion, dump, linkwatch, metrics_http, pidfile, privileges, sd_notify};
 
 mod reload;
 
@@ -260,6 +260,17 @@ pub fn run(args: Options) -> ExitCode {
                 return ExitCode::from(1);
             }
         };
+        // Everything that needed more than networking is done (files, binds); scripts
+        // exec'd as root still get the whole bounding set (privileges.rs says why).
+        match privileges::drop_unneeded() {
+            Ok(d) if d.permitted_before != d.permitted_after => tracing::info!(
+                "capabilities dropped: permitted {:#x} -> {:#x}",
+                d.permitted_before,
+                d.permitted_after
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!("cannot drop capabilities: {e}"),
+        }
         match daemon.serve(signals).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
