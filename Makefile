@@ -2,6 +2,7 @@
 #   make && sudo make install          # into /usr/local (PREFIX), DESTDIR respected
 #   sudo make uninstall                # removes exactly what install put there
 #   make deb                           # target/debian/vrrpd_*.deb (needs cargo-deb)
+#   sudo make demo                     # README's first line: ./demo.sh, a live failover
 PREFIX     ?= /usr/local
 DESTDIR    ?=
 BINDIR     ?= $(PREFIX)/bin
@@ -28,7 +29,7 @@ FILES = \
 	$(MANDIR)/man5/vrrpd.conf.5 \
 	$(patsubst man/%,$(MANDIR)/man1/%,$(wildcard man/*.1))
 
-.PHONY: all build install uninstall deb
+.PHONY: all build install uninstall deb demo
 
 all: build
 
@@ -62,3 +63,6 @@ uninstall:
 
 deb:
 	$(CARGO) deb --locked
+
+demo:
+	./demo.sh

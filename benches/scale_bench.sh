@@ -185,7 +185,7 @@ LOAD0=$(load_avg)
 declare -A R
 add() { R[$1]="${R[$1]:-}$2"$'\n'; }
 for r in $(seq "$RUNS"); do
-    for sut in vrrpd keepalived; do
+    for sut in ${SUTS:-vrrpd keepalived}; do
         one_run "$sut" "$r"
         echo "$sut run $r (load $(load_avg)): idle CPU $CPU s over $IDLE_SECS s, RSS $RSS MiB (PSS $PSS)," \
             "lateness idle $LATE_IDLE ms ($NL_IDLE of $N_IDLE > 1 ms), after takeover $LATE_TAKE ms ($NL_TAKE of $N_TAKE > 1 ms);" \

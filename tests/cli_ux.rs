@@ -183,6 +183,12 @@ fn bash_completion_loads_and_answers() {
     // Instance names (no daemon runs here: from the config).
     let names = bash_complete(&["vrrpctl", "status", "VI_"], &conf, cwd);
     assert_eq!(names, ["VI_db", "VI_web"]);
+    for sub in ["demote", "restore", "dump-stats"] {
+        let names = bash_complete(&["vrrpctl", sub, "VI_"], &conf, cwd);
+        assert_eq!(names, ["VI_db", "VI_web"], "{sub}");
+        let names = bash_complete(&["vrrpctl", sub, "VI_w"], &conf, cwd);
+        assert_eq!(names, ["VI_web"], "{sub}");
+    }
 }
 
 #[test]

@@ -18,12 +18,6 @@ const DAEMON: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
 const WATCHER: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 3);
 const GROUP: IpAddr = IpAddr::V4(Ipv4Addr::new(224, 0, 0, 18));
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Daemon {
-    Keepalived,
-    Vrrpd,
-}
-
 /// A LAN with `conf` running on host 0 under `who`, captured on its switch port.
 struct Run {
     lan: Lan,

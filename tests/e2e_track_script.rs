@@ -178,13 +178,6 @@ fn timing_out_script_is_killed_with_its_process_group_and_weight_0_means_fault()
     converge(&lan, VIP, 0, 1, Duration::from_millis(200));
 }
 
-/// Which daemon runs node A in the notify scenario.
-#[derive(Clone, Copy, PartialEq)]
-enum Daemon {
-    Vrrpd,
-    Keepalived,
-}
-
 /// Node A (priority 150, a script with weight -60, notify scripts recording their arguments)
 /// beside keepalived B (100): A becomes master, its script fails so B preempts, then A stops.
 /// Returns (what the generic `notify` got, what the specific notify_* scripts got).

@@ -245,3 +245,67 @@ fn link_down_faults_a_master_and_link_up_brings_it_back_as_backup() {
     );
     assert_eq!(state(&n), State::Backup);
 }
+
+/// Drive `n` by its own deadlines until `until`, recording when each instance sends.
+fn run_until(n: &mut Node, until: Time) -> Vec<(Time, usize)> {
+    let mut sends = Vec::new();
+    let mut out = Vec::new();
+    while let Some(t) = n.next_deadline().filter(|&t| t <= until) {
+        out.clear();
+        n.handle(t, Input::TimerExpired, &mut out);
+        for e in &out {
+            if let Effect::Send { id, .. } = e {
+                sends.push((t, id.0));
+            }
+        }
+    }
+    sends
+}
+
+#[test]
+fn a_burst_of_adverts_is_spread_into_batches_never_later() {
+    let mut conf = String::new();
+    for v in 1..=100 {
+        conf += &format!(
+            "vrrp_instance VI_{v} {{\n interface eth0\n virtual_router_id {v}\n priority 100\n advert_int 1\n version 3\n virtual_ipaddress {{\n  198.51.100.{v}/32\n }}\n}}\n"
+        );
+    }
+    let h = host(true, &["192.0.2.1"]);
+    let l = load_str("n.conf", &conf);
+    let (specs, refused) = node::build_all(&l.config, &h);
+    assert!(refused.is_empty(), "{refused:?}");
+    let mut n = Node::new(specs, &h);
+    n.handle(Time::ZERO, Input::Startup, &mut Vec::new());
+    let sends = run_until(&mut n, Time::from_millis(20_000));
+    // All 100 become master at one instant (Master_Down_Interval) and send their first advert
+    // together; afterwards no instant carries more than one batch.
+    let mut per_instant: HashMap<Time, usize> = HashMap::new();
+    for (t, _) in &sends {
+        *per_instant.entry(*t).or_default() += 1;
+    }
+    let first = sends[0].0;
+    assert_eq!(per_instant[&first], 100);
+    assert!(per_instant
+        .iter()
+        .filter(|(t, _)| **t > first)
+        .all(|(_, c)| *c <= 32));
+    // Every gap is at most the interval; only the second advert of a moved instance is early,
+    // by at most a quarter interval, and only once.
+    let mut last: HashMap<usize, Time> = HashMap::new();
+    let mut early = 0;
+    for (t, id) in &sends {
+        if let Some(p) = last.insert(*id, *t) {
+            let gap = t.as_micros() - p.as_micros();
+            assert!(gap <= 1_000_000, "instance {id}: gap {gap} us");
+            assert!(gap >= 750_000, "instance {id}: gap {gap} us");
+            if gap < 1_000_000 {
+                early += 1;
+            }
+        }
+    }
+    assert_eq!(
+        early,
+        100 - 32,
+        "every instance beyond the first batch moved once"
+    );
+}

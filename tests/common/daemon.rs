@@ -72,6 +72,13 @@ impl Vrrpd {
     }
 }
 
+/// Which daemon a scenario runs on a node (the same scenario under each is compared).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Daemon {
+    Vrrpd,
+    Keepalived,
+}
+
 /// One vrrp_instance block, in the keepalived.conf syntax both daemons read.
 #[derive(Clone)]
 pub struct InstanceConf {

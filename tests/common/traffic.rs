@@ -35,6 +35,19 @@ pub fn advert_times(
     vrid: Option<u8>,
     window: Duration,
 ) -> Vec<Duration> {
+    adverts_seen(ns, from, vrid, window)
+        .into_iter()
+        .map(|(at, _)| at)
+        .collect()
+}
+
+/// As `advert_times`, with each advert's priority.
+pub fn adverts_seen(
+    ns: &Netns,
+    from: Ipv4Addr,
+    vrid: Option<u8>,
+    window: Duration,
+) -> Vec<(Duration, u8)> {
     use nix::sys::socket::{
         recvmsg, setsockopt, sockopt, ControlMessageOwned, MsgFlags, SockaddrIn,
     };
@@ -76,7 +89,7 @@ pub fn advert_times(
             let ihl = usize::from(buf[0] & 0x0f) * 4;
             let vrid_ok = vrid.is_none_or(|v| buf.get(ihl + 1) == Some(&v));
             if let (true, Some(at), true) = (bytes >= 22 && src == Some(from), at, vrid_ok) {
-                times.push(at);
+                times.push((at, buf[ihl + 2]));
             }
         }
         times

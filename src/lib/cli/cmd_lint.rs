@@ -1,6 +1,7 @@
 //! `vrrpctl lint`: lint keepalived.conf files (several files are one cluster) and print the
 //! findings like rustc, or as DESIGN.md's JSON.
 
+use super::output::ProgressUnit;
 use super::{CmdError, CmdResult, Exit, LintArgs, Output};
 use crate::config::LoadOptions;
 use crate::lint::{self, render};
@@ -9,7 +10,20 @@ pub fn run(a: &LintArgs, out: &Output) -> CmdResult {
     let opts = LoadOptions {
         config_id: a.config_id.clone(),
     };
-    let report = lint::lint_files_with(&a.files, &opts, &lint::LocalHost);
+    let progress = out.progress(
+        Some(a.files.len() as u64),
+        ProgressUnit::Items("files"),
+        "linting",
+    );
+    let mut started = false;
+    let report = lint::lint_files_progress(&a.files, &opts, &lint::LocalHost, &mut |p| {
+        // Counted when the next one starts: the bar says how many are done.
+        if std::mem::replace(&mut started, true) {
+            progress.inc(1);
+        }
+        progress.set_message(&format!("linting {}", p.display()));
+    });
+    progress.finish();
     if let Some(e) = report.unreadable.first() {
         return Err(CmdError::usage(format!(
             "{e}; give the path of a readable keepalived.conf"

@@ -3,6 +3,7 @@
 
 use crate::sniff::{self, Options, SniffError, SourceSpec};
 
+use super::output::{Progress, ProgressUnit};
 use super::{CmdError, CmdResult, Exit, Output, SniffArgs};
 
 pub fn run(a: &SniffArgs, out: &Output) -> CmdResult {
@@ -25,9 +26,24 @@ pub fn run(a: &SniffArgs, out: &Output) -> CmdResult {
         summary: !a.no_summary,
     };
     let paint = |t: &str, s: owo_colors::Style| out.paint(t, s);
+    // A bar for a capture file of known size (a spinner with the bytes read for a pipe).
+    let progress = match &a.read {
+        Some(p) if a.interface.is_none() => {
+            let size = std::fs::metadata(p)
+                .ok()
+                .filter(|m| m.is_file())
+                .map(|m| m.len());
+            let label = format!("reading {}", opts.source.describe());
+            out.progress(size, ProgressUnit::Bytes, &label)
+        }
+        _ => Progress::hidden(),
+    };
     let stdout = std::io::stdout();
-    let mut lock = stdout.lock();
-    match sniff::run(&opts, &mut lock, &paint) {
+    let mut lock = progress.writer(stdout.lock());
+    let result =
+        sniff::run_with_progress(&opts, &mut lock, &paint, &mut |n| progress.set_position(n));
+    progress.finish();
+    match result {
         Ok(_) => Ok(Exit::Ok),
         // `vrrpctl sniff ... | head` closing the pipe is a normal way to stop.
         Err(SniffError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(Exit::Ok),

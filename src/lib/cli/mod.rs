@@ -133,7 +133,11 @@ pub struct DemoteArgs {
     #[command(flatten)]
     pub daemon: DaemonArgs,
     /// The instances to demote (vrrp_instance names).
-    #[arg(value_name = "INSTANCE", required_unless_present = "all")]
+    #[arg(
+        value_name = "INSTANCE",
+        required_unless_present = "all",
+        add = ArgValueCompleter::new(complete::instances)
+    )]
     pub instances: Vec<String>,
     /// Demote every instance.
     #[arg(long, conflicts_with = "instances")]
@@ -151,7 +155,11 @@ pub struct RestoreArgs {
     #[command(flatten)]
     pub daemon: DaemonArgs,
     /// The instances to restore (vrrp_instance names).
-    #[arg(value_name = "INSTANCE", required_unless_present = "all")]
+    #[arg(
+        value_name = "INSTANCE",
+        required_unless_present = "all",
+        add = ArgValueCompleter::new(complete::instances)
+    )]
     pub instances: Vec<String>,
     /// Restore every instance.
     #[arg(long, conflicts_with = "instances")]

@@ -82,6 +82,10 @@ pub struct GlobalDefs {
     pub vrrp_notify_fifo: Option<PathBuf>,
     pub notify_fifo: Option<PathBuf>,
     pub dynamic_interfaces: bool,
+    /// `process_monitor_rcv_bufs` (bytes) and `process_monitor_rcv_bufs_force`: the receive
+    /// buffer of the process-event socket (vrrp_track_process).
+    pub process_monitor_rcv_bufs: Option<u32>,
+    pub process_monitor_rcv_bufs_force: bool,
 }
 
 impl Default for GlobalDefs {
@@ -115,6 +119,8 @@ impl Default for GlobalDefs {
             vrrp_notify_fifo: None,
             notify_fifo: None,
             dynamic_interfaces: false,
+            process_monitor_rcv_bufs: None,
+            process_monitor_rcv_bufs_force: false,
         }
     }
 }
@@ -310,18 +316,39 @@ pub struct VrrpScript {
     pub init_fail: bool,
 }
 
+/// How a vrrp_track_process compares a process's arguments (`param_match`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamMatch {
+    /// The arguments are exactly the configured ones (`param_match`, or arguments on the
+    /// `process` line).
+    Exact,
+    /// The configured arguments start the process's, the last one possibly cut short.
+    Initial,
+    /// The configured arguments are the first whole arguments of the process's.
+    Partial,
+}
+
 #[derive(Debug, Clone)]
 pub struct VrrpTrackProcess {
     pub name: String,
     pub span: Span,
     pub process: String,
     pub args: Vec<String>,
-    pub param_match: Option<String>,
+    /// None: the arguments are not looked at.
+    pub param_match: Option<ParamMatch>,
     pub weight: i32,
     pub reverse: bool,
+    /// Quorum held while quorum <= processes <= quorum_max (`quorum_max 0`: quorum 0, i.e.
+    /// "up while no such process runs").
     pub quorum: u32,
+    /// None: unlimited.
     pub quorum_max: Option<u32>,
-    pub delay: Duration,
+    /// How long the quorum lost by an exit waits before it is reported (`terminate_delay`,
+    /// or `delay`).
+    pub terminate_delay: Duration,
+    /// How long the quorum gained by a tracked process forking waits (`fork_delay`, `delay`).
+    pub fork_delay: Duration,
+    /// Match the command line (argv[0]) rather than the process name (comm).
     pub full_command: bool,
 }
 

@@ -27,6 +27,8 @@ pub mod sd_notify;
 pub mod signals;
 pub mod socket;
 pub mod timers;
+pub mod track_file;
+pub mod track_process;
 pub mod track_script;
 pub mod watchdog;
 

@@ -28,6 +28,8 @@ use super::notify::{Notifier, Subject};
 use super::signals::{SigFunc, Signals};
 use super::socket::{VrrpSocket, RECV_BUF};
 use super::timers::{Clock, Timer};
+use super::track_file::FileTrackers;
+use super::track_process::ProcessMonitor;
 use super::track_script::{ScriptTrackers, TrackerReport};
 use super::{demotion, dump, linkwatch, metrics_http, pidfile, privileges, sd_notify};
 
@@ -343,6 +345,10 @@ pub struct Daemon {
     trackers_tx: mpsc::UnboundedSender<TrackerReport>,
     trackers_rx: mpsc::UnboundedReceiver<TrackerReport>,
     scripts: ScriptTrackers,
+    /// vrrp_track_process: the process-event thread, while some instance tracks a process.
+    processes: Option<ProcessMonitor>,
+    /// track_file: the inotify thread.
+    files: FileTrackers,
     notifier: Notifier,
     /// The config's sync groups (their notify scripts).
     sync_groups: Vec<config::model::SyncGroup>,
@@ -419,6 +425,9 @@ impl Daemon {
             })
         };
         let scripts = ScriptTrackers::start(&cfg.scripts, &used, &trackers_tx);
+        super::track_file::init_files(&cfg.track_files, false);
+        let files = FileTrackers::start(&used_files(cfg, &node), &trackers_tx);
+        let processes = start_processes(cfg, &node, None, &trackers_tx);
         let d = Daemon {
             clock: Clock::start(),
             node,
@@ -434,6 +443,8 @@ impl Daemon {
             pkt_tx: None,
             readers: Vec::new(),
             scripts,
+            processes,
+            files,
             notifier: Notifier::default(),
             sync_groups: cfg.sync_groups.clone(),
             events: broadcast::channel(EVENT_BACKLOG).0,
@@ -473,6 +484,12 @@ impl Daemon {
         };
 
         self.remove_leftovers().await;
+        // The trackers' start-up results (process scan, file values) before the instances
+        // start, as keepalived initialises its tracking priorities.
+        while let Ok(report) = self.trackers_rx.try_recv() {
+            let now = self.now();
+            self.with_node(|node, out| node.set_tracker(now, &report.tracker, report.state, out));
+        }
         self.input(Input::Startup);
         match sd_notify::notify("READY=1") {
             Ok(_) => {}
@@ -544,6 +561,8 @@ impl Daemon {
         self.pkt_tx = None;
         self.input(Input::Shutdown);
         drop(std::mem::take(&mut self.scripts));
+        self.processes = None;
+        self.files = FileTrackers::none();
         // Whatever is still on the system (an instance that was never master cannot be).
         let ids: Vec<InstanceId> = self.io.keys().copied().collect();
         for id in ids {
@@ -1076,6 +1095,62 @@ async fn read_socket(
                 tracing::warn!("{}: receive error: {e}", sock.ifname);
                 tokio::time::sleep(std::time::Duration::from_millis(100)).await;
             }
+        }
+    }
+}
+
+/// The names of the trackers of `kind` that some instance of `node` follows.
+fn used_trackers(node: &Node, kind: node::TrackerKind) -> std::collections::HashSet<String> {
+    node.instances()
+        .flat_map(|(_, i)| i.spec.trackers.iter())
+        .filter(|t| t.id.kind == kind)
+        .map(|t| t.id.name.clone())
+        .collect()
+}
+
+/// The track_file blocks that running instances follow.
+fn used_files(cfg: &config::model::Config, node: &Node) -> Vec<config::model::VrrpTrackFile> {
+    let used = used_trackers(node, node::TrackerKind::File);
+    cfg.track_files
+        .iter()
+        .filter(|f| used.contains(&f.name))
+        .cloned()
+        .collect()
+}
+
+/// Start following the vrrp_track_process blocks that running instances track (or hand the
+/// running monitor the new ones); None when none is tracked.
+fn start_processes(
+    cfg: &config::model::Config,
+    node: &Node,
+    running: Option<ProcessMonitor>,
+    tx: &mpsc::UnboundedSender<TrackerReport>,
+) -> Option<ProcessMonitor> {
+    let used = used_trackers(node, node::TrackerKind::Process);
+    let defs: Vec<_> = cfg
+        .track_processes
+        .iter()
+        .filter(|p| used.contains(&p.name))
+        .cloned()
+        .collect();
+    if let Some(m) = running {
+        // The socket stays open (opening it may need the initial namespace and capabilities
+        // that are gone after start); an empty list just counts nothing.
+        m.update(defs);
+        return Some(m);
+    }
+    if defs.is_empty() {
+        return None;
+    }
+    let bufs = cfg
+        .global
+        .process_monitor_rcv_bufs
+        .map(|b| (b, cfg.global.process_monitor_rcv_bufs_force));
+    match ProcessMonitor::start(defs, bufs, tx) {
+        Ok(m) => Some(m),
+        Err(e) => {
+            tracing::error!("vrrp_track_process: cannot start the process monitor: {e}");
+            None
         }
     }
 }

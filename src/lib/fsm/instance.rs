@@ -453,6 +453,19 @@ impl Instance {
         }
     }
 
+    /// Move a master's Adver_Timer `by` earlier (never later, never into the past of `now`):
+    /// the node spreads a burst of adverts that share one instant (node/pacing.rs). The grid
+    /// moves with it, so the following adverts keep the full interval.
+    pub fn advance_advert_timer(&mut self, now: Time, by: Duration) {
+        if self.state != State::Master || by.is_zero() {
+            return;
+        }
+        if let Some(at) = self.timer {
+            let earlier = Time(at.as_micros().saturating_sub(by.as_micros() as u64));
+            self.timer = Some(earlier.max(now));
+        }
+    }
+
     /// The refresh burst, when due, right after a regular advert (vrrp_state_master_tx).
     fn refresh_garp(&mut self, now: Time, out: &mut Vec<Action>) {
         let (Some(at), Some(period)) = (self.garp_refresh, self.cfg.garp.master_refresh) else {

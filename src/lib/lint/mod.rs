@@ -77,11 +77,23 @@ pub fn lint_files(paths: &[PathBuf]) -> LintReport {
 
 /// `lint_files` with keepalived's load options (`-i` config id) and a given host.
 pub fn lint_files_with(paths: &[PathBuf], opts: &LoadOptions, host: &dyn Host) -> LintReport {
+    lint_files_progress(paths, opts, host, &mut |_| {})
+}
+
+/// [`lint_files_with`] that calls `loading(path)` before each file is loaded and linted (for
+/// a progress bar over many files).
+pub fn lint_files_progress(
+    paths: &[PathBuf],
+    opts: &LoadOptions,
+    host: &dyn Host,
+    loading: &mut dyn FnMut(&Path),
+) -> LintReport {
     let mut report = LintReport {
         files: paths.to_vec(),
         ..Default::default()
     };
     for p in paths {
+        loading(p);
         match config::load_with(p, opts) {
             Ok(l) => {
                 report.diagnostics.extend(file_diagnostics(&l, host));

@@ -4,11 +4,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
+use std::time::Duration;
 
 use crate::fsm::{self, Action, State, Time};
 use crate::wire::{self, ChecksumKind, Ipv4Meta};
 
 use super::deadlines::DeadlineQueue;
+use super::pacing;
 use super::receive::{self, Policy, RxCounters};
 use super::track::{effective_priority, Contribution, TrackerId, TrackerKind, TrackerState};
 use super::{Effect, Family, HostView, IfaceInfo, Input, InstanceId, InstanceKey, InstanceSpec};
@@ -125,6 +127,8 @@ pub struct Node {
     groups: Vec<(String, State)>,
     /// Moving the other members of a group: their transitions do not move the group again.
     syncing: bool,
+    /// Adverts sent at the current instant, to spread large bursts (node/pacing.rs).
+    burst: pacing::Burst,
 }
 
 impl Node {
@@ -579,9 +583,13 @@ impl Node {
         };
         inst.fsm.handle_into(now, input, &mut actions);
         let id = InstanceId(slot);
+        let mut sent_advert = false;
         for a in actions.drain(..) {
             match a {
-                Action::SendAdvert { priority } => encode_adverts(id, &inst.spec, priority, out),
+                Action::SendAdvert { priority } => {
+                    sent_advert = true;
+                    encode_adverts(id, &inst.spec, priority, out)
+                }
                 Action::AddVips => out.push(Effect::AddVips { id }),
                 Action::RemoveVips => out.push(Effect::RemoveVips { id }),
                 Action::SendGarp { count } => out.push(Effect::SendGarp { id, count }),
@@ -596,6 +604,12 @@ impl Node {
                 Action::Notify(state) => out.push(Effect::Notify { id, state }),
                 Action::NotifyMasterRxLowerPri => out.push(Effect::NotifyMasterRxLowerPri { id }),
             }
+        }
+        if sent_advert && inst.fsm.state() == State::Master {
+            let k = self.burst.count(now.0);
+            let advert_int = Duration::from_micros(u64::from(inst.spec.fsm.advert_int_cs) * 10_000);
+            inst.fsm
+                .advance_advert_timer(now, pacing::advance(k, advert_int));
         }
         let next = inst.fsm.next_deadline();
         self.scratch = actions;

@@ -16,10 +16,13 @@
 mod core;
 mod deadlines;
 mod io;
+mod pacing;
 pub mod receive;
 mod reload;
 mod spec;
 pub mod track;
+pub mod track_file;
+pub mod track_process;
 
 pub use core::{FaultSource, Node, NodeInstance};
 pub use deadlines::{DeadlineQueue, Micros};

@@ -69,6 +69,20 @@ pub fn run(
     out: &mut dyn Write,
     paint: render::Paint<'_>,
 ) -> Result<Report, SniffError> {
+    run_with_progress(opts, out, paint, &mut |_| {})
+}
+
+/// Report the bytes read from a file source about this often (in frames): often enough for a
+/// smooth bar, rarely enough to cost nothing.
+const PROGRESS_EVERY: u32 = 256;
+
+/// [`run`] that calls `progress` now and then with the bytes of a file source read so far.
+pub fn run_with_progress(
+    opts: &Options,
+    out: &mut dyn Write,
+    paint: render::Paint<'_>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Report, SniffError> {
     stop::install();
     let mut writer = match &opts.write {
         Some(p) => Some(writer::FrameWriter::create(p)?),
@@ -81,7 +95,14 @@ pub fn run(
     let mut vrid_addresses: HashSet<IpAddr> = HashSet::new();
     let mut seen: u64 = 0;
     let mut failure: Option<SniffError> = None;
+    let consumed = std::cell::Cell::new(0u64);
+    let mut frames_since_progress = 0u32;
     let mut on_frame = |frame: Frame<'_>| -> ControlFlow<()> {
+        frames_since_progress += 1;
+        if frames_since_progress >= PROGRESS_EVERY {
+            frames_since_progress = 0;
+            progress(consumed.get());
+        }
         let Some(ev) = decode(&frame) else {
             return ControlFlow::Continue(());
         };
@@ -150,7 +171,8 @@ pub fn run(
         }
         ControlFlow::Continue(())
     };
-    let result = source::for_each_frame(&opts.source, &mut on_frame);
+    let result = source::for_each_frame_counted(&opts.source, &mut on_frame, &consumed);
+    progress(consumed.get());
     if let Some(e) = failure {
         return Err(e);
     }

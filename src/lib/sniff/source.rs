@@ -2,6 +2,7 @@
 //! AF_PACKET channel. Each frame is handed to a callback with its timestamp and link type, so
 //! file readers can lend their buffers without copying.
 
+use std::cell::Cell;
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::ops::ControlFlow;
@@ -75,9 +76,33 @@ pub fn for_each_frame(
     spec: &SourceSpec,
     f: &mut dyn FnMut(Frame<'_>) -> ControlFlow<()>,
 ) -> Result<(), SniffError> {
+    for_each_frame_counted(spec, f, &Cell::new(0))
+}
+
+/// [`for_each_frame`] that also keeps `consumed` at the number of bytes read from a file
+/// source so far (for a progress bar; a live capture leaves it at 0).
+pub fn for_each_frame_counted(
+    spec: &SourceSpec,
+    f: &mut dyn FnMut(Frame<'_>) -> ControlFlow<()>,
+    consumed: &Cell<u64>,
+) -> Result<(), SniffError> {
     match spec {
-        SourceSpec::File(path) => read_file(path, f),
+        SourceSpec::File(path) => read_file(path, f, consumed),
         SourceSpec::Live(iface) => capture_live(iface, f),
+    }
+}
+
+/// A reader that counts the bytes it hands out.
+struct Counted<'a, R> {
+    inner: R,
+    consumed: &'a Cell<u64>,
+}
+
+impl<R: Read> Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.consumed.set(self.consumed.get() + n as u64);
+        Ok(n)
     }
 }
 
@@ -92,16 +117,28 @@ const PCAPNG_MAGIC: [u8; 4] = [0x0a, 0x0d, 0x0d, 0x0a];
 fn read_file(
     path: &Path,
     f: &mut dyn FnMut(Frame<'_>) -> ControlFlow<()>,
+    consumed: &Cell<u64>,
 ) -> Result<(), SniffError> {
     let name = path.display().to_string();
     if path.as_os_str() == "-" {
-        return read_capture(io::stdin().lock(), &name, f);
+        let stdin = Counted {
+            inner: io::stdin().lock(),
+            consumed,
+        };
+        return read_capture(stdin, &name, f);
     }
     let file = File::open(path).map_err(|e| SniffError::File {
         path: name.clone(),
         reason: e.to_string(),
     })?;
-    read_capture(file, &name, f)
+    read_capture(
+        Counted {
+            inner: file,
+            consumed,
+        },
+        &name,
+        f,
+    )
 }
 
 /// Read a pcap or pcapng capture from `input` (named `name` in messages) and call `f` for each

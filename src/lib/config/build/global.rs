@@ -130,6 +130,16 @@ pub(super) fn read(r: &mut Reader, node: &Node, g: &mut GlobalDefs) {
             "vrrp_notify_fifo" => g.vrrp_notify_fifo = r.arg(k, 0).map(|w| w.text.clone().into()),
             "notify_fifo" => g.notify_fifo = r.arg(k, 0).map(|w| w.text.clone().into()),
             "dynamic_interfaces" => g.dynamic_interfaces = true,
+            "process_monitor_rcv_bufs" => {
+                if let Some(v) = r.int_arg(k, 0, i64::from(u32::MAX)) {
+                    g.process_monitor_rcv_bufs = (v > 0).then_some(v as u32);
+                }
+            }
+            "process_monitor_rcv_bufs_force" => {
+                if let Some(v) = r.bool_at(k, 0) {
+                    g.process_monitor_rcv_bufs_force = v;
+                }
+            }
             _ => {}
         }
     }

@@ -38,11 +38,6 @@ pub const NOT_RUN_BY_VRRPD: &[&str] = &[
 /// why). Each use gets a `not-run-by-vrrpd` note at start, and `vrrpd -t` fails on it.
 #[rustfmt::skip]
 pub const NOT_RUN_YET: &[(&str, &str, &str)] = &[
-    ("", "vrrp_track_process", "process tracking is not implemented yet"),
-    ("", "track_file", "file tracking is not implemented yet"),
-    ("", "vrrp_track_file", "file tracking is not implemented yet"),
-    ("vrrp_instance", "track_process", "process tracking is not implemented yet"),
-    ("vrrp_instance", "track_file", "file tracking is not implemented yet"),
     ("vrrp_instance", "track_bfd", "vrrpd runs no BFD"),
     ("vrrp_instance", "use_vmac", "VMAC interfaces are not implemented yet"),
     ("vrrp_instance", "use_vmac_addr", "VMAC interfaces are not implemented yet"),
@@ -53,8 +48,6 @@ pub const NOT_RUN_YET: &[(&str, &str, &str)] = &[
     ("vrrp_instance", "smtp_alert", "mail alerts are not implemented yet"),
     ("vrrp_instance", "notify_priority_changes", "the notify FIFO is not implemented yet"),
     ("vrrp_instance", "lvs_sync_daemon_interface", "vrrpd runs no LVS"),
-    ("vrrp_sync_group", "track_process", "process tracking is not implemented yet"),
-    ("vrrp_sync_group", "track_file", "file tracking is not implemented yet"),
     ("vrrp_sync_group", "track_bfd", "vrrpd runs no BFD"),
     ("vrrp_sync_group", "smtp_alert", "mail alerts are not implemented yet"),
     ("vrrp_sync_group", "notify_priority_changes", "the notify FIFO is not implemented yet"),

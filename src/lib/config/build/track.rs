@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use super::super::diag::Diagnostic;
 use super::super::model::{
-    Notify, SyncGroup, TrackRef, VrrpScript, VrrpTrackFile, VrrpTrackProcess,
+    Notify, ParamMatch, SyncGroup, TrackRef, VrrpScript, VrrpTrackFile, VrrpTrackProcess,
 };
 use super::super::tree::Node;
 use super::super::values::{notify_script, Reader};
@@ -142,35 +142,102 @@ pub(super) fn process(r: &mut Reader, node: &Node) -> Option<VrrpTrackProcess> {
         reverse: false,
         quorum: 1,
         quorum_max: None,
-        delay: Duration::ZERO,
+        terminate_delay: Duration::ZERO,
+        fork_delay: Duration::ZERO,
         full_command: false,
     };
     let mut have = false;
     for k in node.children() {
         match k.name() {
+            "process" if have => r.push(
+                Diagnostic::error(
+                    "invalid-value",
+                    k.span(),
+                    "the process is already set in this block; keepalived ignores this line",
+                )
+                .with_help("keep one `process` line"),
+            ),
             "process" => {
                 if let Some(w) = r.arg(k, 0) {
                     p.process = w.text.clone();
                     p.args = k.args[1..].iter().map(|w| w.text.clone()).collect();
+                    // keepalived: arguments mean the command line, compared exactly unless
+                    // a param_match says otherwise.
                     if !p.args.is_empty() {
                         p.full_command = true;
+                        p.param_match.get_or_insert(ParamMatch::Exact);
                     }
                     have = true;
                 }
             }
             "param_match" => {
-                p.param_match = Some(k.arg(0).map(|w| w.text.clone()).unwrap_or_default())
+                let m = match k.arg(0).map(|w| w.text.as_str()) {
+                    None => Some(ParamMatch::Exact),
+                    Some("initial") => Some(ParamMatch::Initial),
+                    Some("partial") => Some(ParamMatch::Partial),
+                    Some(other) => {
+                        r.push(
+                            Diagnostic::error(
+                                "invalid-value",
+                                k.span(),
+                                format!("invalid param_match type `{other}`; keepalived ignores it"),
+                            )
+                            .with_help("use `param_match` alone (exact), `param_match initial` or `param_match partial`"),
+                        );
+                        None
+                    }
+                };
+                if m.is_some() {
+                    p.param_match = m;
+                    p.full_command = true;
+                }
             }
             "weight" => {
                 let (w, rev) = weight_and_reverse(r, k, -254, 254, p.weight != 0);
                 p.weight = w.unwrap_or(p.weight);
                 p.reverse |= rev;
             }
-            "quorum" => p.quorum = r.int_arg(k, 1, 65535).unwrap_or(1) as u32,
-            "quorum_max" => p.quorum_max = r.int_arg(k, 0, 65535).map(|v| v as u32),
-            "delay" => {
+            "quorum" => {
+                if let Some(q) = r.int_arg(k, 1, 65535) {
+                    if p.quorum_max.is_some_and(|m| q as u32 > m) {
+                        r.push(Diagnostic::error(
+                            "invalid-value",
+                            k.span(),
+                            "quorum is greater than quorum_max; keepalived ignores this line",
+                        ));
+                    } else {
+                        p.quorum = q as u32;
+                    }
+                }
+            }
+            "quorum_max" => {
+                if let Some(m) = r.int_arg(k, 0, 65535) {
+                    let m = m as u32;
+                    // keepalived allows quorum_max 0 (track absence) only while quorum is 1.
+                    if (m > 0 || p.quorum > 1) && m < p.quorum {
+                        r.push(Diagnostic::error(
+                            "invalid-value",
+                            k.span(),
+                            "quorum_max is less than quorum; keepalived ignores this line",
+                        ));
+                    } else {
+                        p.quorum_max = Some(m);
+                        if m == 0 {
+                            p.quorum = 0;
+                        } else if p.quorum == 0 {
+                            p.quorum = 1;
+                        }
+                    }
+                }
+            }
+            kw @ ("delay" | "terminate_delay" | "fork_delay") => {
                 if let Some(d) = r.timer_arg(k, 0.000001, 3600.0) {
-                    p.delay = d;
+                    if kw != "fork_delay" {
+                        p.terminate_delay = d;
+                    }
+                    if kw != "terminate_delay" {
+                        p.fork_delay = d;
+                    }
                 }
             }
             "full_command" => p.full_command = true,

@@ -11,8 +11,9 @@ use crate::node::{self, Family};
 
 use super::super::host::HostSnapshot;
 use super::super::instance::{self, InstanceIo};
+use super::super::track_file::FileTrackers;
 use super::super::track_script::ScriptTrackers;
-use super::{open_io, read_socket, Daemon};
+use super::{open_io, read_socket, start_processes, used_files, Daemon};
 
 impl Daemon {
     pub(super) fn reload(&mut self) {
@@ -134,6 +135,11 @@ impl Daemon {
         // Scripts restart with the new definitions; the node keeps their last results.
         let scripts = ScriptTrackers::start(&cfg.scripts, &used, &self.trackers_tx);
         self.scripts = scripts;
+        super::super::track_file::init_files(&cfg.track_files, true);
+        self.files = FileTrackers::none();
+        self.files = FileTrackers::start(&used_files(&cfg, &self.node), &self.trackers_tx);
+        self.processes =
+            start_processes(&cfg, &self.node, self.processes.take(), &self.trackers_tx);
         tracing::info!(
             "Reload complete: {} kept, {} updated, {} added, {} removed",
             summary.kept,
