@@ -31,14 +31,18 @@ fn own(name: &str) -> u64 {
 }
 
 /// The config of the single node: MASTER of one VIP, a notify_master script and a track script
-/// that both record their own capabilities, so the test sees what a child exec'd as root gets.
+/// that both record their own capabilities, so the test sees what a child exec'd as root gets,
+/// and a track_file and a track_process (each with a thread of its own).
 fn conf(dir: &Path, vips: &[&str]) -> String {
+    std::fs::write(dir.join("track-file"), "0\n").expect("track file");
     let d = dir.display();
     format!(
         "global_defs {{\n  router_id priv\n}}\n\
          vrrp_script chk {{\n  script \"/bin/sh -c 'grep ^Cap /proc/self/status > {d}/track-caps'\"\n  interval 1\n}}\n\
+         vrrp_track_file tf {{\n  file {d}/track-file\n  weight -10\n}}\n\
+         vrrp_track_process tp {{\n  process vrrpd\n  weight -10\n}}\n\
          vrrp_instance VI_1 {{\n  state MASTER\n  interface eth0\n  virtual_router_id 61\n  priority 150\n  advert_int 0.2\n  version 3\n\
-         \x20 track_script {{\n    chk\n  }}\n\
+         \x20 track_script {{\n    chk\n  }}\n  track_file {{\n    tf\n  }}\n  track_process {{\n    tp\n  }}\n\
          \x20 notify_master \"/bin/sh -c 'grep ^Cap /proc/self/status > {d}/notify-caps'\"\n\
          \x20 virtual_ipaddress {{\n{}  }}\n}}\n",
         vips.iter()
@@ -69,13 +73,13 @@ fn after_start_vrrpd_keeps_only_networking_and_script_capabilities() {
     let ns = &lan.hosts[0];
     wait_addr(ns, "192.0.2.100", true, Duration::from_secs(5))
         .unwrap_or_else(|| panic!("vrrpd never became master: {}", vrrpd.log()));
-    // Every thread (event loop, address worker, control server, metrics and tiny_http's), not
-    // just the main one: capabilities are per thread.
+    // Every thread (event loop, address worker, control server, metrics and tiny_http's,
+    // track_file, track_process), not just the main one: capabilities are per thread.
     let tasks: Vec<_> = std::fs::read_dir(format!("/proc/{pid}/task"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
-    assert!(tasks.len() >= 4, "threads of vrrpd: {tasks:?}");
+    assert!(tasks.len() >= 6, "threads of vrrpd: {tasks:?}");
     let bounding = own("CapBnd:");
     for t in &tasks {
         let s = std::fs::read_to_string(t.join("status")).unwrap();
@@ -91,9 +95,17 @@ fn after_start_vrrpd_keeps_only_networking_and_script_capabilities() {
             "CapPrm of thread {name}"
         );
         // Kept for the scripts.
-        assert_eq!(cap_field(&s, "CapBnd:"), bounding, "CapBnd of thread {name}");
+        assert_eq!(
+            cap_field(&s, "CapBnd:"),
+            bounding,
+            "CapBnd of thread {name}"
+        );
     }
-    assert!(vrrpd.log().contains("capabilities dropped"), "{}", vrrpd.log());
+    assert!(
+        vrrpd.log().contains("capabilities dropped"),
+        "{}",
+        vrrpd.log()
+    );
 
     // A script exec'd as root gets the whole bounding set back, as under keepalived.
     for f in ["notify-caps", "track-caps"] {
@@ -136,7 +148,14 @@ fn written_paths(trace: &str) -> BTreeSet<String> {
         let call = call.trim_start();
         if foreign.contains(pid) {
             // A script's children are scripts too.
-            let spawns = ["clone", "fork", "vfork", "<... clone", "<... fork", "<... vfork"];
+            let spawns = [
+                "clone",
+                "fork",
+                "vfork",
+                "<... clone",
+                "<... fork",
+                "<... vfork",
+            ];
             if spawns.iter().any(|c| call.starts_with(c)) && !call.contains("<unfinished") {
                 if let Some(child) = line.rsplit("= ").next() {
                     foreign.insert(child.trim().to_string());
@@ -296,7 +315,12 @@ fn vrrpd_writes_only_its_pid_file_socket_state_and_dump_files() {
          (all written: {written:?})"
     );
     // The test saw the writers it meant to exercise.
-    for f in ["vrrpd.pid", "vrrpd.sock", "keepalived.data", "keepalived.json"] {
+    for f in [
+        "vrrpd.pid",
+        "vrrpd.sock",
+        "keepalived.data",
+        "keepalived.json",
+    ] {
         let p = d.join(f).display().to_string();
         assert!(written.contains(&p), "{p} not in the trace: {written:?}");
     }

@@ -141,11 +141,7 @@ mod tests {
         let (eff, prm, _) = get().unwrap();
         let s = std::fs::read_to_string("/proc/thread-self/status").unwrap();
         let field = |name: &str| {
-            let v = s
-                .lines()
-                .find_map(|l| l.strip_prefix(name))
-                .unwrap()
-                .trim();
+            let v = s.lines().find_map(|l| l.strip_prefix(name)).unwrap().trim();
             u64::from_str_radix(v, 16).unwrap()
         };
         assert_eq!(eff, field("CapEff:"));
