@@ -65,22 +65,38 @@ export PATH="$HOME/.cargo/bin:$PATH"
 missing=()
 for c in keepalived ip ping; do command -v "$c" >/dev/null || missing+=("$c"); done
 if [ "$NO_INSTALL" = 0 ]; then
-  for c in tcpdump tshark nft tmux cargo-nextest; do command -v "$c" >/dev/null || missing+=("$c"); done
+  for c in tcpdump tshark nft tmux; do command -v "$c" >/dev/null || missing+=("$c"); done
 fi
+# Cargo.toml's rust-version: 1.85. `$1` runs a command (as the invoking user, or as root).
 rust_ok() {
-  command -v cargo >/dev/null || return 1
   local v
-  v=$(rustc --version 2>/dev/null | awk '{print $2}')
-  # Cargo.toml's rust-version: 1.85.
-  [ "$(printf '%s\n1.85.0\n' "$v" | sort -V | head -1)" = 1.85.0 ]
+  v=$("$@" rustc --version 2>/dev/null | awk '{print $2}') || return 1
+  [ -n "$v" ] && [ "$(printf '%s\n1.85.0\n' "$v" | sort -V | head -1)" = 1.85.0 ]
 }
-if [ "$NO_BUILD" = 0 ] && ! rust_ok; then
-  [ "$NO_INSTALL" = 0 ] || die "no Rust toolchain >= 1.85 (cargo): install it with rustup, or drop --no-install"
+# Under sudo, build as the user who ran it, with their toolchain, so that target/ stays theirs;
+# root builds (with a toolchain of its own) only when that user has none.
+as_user() { sudo -u "$SUDO_USER" -H bash -lc 'cd "$1" && shift && "$@"' _ "$PWD" "$@"; }
+as_root() { "$@"; }
+BUILD_AS=as_root
+if [ "$NO_BUILD" = 0 ] && [ -n "${SUDO_USER:-}" ] && [ "$SUDO_USER" != root ] && rust_ok as_user; then
+  BUILD_AS=as_user
+fi
+if [ "$NO_INSTALL" = 0 ] && [ "$BUILD_AS" = as_root ] && ! rust_ok as_root; then
   say "No Rust toolchain >= 1.85 here: installing one with rustup (into ~/.cargo), and a C compiler."
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
     curl ca-certificates build-essential >/dev/null
   curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y -q --profile minimal
+elif [ "$NO_BUILD" = 0 ] && [ "$BUILD_AS" = as_root ] && ! rust_ok as_root; then
+  die "no Rust toolchain >= 1.85 (cargo): install it with rustup, or drop --no-install"
+fi
+if [ "$NO_INSTALL" = 0 ] && [ "$NO_BUILD" = 0 ] && ! command -v cc >/dev/null; then
+  say "No C compiler (mimalloc needs one): installing build-essential."
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends build-essential >/dev/null
+fi
+# install-deps installs cargo-nextest with root's cargo (when there is one).
+if [ "$NO_INSTALL" = 0 ] && ! command -v cargo-nextest >/dev/null && command -v cargo >/dev/null; then
+  missing+=(cargo-nextest)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
   [ "$NO_INSTALL" = 0 ] || die "missing ${missing[*]}: install them (bash .ci/install-deps), or drop --no-install"
@@ -90,7 +106,7 @@ fi
 if [ "$NO_BUILD" = 0 ]; then
   say "Building the release binaries (the first build takes a few minutes)."
   show "cargo build --release --locked"
-  cargo build --release --locked --quiet
+  "$BUILD_AS" cargo build --release --locked
 fi
 VRRPD="$(cd "$BIN_DIR" && pwd)/vrrpd"
 VRRPCTL="$(cd "$BIN_DIR" && pwd)/vrrpctl"
@@ -103,7 +119,7 @@ NAMESPACES=()
 PIDS=()
 cleanup() {
   local status=$?
-  trap - EXIT INT TERM
+  trap - EXIT HUP INT PIPE TERM
   set +e
   printf '\n%s== Cleaning up%s\n' "$BOLD" "$OFF"
   # keepalived's VRRP child first (its pid file), then everything this script started, by pid.
@@ -131,7 +147,10 @@ cleanup() {
   exit "$status"
 }
 trap cleanup EXIT
+# Signals end the script through its EXIT trap (a closed terminal or pipe too).
+trap 'exit 129' HUP
 trap 'exit 130' INT
+trap 'exit 141' PIPE
 trap 'exit 143' TERM
 say "Work directory: $WORK"
 say "Namespace prefix: $PREFIX"

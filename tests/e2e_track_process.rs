@@ -4,7 +4,8 @@
 //! the kernel's process events is printed (milliseconds, plus terminate_delay on exit); a
 //! process-event socket sized to overflow at once (process_monitor_rcv_bufs) recovers with a
 //! /proc rescan; a track_file's value (written, renamed in, deleted) moves the VIP and puts
-//! the instance in FAULT; and the seed configs of ../shared/seeds/001 and 002 get no
+//! the instance in FAULT; a sync group's track_file takes both members to keepalived and back;
+//! and the seed configs of ../shared/seeds/001 and 002 get no
 //! `not-run-by-vrrpd` note from `vrrpd -t`, whose verdict is keepalived -t's.
 
 mod common;
@@ -356,4 +357,60 @@ fn seed_configs_get_no_not_run_note_and_vrrpd_t_agrees_with_keepalived_t() {
     );
     // -t writes no init_file (keepalived's -t neither).
     assert!(!dir.path().join("f").exists());
+}
+
+/// Two instances on eth0 (VRIDs 51, 52), in a sync group when `group` holds its body.
+fn grouped_pair(prio: u8, group: Option<&str>, before: &str) -> String {
+    let mut s = format!(
+        "global_defs {{\n  vrrp_garp_master_delay 1\n  vrrp_garp_master_repeat 2\n}}\n{before}"
+    );
+    if let Some(g) = group {
+        s += &format!("vrrp_sync_group SG1 {{\n  group {{\n    VI_A\n    VI_B\n  }}\n{g}}}\n");
+    }
+    for (name, vrid, vip) in [
+        ("VI_A", 51, "192.0.2.100/24"),
+        ("VI_B", 52, "192.0.2.101/24"),
+    ] {
+        s += &format!(
+            "vrrp_instance {name} {{\n  state BACKUP\n  interface eth0\n  virtual_router_id {vrid}\n  version 3\n  priority {prio}\n  advert_int 0.1\n  virtual_ipaddress {{\n    {vip}\n  }}\n}}\n"
+        );
+    }
+    s
+}
+
+#[test]
+fn a_sync_groups_track_file_moves_both_members_and_brings_both_back() {
+    if !require_root() || !require_tool("keepalived") {
+        return;
+    }
+    let mut lan = lan3("tg", false);
+    let dir = tempdir();
+    let (vd, kd) = (subdir(dir.path(), "vrrpd"), subdir(dir.path(), "ka"));
+    let file = vd.join("down");
+    let _ka = Keepalived::start(&mut lan.hosts[1], &kd, &grouped_pair(100, None, ""));
+    // The group's track_file: its block weight is dropped in a group (keepalived's rule), so
+    // any non-zero value is FAULT for both members.
+    let block = format!("track_file down {{\n  file {}\n}}\n", file.display());
+    let vrrpd = Vrrpd::start(
+        &mut lan.hosts[0],
+        &vd,
+        &grouped_pair(150, Some("  track_file {\n    down\n  }\n"), &block),
+    )
+    .0;
+    converge(&lan, VIP, 0, 1, Duration::from_millis(200));
+    converge(&lan, "192.0.2.101", 0, 1, Duration::from_millis(100));
+
+    std::fs::write(&file, "1\n").unwrap();
+    converge(&lan, VIP, 1, 0, Duration::from_millis(200));
+    converge(&lan, "192.0.2.101", 1, 0, Duration::from_millis(100));
+
+    // Cleared for both members in one event: the group leaves FAULT and takes both back.
+    std::fs::write(&file, "0\n").unwrap();
+    converge(&lan, VIP, 0, 1, Duration::from_millis(200));
+    converge(&lan, "192.0.2.101", 0, 1, Duration::from_millis(100));
+    assert!(
+        vrrpd.log().contains("VI_B: FAULT -> BACKUP"),
+        "{}",
+        vrrpd.log()
+    );
 }

@@ -216,3 +216,41 @@ fn a_sync_group_with_a_member_that_cannot_run_does_not_start() {
         refused[1]
     );
 }
+
+#[test]
+fn a_sync_groups_track_process_and_track_file_move_its_members() {
+    // Without sync_group_tracking_weight the group's weighted process tracker is weight 0
+    // (FAULT while its quorum is lost); the file's block weight is dropped too, so a non-zero
+    // value is FAULT.
+    let h = host();
+    let text = format!(
+        "vrrp_track_process svc {{\n process sleep 99\n weight -20\n}}\ntrack_file f {{\n file /nonexistent/f\n}}\nvrrp_sync_group SG1 {{\n group {{\n  VI_IN\n  VI_OUT\n }}\n track_process {{\n  svc\n }}\n track_file {{\n  f\n }}\n}}\n{}{}",
+        inst("VI_IN", "eth0", 1, "192.0.2.100", ""),
+        inst("VI_OUT", "eth1", 2, "198.51.100.100", "")
+    );
+    let mut n = build(&text, &h);
+    let mut out = Vec::new();
+    let svc = TrackerId::new(TrackerKind::Process, "svc");
+    let f = TrackerId::new(TrackerKind::File, "f");
+    n.set_tracker(Time::ZERO, &svc, TrackerState::Up, &mut out);
+    n.set_tracker(Time::ZERO, &f, TrackerState::Value(0), &mut out);
+    n.handle(Time::ZERO, Input::Startup, &mut out);
+    run_until(&mut n, Time::from_secs(5), &mut out);
+    assert_eq!(state(&n, "VI_IN"), State::Master);
+    assert_eq!(state(&n, "VI_OUT"), State::Master);
+    // Quorum lost: both members FAULT; regained: both back (each member's fault cleared in
+    // the same input, which once left each holding the other's group fault for ever).
+    n.set_tracker(Time::from_secs(6), &svc, TrackerState::Down, &mut out);
+    assert_eq!(state(&n, "VI_IN"), State::Fault);
+    assert_eq!(state(&n, "VI_OUT"), State::Fault);
+    n.set_tracker(Time::from_secs(7), &svc, TrackerState::Up, &mut out);
+    assert_eq!(state(&n, "VI_IN"), State::Backup);
+    run_until(&mut n, Time::from_secs(12), &mut out);
+    assert_eq!(state(&n, "VI_OUT"), State::Master);
+    // The file's value 3: FAULT (weight 0 in a group); 0 again: back.
+    n.set_tracker(Time::from_secs(13), &f, TrackerState::Value(3), &mut out);
+    assert_eq!(state(&n, "VI_IN"), State::Fault);
+    assert_eq!(state(&n, "VI_OUT"), State::Fault);
+    n.set_tracker(Time::from_secs(14), &f, TrackerState::Value(0), &mut out);
+    assert_eq!(state(&n, "VI_OUT"), State::Backup);
+}

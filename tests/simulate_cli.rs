@@ -34,6 +34,16 @@ fn vrrpctl(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// The exit code is `code`; else fail with what the command wrote to stderr.
+fn assert_exit(o: &Output, code: i32) {
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
 fn text(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -50,12 +60,7 @@ fn crash_and_restart_from_flags() {
     args.extend(c.iter().map(String::as_str));
     args.extend(["--crash", "lb01@10s", "--start", "lb01@20s"]);
     let o = vrrpctl(&args);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_exit(&o, 0);
     let t = text(&o);
     for want in [
         "» kill:lb01",
@@ -272,4 +277,110 @@ fn a_weight_smaller_than_the_gap_is_named_with_the_gap() {
         "a:chk@10s",
     ]));
     assert_eq!(s["final"]["VI_1"]["owner"], "b");
+}
+
+#[test]
+fn demote_and_restore_flags_move_the_vip_and_back() {
+    let c = confs("two_nodes_preempt");
+    let mut args = vec!["simulate-failover", "--json"];
+    args.extend(c.iter().map(String::as_str));
+    args.extend(["--demote", "lb01:VI_1@10s", "--restore", "lb01@20s"]);
+    let o = vrrpctl(&args);
+    assert_exit(&o, 0);
+    let v = json_of(&o);
+    let masters: Vec<(f64, &str)> = v["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["to"] == "MASTER")
+        .map(|e| (e["t_ms"].as_f64().unwrap(), e["node"].as_str().unwrap()))
+        .collect();
+    // lb01 first, lb02 within a Skew_Time of the priority-0 advert at 10 s, lb01 after 20 s.
+    assert_eq!(masters.len(), 3, "{masters:?}");
+    assert_eq!(masters[1].1, "lb02");
+    assert!(
+        masters[1].0 > 10_000.0 && masters[1].0 < 11_000.0,
+        "{masters:?}"
+    );
+    assert_eq!(masters[2].1, "lb01");
+    assert!(masters[2].0 > 20_000.0, "{masters:?}");
+    assert_eq!(v["steps"][0], "demote:lb01/VI_1@10000ms");
+}
+
+#[test]
+fn a_node_marked_keepalived_is_named_so_and_cannot_be_demoted() {
+    let c = confs("two_nodes_preempt");
+    let marked = format!("{}=keepalived", c[1]);
+    let o = vrrpctl(&[
+        "simulate-failover",
+        "--json",
+        &c[0],
+        &marked,
+        "--crash",
+        "lb01@10s",
+    ]);
+    assert_exit(&o, 0);
+    let v = json_of(&o);
+    let sources: Vec<(&str, &str)> = v["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| (n["name"].as_str().unwrap(), n["source"].as_str().unwrap()))
+        .collect();
+    assert_eq!(sources, vec![("lb01", "vrrpd"), ("lb02", "keepalived")]);
+    // The same with --keepalived NODE, on a terminal-less text run.
+    let o = vrrpctl(&[
+        "simulate-failover",
+        &c[0],
+        &c[1],
+        "--keepalived",
+        "lb02",
+        "--crash",
+        "lb01@10s",
+    ]);
+    assert!(
+        text(&o).contains("lb02 (keepalived, 192.0.2.2)"),
+        "{}",
+        text(&o)
+    );
+    // keepalived has no demote.
+    let o = vrrpctl(&["simulate-failover", &c[0], &marked, "--demote", "lb02@5s"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("runs keepalived, which has no demote"),
+        "{err}"
+    );
+    let o = vrrpctl(&["simulate-failover", &c[0], &c[1], "--keepalived", "nosuch"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn keywords_vrrpd_does_not_run_are_findings_for_vrrpd_nodes_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = |name: &str, prio: u32| {
+        let p = dir.path().join(format!("{name}.conf"));
+        std::fs::write(&p, format!("global_defs {{\n router_id {name}\n enable_snmp_vrrp\n}}\nvrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 51\n priority {prio}\n virtual_ipaddress {{\n  192.0.2.100\n }}\n}}\n")).unwrap();
+        p.display().to_string()
+    };
+    let (a, b) = (conf("a", 150), conf("b", 100));
+    let marked = format!("{b}=keepalived");
+    let o = vrrpctl(&[
+        "simulate-failover",
+        "--json",
+        &a,
+        &marked,
+        "--crash",
+        "a@10s",
+    ]);
+    let v = json_of(&o);
+    let notes: Vec<&str> = v["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["code"] == "not-run-by-vrrpd")
+        .map(|w| w["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0].starts_with("node a (vrrpd):"), "{notes:?}");
 }

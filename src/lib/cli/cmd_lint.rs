@@ -21,7 +21,8 @@ pub fn run(a: &LintArgs, out: &Output) -> CmdResult {
         if std::mem::replace(&mut started, true) {
             progress.inc(1);
         }
-        progress.set_message(&format!("linting {}", p.display()));
+        let name = p.file_name().unwrap_or(p.as_os_str()).to_string_lossy();
+        progress.set_message(&format!("linting {name}"));
     });
     progress.finish();
     if let Some(e) = report.unreadable.first() {

@@ -36,6 +36,7 @@ pub fn run(a: &SimulateArgs, out: &Output) -> CmdResult {
             v["drill"] = serde_json::to_value(&d.rows).unwrap_or(Value::Null);
             println!("{v}");
         } else {
+            print_nodes(&d.scenario, out);
             print_drill(&d, out);
             print_final(&d.run.report, out);
             print_findings(&f, out);
@@ -49,6 +50,7 @@ pub fn run(a: &SimulateArgs, out: &Output) -> CmdResult {
         v["converged"] = json!(run.converged);
         println!("{v}");
     } else {
+        print_nodes(&scenario, out);
         print_timeline(&scenario, &run.report, out);
         print_final(&run.report, out);
         print_findings(&f, out);
@@ -67,7 +69,22 @@ fn exit_for(f: &[Finding]) -> Exit {
 /// The scenario the flags describe.
 fn build(a: &SimulateArgs) -> Result<Scenario, CmdError> {
     let err = |e: crate::sim::ScenarioError| CmdError::usage(e.to_string());
-    let mut files: Vec<PathBuf> = a.files.clone();
+    // `FILE=keepalived` (unless a file of that very name exists).
+    let mut marked: Vec<bool> = Vec::new();
+    let mut files: Vec<PathBuf> = Vec::new();
+    for f in &a.files {
+        let text = f.to_string_lossy();
+        match text.strip_suffix("=keepalived") {
+            Some(path) if !f.exists() => {
+                files.push(PathBuf::from(path));
+                marked.push(true);
+            }
+            _ => {
+                files.push(f.clone());
+                marked.push(false);
+            }
+        }
+    }
     let mut ev = EventsFile::default();
     if let Some(path) = &a.scenario {
         let (events, dir_confs) = if path.is_dir() {
@@ -82,6 +99,7 @@ fn build(a: &SimulateArgs) -> Result<Scenario, CmdError> {
             (path.clone(), Vec::new())
         };
         if files.is_empty() {
+            marked = vec![false; dir_confs.len()];
             files = dir_confs;
         }
         match std::fs::read_to_string(&events) {
@@ -119,6 +137,8 @@ fn build(a: &SimulateArgs) -> Result<Scenario, CmdError> {
     flag("script-ok", &a.script_ok, &mut steps)?;
     flag("block-vrrp", &a.block_vrrp, &mut steps)?;
     flag("unblock-vrrp", &a.unblock_vrrp, &mut steps)?;
+    flag("demote", &a.demote, &mut steps)?;
+    flag("restore", &a.restore, &mut steps)?;
     flag("partition", &a.partition, &mut steps)?;
     flag("heal", &a.heal, &mut steps)?;
     for e in &a.events {
@@ -155,6 +175,14 @@ fn build(a: &SimulateArgs) -> Result<Scenario, CmdError> {
         ev.seed = Some(a.seed);
     }
     let nodes = scenario::load_nodes(&files, &ev.addresses).map_err(err)?;
+    ev.keepalived.extend(a.keepalived.iter().cloned());
+    ev.keepalived.extend(
+        nodes
+            .iter()
+            .zip(&marked)
+            .filter(|(_, m)| **m)
+            .map(|(n, _)| n.name.clone()),
+    );
     let s = Scenario::new(nodes, ev);
     // Refuse unknown names and trackers before running anything.
     s.sim_events().map_err(err)?;
@@ -173,6 +201,24 @@ fn state_style(s: State) -> Style {
         State::Backup => Style::new(),
         State::Initialize | State::Stop => Style::new().dimmed(),
     }
+}
+
+/// One line naming the nodes, what each runs and its address on the simulated LAN.
+fn print_nodes(scenario: &Scenario, out: &Output) {
+    let nodes: Vec<String> = scenario
+        .nodes
+        .iter()
+        .map(|n| {
+            let source = scenario.source(&n.name);
+            let source = if scenario.is_keepalived(&n.name) {
+                out.paint(source, Style::new().cyan())
+            } else {
+                source.to_string()
+            };
+            format!("{} ({source}, {})", n.name, n.addr)
+        })
+        .collect();
+    println!("nodes: {}", nodes.join(", "));
 }
 
 fn print_timeline(scenario: &Scenario, report: &Report, out: &Output) {
@@ -363,7 +409,7 @@ fn report_json(scenario: &Scenario, report: &Report, f: &[Finding]) -> Value {
         "final": fin,
         "warnings": f,
         "steps": scenario.steps.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
-        "nodes": scenario.nodes.iter().map(|n| json!({"name": n.name, "address": n.addr.to_string(), "file": n.loaded.path.display().to_string()})).collect::<Vec<_>>(),
+        "nodes": scenario.nodes.iter().map(|n| json!({"name": n.name, "address": n.addr.to_string(), "file": n.loaded.path.display().to_string(), "source": scenario.source(&n.name)})).collect::<Vec<_>>(),
         "split_brains": report.split_brains,
         "vip_owners": report.vip_owners,
         "instances": report.instances,

@@ -33,7 +33,9 @@ pub fn run(a: &SniffArgs, out: &Output) -> CmdResult {
                 .ok()
                 .filter(|m| m.is_file())
                 .map(|m| m.len());
-            let label = format!("reading {}", opts.source.describe());
+            // The file's name, not its path: the bar must fit a narrow terminal.
+            let name = p.file_name().map(|n| n.to_string_lossy().into_owned());
+            let label = format!("reading {}", name.unwrap_or_else(|| opts.source.describe()));
             out.progress(size, ProgressUnit::Bytes, &label)
         }
         _ => Progress::hidden(),

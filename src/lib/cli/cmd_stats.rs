@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::control::{keepalived_dump, prometheus, Cmd, InstanceSnapshot};
+use crate::control::{keepalived_dump, prometheus, Cmd, InstanceSnapshot, NodeStats};
 
 use super::source::{self, Source};
 use super::{keepalived_source, CmdError, CmdResult, DumpStatsArgs, Exit, Output, StatsFormat};
@@ -17,11 +17,11 @@ pub fn run(a: &DumpStatsArgs, out: &Output) -> CmdResult {
         None if out.json => StatsFormat::Json,
         None => StatsFormat::Text,
     };
-    let (src, snap) = source::fetch(&a.daemon, &a.instances)?;
+    let (src, snap, node) = source::fetch_with_node(&a.daemon, &a.instances)?;
     let text = match format {
-        StatsFormat::Text => text(&src, &snap),
-        StatsFormat::Json => json(&snap),
-        StatsFormat::Prometheus => prometheus::render(&snap, true),
+        StatsFormat::Text => text(&src, &snap, node.as_ref()),
+        StatsFormat::Json => json(&snap, node.as_ref()),
+        StatsFormat::Prometheus => prometheus::render(&snap, node.as_ref(), true),
     };
     match &a.output {
         Some(path) => write_atomic(path, &text)?,
@@ -57,8 +57,10 @@ fn clear(a: &DumpStatsArgs, src: &Source) -> Result<(), CmdError> {
     }
 }
 
-/// `{"instances": [{"name", "interface", "vrid", "source", ...counters}]}`
-fn json(snap: &[InstanceSnapshot]) -> String {
+/// `{"instances": [{"name", "interface", "vrid", "source", ...counters}]}`, and from vrrpd
+/// `"node": {"unknown_vrid": [{"interface", "count"}], "scripts": [{"name", "runs",
+/// "failures", "timeouts"}], "sync_groups": [{"name", "notify_failures"}]}`.
+fn json(snap: &[InstanceSnapshot], node: Option<&NodeStats>) -> String {
     let list: Vec<serde_json::Value> = snap
         .iter()
         .map(|i| {
@@ -73,21 +75,46 @@ fn json(snap: &[InstanceSnapshot]) -> String {
             serde_json::Value::Object(m)
         })
         .collect();
-    let mut s = serde_json::json!({ "instances": list }).to_string();
+    let mut doc = serde_json::json!({ "instances": list });
+    if let Some(n) = node {
+        doc["node"] = serde_json::to_value(n).unwrap_or_default();
+    }
+    let mut s = doc.to_string();
     s.push('\n');
     s
 }
 
-/// keepalived's stats-file layout per instance, our extra counters after it.
-fn text(src: &Source, snap: &[InstanceSnapshot]) -> String {
+/// keepalived's stats-file layout per instance, our extra counters after it, then the
+/// node-wide ones.
+fn text(src: &Source, snap: &[InstanceSnapshot], node: Option<&NodeStats>) -> String {
     let mut s = format!("source: {src}\n");
     for i in snap {
         s += &keepalived_dump::stats_text(std::slice::from_ref(i));
         let c = &i.stats;
         if i.source == crate::control::snapshot::SOURCE_VRRPD {
             s += &format!(
-                "  Other Errors:\n    Version: {}\n    Checksum: {}\n",
-                c.vers_err, c.chk_err
+                "  Other Errors:\n    Version: {}\n    Checksum: {}\n  Late master adverts: {}\n  Notify failures: {}\n",
+                c.vers_err, c.chk_err, c.late_advert_rcvd, c.notify_failures
+            );
+        }
+    }
+    if let Some(n) = node {
+        if !n.unknown_vrid.is_empty() {
+            s += "Unknown VRID:\n";
+            for c in &n.unknown_vrid {
+                s += &format!("  {}: {}\n", c.interface, c.count);
+            }
+        }
+        for sc in &n.scripts {
+            s += &format!(
+                "VRRP Script: {}\n  Runs: {}\n  Failures: {}\n  Timeouts: {}\n",
+                sc.name, sc.runs, sc.failures, sc.timeouts
+            );
+        }
+        for g in &n.sync_groups {
+            s += &format!(
+                "VRRP Sync Group: {}\n  Notify failures: {}\n",
+                g.name, g.notify_failures
             );
         }
     }

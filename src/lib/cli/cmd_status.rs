@@ -144,7 +144,18 @@ pub fn render(src: &Source, snap: &[InstanceSnapshot], out: &Output) -> String {
         }
         t.add_row(row);
     }
-    format!("source: {src}\n{t}\n")
+    // On a narrow terminal the transition text goes first, the instance, state, priority,
+    // master and VIPs last.
+    let shift = usize::from(grouped);
+    let drop: Vec<usize> = [9, 3, 8, 1, 2].iter().map(|i| i + shift).collect();
+    let hidden = super::output::fit_columns(&mut t, &drop);
+    let note = if hidden.is_empty() {
+        String::new()
+    } else {
+        let names: Vec<&str> = hidden.iter().map(|i| header[*i]).collect();
+        format!("(hidden to fit: {})\n", names.join(", "))
+    };
+    format!("source: {src}\n{t}\n{note}")
 }
 
 /// One event as a line of text.

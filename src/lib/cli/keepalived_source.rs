@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::control::keepalived_dump::{self, DataInfo};
-use crate::control::snapshot::epoch_now;
+use crate::control::snapshot::{epoch_now, SOURCE_KEEPALIVED, SOURCE_VRRPD};
 use crate::control::InstanceSnapshot;
 
 use super::CmdError;
@@ -23,15 +23,29 @@ fn sig_stats_clear() -> i32 {
     libc::SIGRTMAX() - 1
 }
 
-/// The pid in `pidfile` when that process is alive and is keepalived.
+/// The pid in `pidfile` when that process is alive and is keepalived - or vrrpd, which
+/// answers keepalived's signals with the same dump files (a vrrpd whose control socket is
+/// elsewhere or gone is still readable this way).
 pub fn live_pid(pidfile: &Path) -> Option<i32> {
+    live_daemon(pidfile).map(|(pid, _)| pid)
+}
+
+/// As [`live_pid`], with which daemon it is ("keepalived" or "vrrpd").
+fn live_daemon(pidfile: &Path) -> Option<(i32, &'static str)> {
     let pid: i32 = std::fs::read_to_string(pidfile).ok()?.trim().parse().ok()?;
     if pid <= 0 {
         return None;
     }
     let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+    let comm = comm.trim();
     // keepalived may run with process_names; its parent keeps "keepalived" unless renamed.
-    comm.trim().starts_with("keepalived").then_some(pid)
+    if comm.starts_with("keepalived") {
+        Some((pid, SOURCE_KEEPALIVED))
+    } else if comm == "vrrpd" {
+        Some((pid, SOURCE_VRRPD))
+    } else {
+        None
+    }
 }
 
 /// Where keepalived `pid` writes its dumps, as seen from here.
@@ -103,7 +117,7 @@ fn dump<T>(
 
 /// keepalived's instances, or None when no keepalived runs under `pidfile`.
 pub fn fetch(pidfile: &Path) -> Result<Option<(i32, PathBuf, Vec<InstanceSnapshot>)>, CmdError> {
-    let Some(pid) = live_pid(pidfile) else {
+    let Some((pid, daemon)) = live_daemon(pidfile) else {
         return Ok(None);
     };
     let dir = dump_dir(pid);
@@ -121,8 +135,11 @@ pub fn fetch(pidfile: &Path) -> Result<Option<(i32, PathBuf, Vec<InstanceSnapsho
         t.contains("------< Interfaces >------")
             .then(|| keepalived_dump::data_info(t))
     })?;
-    let snap = keepalived_dump::parse(&text, &info, epoch_now())
+    let mut snap = keepalived_dump::parse(&text, &info, epoch_now())
         .map_err(|e| CmdError::usage(format!("{}: {e}", json.display())))?;
+    for i in &mut snap {
+        i.source = daemon.to_string();
+    }
     Ok(Some((pid, json, snap)))
 }
 

@@ -267,9 +267,14 @@ pub struct FirewallArgs {
     after_help = "Times: 5s, 1500ms, 2m (a bare number is seconds). Without events, a drill crashes and restarts each node in turn and fails each tracker in turn. Exit 1 when the run ends in split brain or without a master."
 )]
 pub struct SimulateArgs {
-    /// The keepalived.conf of each node (a node is named by its router_id, else the file stem).
-    #[arg(value_name = "FILE", value_hint = ValueHint::FilePath)]
+    /// The keepalived.conf of each node (a node is named by its router_id, else the file stem);
+    /// `FILE=keepalived` marks a node that runs keepalived rather than vrrpd.
+    #[arg(value_name = "FILE[=keepalived]", value_hint = ValueHint::FilePath)]
     pub files: Vec<PathBuf>,
+    /// This node runs keepalived, not vrrpd (the same simulated behaviour; it has no
+    /// demote/restore, and vrrpd's not-yet-run keywords are no findings for it).
+    #[arg(long, value_name = "NODE")]
+    pub keepalived: Vec<String>,
     /// A scenario: a directory with the nodes' *.conf files and an `events` file, or an events
     /// file (one event a line, e.g. `crash:node1@5s`, and `until 40s`, `loss 5`, `delay 2ms`).
     #[arg(long, value_name = "FILE")]
@@ -301,6 +306,13 @@ pub struct SimulateArgs {
     /// The node's firewall lets VRRP in again at T.
     #[arg(long, value_name = "NODE@T")]
     pub unblock_vrrp: Vec<String>,
+    /// `vrrpctl demote` on the node at T (one instance, or all of them): a master hands over
+    /// with a priority-0 advert and holds BACKUP until --restore (or a restart).
+    #[arg(long, value_name = "NODE[:INSTANCE]@T")]
+    pub demote: Vec<String>,
+    /// `vrrpctl restore` on the node at T.
+    #[arg(long, value_name = "NODE[:INSTANCE]@T")]
+    pub restore: Vec<String>,
     /// Split the LAN at T: nodes in different groups do not hear each other, e.g. `a,b|c@5s`.
     #[arg(long, value_name = "A,B|C@T")]
     pub partition: Vec<String>,

@@ -114,6 +114,36 @@ impl Output {
     }
 }
 
+/// Hide columns of `t`, in `drop_order` (column indices, the least needed first), until its
+/// natural width fits the terminal: a narrow terminal then shows fewer columns whole rather
+/// than every column cut into fragments ("INSTANC" / "E"). What still does not fit wraps
+/// (the table's Dynamic arrangement). Off a terminal nothing is hidden. Returns the indices
+/// hidden.
+pub fn fit_columns(t: &mut comfy_table::Table, drop_order: &[usize]) -> Vec<usize> {
+    let Some(width) = t.width() else {
+        return Vec::new();
+    };
+    let natural = |t: &comfy_table::Table| -> usize {
+        t.column_max_content_widths()
+            .iter()
+            .zip(t.column_iter())
+            .filter(|(_, c)| !c.is_hidden())
+            .map(|(w, c)| usize::from(*w) + usize::from(c.padding_width()))
+            .sum()
+    };
+    let mut hidden = Vec::new();
+    for &i in drop_order {
+        if natural(t) <= usize::from(width) {
+            break;
+        }
+        if let Some(c) = t.column_mut(i) {
+            c.set_constraint(comfy_table::ColumnConstraint::Hidden);
+            hidden.push(i);
+        }
+    }
+    hidden
+}
+
 /// What a progress indicator counts, which picks its template.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProgressUnit {
@@ -160,10 +190,12 @@ impl Output {
 
 /// The indicatif template for `unit`, with a bar when the length is known, styled when `color`.
 fn progress_template(len: Option<u64>, unit: ProgressUnit, color: bool) -> String {
+    // wide_bar takes what the terminal's width leaves: a line wider than the terminal would
+    // wrap, and every redraw would then leave a copy behind.
     let (bar, spinner) = if color {
-        ("{bar:30.cyan/blue}", "{spinner:.green}")
+        ("{wide_bar:.cyan/blue}", "{spinner:.green}")
     } else {
-        ("{bar:30}", "{spinner}")
+        ("{wide_bar}", "{spinner}")
     };
     match (unit, len) {
         (ProgressUnit::Bytes, Some(_)) => {

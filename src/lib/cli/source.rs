@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::control::{Client, ClientError, Cmd, InstanceSnapshot};
+use crate::control::{Client, ClientError, Cmd, InstanceSnapshot, NodeStats};
 
 use super::keepalived_source;
 use super::{CmdError, DaemonArgs};
@@ -62,6 +62,14 @@ pub fn fetch(
     d: &DaemonArgs,
     names: &[String],
 ) -> Result<(Source, Vec<InstanceSnapshot>), CmdError> {
+    fetch_with_node(d, names).map(|(src, snap, _)| (src, snap))
+}
+
+/// As [`fetch`], with vrrpd's node-wide counters (None from keepalived, which has none).
+pub fn fetch_with_node(
+    d: &DaemonArgs,
+    names: &[String],
+) -> Result<(Source, Vec<InstanceSnapshot>, Option<NodeStats>), CmdError> {
     if let Some(mut c) = connect(d)? {
         let reply = c
             .request(Cmd::Status {
@@ -74,13 +82,14 @@ pub fn fetch(
                 socket: d.socket.clone(),
             },
             snap,
+            reply.node.map(|n| *n),
         ));
     }
     match keepalived_source::fetch(&d.keepalived_pid)? {
         Some((pid, json, snap)) => {
             unknown(names, &snap)?;
             let snap = snap.into_iter().filter(|i| i.selected(names)).collect();
-            Ok((Source::Keepalived { pid, json }, snap))
+            Ok((Source::Keepalived { pid, json }, snap, None))
         }
         None => Err(not_running(d)),
     }

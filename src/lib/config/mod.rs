@@ -12,6 +12,7 @@ mod lexer;
 pub mod model;
 mod preprocess;
 pub mod source;
+pub mod tracking;
 pub mod tree;
 mod values;
 

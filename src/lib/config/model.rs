@@ -48,6 +48,15 @@ pub struct Config {
     pub instances: Vec<VrrpInstance>,
 }
 
+impl Config {
+    /// The vrrp_sync_group that lists instance `name` (keepalived lets an instance be in one).
+    pub fn sync_group_of(&self, name: &str) -> Option<&SyncGroup> {
+        self.sync_groups
+            .iter()
+            .find(|g| g.group.iter().any(|m| m == name))
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct GlobalDefs {
     pub router_id: Option<String>,

@@ -1,6 +1,7 @@
-//! keepalived's dump formats, both ways. Written: the text of `keepalived.stats` (USR2) and
-//! `keepalived.json` (its JSON signal) in keepalived 2.2.7's layout and keys, which vrrpd
-//! writes on the same signals and `vrrpctl dump-stats` prints. Read: keepalived's own
+//! keepalived's dump formats, both ways. Written: the text of `keepalived.stats` (USR2) in
+//! keepalived 2.2.7's layout, which vrrpd writes on the same signal and `vrrpctl dump-stats`
+//! prints (vrrpd's keepalived.json and keepalived.data are written by daemon::dump, which has
+//! what they show). Read: keepalived's own
 //! `keepalived.json` into status snapshots, completed by `keepalived.data` (USR1) for what
 //! the JSON lacks (a backup's `Master router`, `Sync group`), so `vrrpctl status` and
 //! `dump-stats` work on a node that runs keepalived and no vrrpd.
@@ -10,8 +11,6 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use serde::Deserialize;
-
-use super::prometheus::state_number;
 
 use super::snapshot::{InstanceSnapshot, Stats, SOURCE_KEEPALIVED};
 
@@ -42,47 +41,6 @@ pub fn stats_text(snap: &[InstanceSnapshot]) -> String {
         );
     }
     s
-}
-
-/// The text of `keepalived.json`: an array of `{"data": {...}, "stats": {...}}`, compact.
-pub fn json_text(snap: &[InstanceSnapshot]) -> String {
-    let arr: Vec<serde_json::Value> = snap
-        .iter()
-        .map(|i| {
-            let c = &i.stats;
-            serde_json::json!({
-                "data": {
-                    "iname": i.name,
-                    "ifp_ifname": i.interface,
-                    "last_transition": i.last_transition_epoch.unwrap_or(0.0),
-                    "vrid": i.vrid,
-                    "base_priority": i.priority,
-                    "effective_priority": i.effective_priority,
-                    "vipset": i.state == "MASTER",
-                    "state": state_number(&i.state),
-                    "version": i.version,
-                    "vips": i.vips,
-                },
-                "stats": {
-                    "advert_rcvd": c.advert_rcvd,
-                    "advert_sent": c.advert_sent,
-                    "become_master": c.become_master,
-                    "release_master": c.release_master,
-                    "packet_len_err": c.packet_len_err,
-                    "advert_interval_err": c.advert_interval_err,
-                    "ip_ttl_err": c.ip_ttl_err,
-                    "invalid_type_rcvd": c.invalid_type_rcvd,
-                    "addr_list_err": c.addr_list_err,
-                    "invalid_authtype": c.invalid_authtype,
-                    "authtype_mismatch": c.authtype_mismatch,
-                    "auth_failure": c.auth_failure,
-                    "pri_zero_rcvd": c.pri_zero_rcvd,
-                    "pri_zero_sent": c.pri_zero_sent,
-                }
-            })
-        })
-        .collect();
-    serde_json::Value::Array(arr).to_string()
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -224,21 +182,6 @@ mod tests {
         // The first instance block of the reference sample_A_keepalived.stats.
         let want = "VRRP Instance: VI_1\n  Advertisements:\n    Received: 0\n    Sent: 15\n  Became master: 1\n  Released master: 0\n  Packet Errors:\n    Length: 0\n    TTL: 0\n    Invalid Type: 0\n    Advertisement Interval: 0\n    Address List: 0\n  Authentication Errors:\n    Invalid Type: 0\n    Type Mismatch: 0\n    Failure: 0\n  Priority Zero:\n    Received: 0\n    Sent: 0\n";
         assert_eq!(stats_text(&[snap()]), want);
-    }
-
-    #[test]
-    fn json_has_keepalived_shape_and_reads_back() {
-        let text = json_text(&[snap()]);
-        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(v[0]["data"]["iname"], "VI_1");
-        assert_eq!(v[0]["data"]["state"], 2);
-        assert_eq!(v[0]["stats"]["advert_sent"], 15);
-        assert_eq!(v[0]["stats"].as_object().unwrap().len(), 14);
-        let back = parse(&text, &DataInfo::default(), 2.5).unwrap();
-        assert_eq!(back[0].name, "VI_1");
-        assert_eq!(back[0].state, "MASTER");
-        assert_eq!(back[0].since_ms, Some(1000));
-        assert_eq!(back[0].stats.advert_sent, 15);
     }
 
     const SAMPLE_B: &str =

@@ -11,7 +11,7 @@ pub mod snapshot;
 
 pub use client::{Client, ClientError};
 pub use proto::{Cmd, ErrorBody, ErrorCode, Reply, Request, MAX_LINE, PROTOCOL_VERSION};
-pub use snapshot::{Event, InstanceSnapshot, Stats, Tracker};
+pub use snapshot::{Event, InstanceSnapshot, NodeStats, Stats, Tracker};
 
 /// Default control socket of vrrpd (DESIGN.md: overridable with --socket and VRRPD_SOCKET on
 /// both sides).

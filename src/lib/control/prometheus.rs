@@ -9,7 +9,7 @@
 
 use std::fmt::Write as _;
 
-use super::snapshot::{InstanceSnapshot, Stats};
+use super::snapshot::{InstanceSnapshot, NodeStats, Stats};
 
 /// The content type a scrape answer carries.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -106,6 +106,16 @@ const COUNTERS: &[Metric<CounterOf>] = &[
         "Adverts with a bad checksum",
         |s| s.chk_err,
     ),
+    (
+        "vrrpd_advertisements_late_total",
+        "Adverts of the master followed that came over half an interval late",
+        |s| s.late_advert_rcvd,
+    ),
+    (
+        "vrrpd_notify_failures_total",
+        "Notify scripts that failed to start, exited non-zero or timed out",
+        |s| s.notify_failures,
+    ),
 ];
 
 /// A label value with `\`, `"` and newlines escaped as the format requires.
@@ -152,8 +162,61 @@ fn vip_parts<'a>(vip: &'a str, default_if: &'a str) -> (&'a str, &'a str) {
     (addr, intf)
 }
 
-/// The whole exposition for `instances`; `up` is `keepalived_up` (whether the daemon answered).
-pub fn render(instances: &[InstanceSnapshot], up: bool) -> String {
+/// The node-wide counters (vrrpd only: keepalived has none of them).
+fn render_node(out: &mut String, node: &NodeStats) {
+    header(
+        out,
+        "vrrpd_unknown_vrid_total",
+        "counter",
+        "Adverts heard for a VRID no instance runs on the interface",
+    );
+    for c in &node.unknown_vrid {
+        let _ = writeln!(
+            out,
+            "vrrpd_unknown_vrid_total{{intf=\"{}\"}} {}",
+            escape(&c.interface),
+            c.count
+        );
+    }
+    type ScriptOf = fn(&super::snapshot::ScriptStats) -> u64;
+    let scripts: [Metric<ScriptOf>; 3] = [
+        ("vrrpd_script_runs_total", "vrrp_script runs", |s| s.runs),
+        (
+            "vrrpd_script_failures_total",
+            "vrrp_script runs that did not exit 0 (timeouts included)",
+            |s| s.failures,
+        ),
+        (
+            "vrrpd_script_timeouts_total",
+            "vrrp_script runs killed after their timeout",
+            |s| s.timeouts,
+        ),
+    ];
+    for (metric, help, get) in scripts {
+        header(out, metric, "counter", help);
+        for sc in &node.scripts {
+            let _ = writeln!(out, "{metric}{{name=\"{}\"}} {}", escape(&sc.name), get(sc));
+        }
+    }
+    header(
+        out,
+        "vrrpd_sync_group_notify_failures_total",
+        "counter",
+        "Notify scripts of a vrrp_sync_group that failed",
+    );
+    for g in &node.sync_groups {
+        let _ = writeln!(
+            out,
+            "vrrpd_sync_group_notify_failures_total{{group=\"{}\"}} {}",
+            escape(&g.name),
+            g.notify_failures
+        );
+    }
+}
+
+/// The whole exposition for `instances` and, from vrrpd, the node-wide counters; `up` is
+/// `keepalived_up` (whether the daemon answered).
+pub fn render(instances: &[InstanceSnapshot], node: Option<&NodeStats>, up: bool) -> String {
     let mut out = String::new();
     header(&mut out, "keepalived_up", "gauge", "Status");
     let _ = writeln!(out, "keepalived_up {}", u8::from(up));
@@ -262,6 +325,9 @@ pub fn render(instances: &[InstanceSnapshot], up: bool) -> String {
             );
         }
     }
+    if let Some(n) = node {
+        render_node(&mut out, n);
+    }
     out
 }
 
@@ -287,7 +353,32 @@ mod tests {
 
     #[test]
     fn exporter_names_and_labels() {
-        let text = render(&[snap()], true);
+        let node = NodeStats {
+            unknown_vrid: vec![super::super::snapshot::InterfaceCount {
+                interface: "eth0".into(),
+                count: 3,
+            }],
+            scripts: vec![super::super::snapshot::ScriptStats {
+                name: "chk".into(),
+                runs: 5,
+                failures: 2,
+                timeouts: 1,
+            }],
+            sync_groups: Vec::new(),
+        };
+        let text = render(&[snap()], Some(&node), true);
+        assert!(
+            text.contains("vrrpd_unknown_vrid_total{intf=\"eth0\"} 3\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("vrrpd_script_timeouts_total{name=\"chk\"} 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("vrrpd_script_failures_total{name=\"chk\"} 2\n"),
+            "{text}"
+        );
         assert!(text.contains("keepalived_up 1\n"), "{text}");
         assert!(text.contains(
             "keepalived_vrrp_state{iname=\"VI_\\\"1\\\"\",intf=\"eth1\",vrid=\"51\",ip_address=\"192.0.2.100/24\"} 2\n"
@@ -302,6 +393,6 @@ mod tests {
         let types = text.lines().filter(|l| l.starts_with("# TYPE ")).count();
         let helps = text.lines().filter(|l| l.starts_with("# HELP ")).count();
         assert_eq!(types, helps);
-        assert_eq!(types, 2 + COUNTERS.len() + 5 + 2);
+        assert_eq!(types, 2 + COUNTERS.len() + 5 + 2 + 5);
     }
 }

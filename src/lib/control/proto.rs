@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::snapshot::InstanceSnapshot;
+use super::snapshot::{InstanceSnapshot, NodeStats};
 
 /// The protocol version this build speaks; a request with another `v` is refused.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -156,6 +156,9 @@ pub struct Reply {
     pub error: Option<ErrorBody>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instances: Option<Vec<InstanceSnapshot>>,
+    /// With `instances` from vrrpd: the node-wide counters (unknown VRIDs, scripts, groups).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<Box<NodeStats>>,
     /// Names of the instances the request changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub changed: Option<Vec<String>>,

@@ -27,11 +27,18 @@ pub struct Stats {
     pub vers_err: u64,
     /// Adverts with a bad checksum (keepalived: SNMP vrrpStatsChecksumErrors).
     pub chk_err: u64,
+    /// Adverts of the master this backup follows that came more than half an advert interval
+    /// after the one before (1.5 x Master_Adver_Interval): the early sign of a loaded or lossy
+    /// master before Master_Down_Interval runs out. Not a keepalived counter.
+    pub late_advert_rcvd: u64,
+    /// Notify scripts of this instance (notify_master/backup/fault/stop/deleted, notify) that
+    /// failed to start, exited non-zero or timed out. Not a keepalived counter.
+    pub notify_failures: u64,
 }
 
 impl Stats {
     /// (name, value, help) of every counter, in the order above.
-    pub fn fields(&self) -> [(&'static str, u64, &'static str); 16] {
+    pub fn fields(&self) -> [(&'static str, u64, &'static str); 18] {
         [
             ("advert_rcvd", self.advert_rcvd, "Advertisements received"),
             ("advert_sent", self.advert_sent, "Advertisements sent"),
@@ -73,6 +80,16 @@ impl Stats {
             ("pri_zero_sent", self.pri_zero_sent, "Priority zero sent"),
             ("vers_err", self.vers_err, "Version errors"),
             ("chk_err", self.chk_err, "Checksum errors"),
+            (
+                "late_advert_rcvd",
+                self.late_advert_rcvd,
+                "Master adverts later than half an interval",
+            ),
+            (
+                "notify_failures",
+                self.notify_failures,
+                "Notify script failures",
+            ),
         ]
     }
 }
@@ -86,6 +103,45 @@ pub struct Tracker {
     /// "up", "down", "init" ...
     pub state: String,
     pub weight: i32,
+}
+
+/// Counters of the node as a whole, beside the per-instance ones (none is a keepalived counter).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NodeStats {
+    /// Adverts heard on an interface for a VRID no instance of ours runs there (keepalived logs
+    /// them only with `log_unknown_vrids`), per interface.
+    pub unknown_vrid: Vec<InterfaceCount>,
+    /// Each running vrrp_script's runs and how they ended.
+    pub scripts: Vec<ScriptStats>,
+    /// Notify scripts of each vrrp_sync_group that failed (an instance's are in its stats).
+    pub sync_groups: Vec<GroupStats>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InterfaceCount {
+    pub interface: String,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ScriptStats {
+    pub name: String,
+    /// Runs that ended (by exit, failure to start or timeout).
+    pub runs: u64,
+    /// Runs that did not exit 0 (timeouts included).
+    pub failures: u64,
+    /// Runs killed after the script's timeout.
+    pub timeouts: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GroupStats {
+    pub name: String,
+    pub notify_failures: u64,
 }
 
 /// Where a snapshot came from: vrrpd's control socket or keepalived's JSON dump.

@@ -421,11 +421,17 @@ async fn answer(cmd: Cmd, handle: &Handle) -> Reply {
             if !unknown.is_empty() {
                 return unknown_instance(&unknown);
             }
-            Reply::with_instances(
+            let mut reply = Reply::with_instances(
                 snap.into_iter()
                     .filter(|i| i.selected(&instances))
                     .collect(),
-            )
+            );
+            reply.node = timeout(QUERY_TIMEOUT, handle.node_stats())
+                .await
+                .ok()
+                .flatten()
+                .map(Box::new);
+            reply
         }
         Cmd::ClearStats { instances } => {
             match timeout(QUERY_TIMEOUT, handle.clear_stats(instances.clone())).await {

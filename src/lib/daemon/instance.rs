@@ -116,6 +116,9 @@ pub fn snapshot(inst: &NodeInstance, io: &InstanceIo) -> InstanceSnapshot {
             pri_zero_sent: c.pri_zero_sent,
             vers_err: rx.vers_err,
             chk_err: rx.chk_err,
+            late_advert_rcvd: rx.late_advert_rcvd,
+            // Kept by the notifier; the daemon fills it in.
+            notify_failures: 0,
         },
     }
 }

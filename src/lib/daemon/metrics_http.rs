@@ -87,7 +87,8 @@ fn serve(server: &tiny_http::Server, handle: &Handle) {
         let response = match (is_get, path) {
             (true, "/metrics") => match handle.snapshot_blocking() {
                 Some(snap) => {
-                    let body = prometheus::render(&snap, true);
+                    let node = handle.node_stats_blocking();
+                    let body = prometheus::render(&snap, node.as_ref(), true);
                     let mut r = tiny_http::Response::from_string(body);
                     if let Some(h) = header("Content-Type", prometheus::CONTENT_TYPE) {
                         r.add_header(h);

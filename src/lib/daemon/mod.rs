@@ -11,6 +11,7 @@ pub mod command;
 pub mod control;
 pub mod demotion;
 pub mod dump;
+pub mod dump_data;
 pub mod garp;
 pub mod host;
 pub mod instance;

@@ -6,6 +6,8 @@
 //! `notify_master_rx_lower_pri` gets no arguments. A STOP script gets 1 s, as keepalived's
 //! child timer gives it; the others get `NOTIFY_TIMEOUT`.
 
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::task::JoinHandle;
@@ -21,7 +23,7 @@ pub const NOTIFY_TIMEOUT: Duration = Duration::from_secs(30);
 const STOP_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Whose notify: an instance or a sync group (keepalived's first argument).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Subject {
     Instance,
     Group,
@@ -47,10 +49,21 @@ pub fn state_word(state: State) -> &'static str {
     }
 }
 
+/// Notify scripts that failed (did not start, exited non-zero, timed out), per instance or
+/// group: the `notify_failures` counters of `dump-stats`.
+pub type Failures = Arc<Mutex<BTreeMap<(Subject, String), u64>>>;
+
 /// Spawns notify scripts and keeps their tasks until they end.
 #[derive(Default)]
 pub struct Notifier {
     running: Vec<JoinHandle<()>>,
+    pub failures: Failures,
+}
+
+fn count_failure(failures: &Failures, subject: Subject, name: &str) {
+    if let Ok(mut f) = failures.lock() {
+        *f.entry((subject, name.to_string())).or_default() += 1;
+    }
 }
 
 impl Notifier {
@@ -77,7 +90,7 @@ impl Notifier {
             NOTIFY_TIMEOUT
         };
         if let Some(s) = specific {
-            self.spawn(name, s, &[], timeout);
+            self.spawn(subject, name, s, &[], timeout);
         }
         if let Some(s) = notify.generic.as_ref() {
             let prio = if subject == Subject::Group {
@@ -91,22 +104,30 @@ impl Notifier {
                 state_word(state).to_string(),
                 prio.to_string(),
             ];
-            self.spawn(name, s, &extra, timeout);
+            self.spawn(subject, name, s, &extra, timeout);
         }
     }
 
     /// `notify_master_rx_lower_pri`: a master heard a lower-priority master.
     pub fn master_rx_lower_pri(&mut self, name: &str, notify: &Notify) {
         if let Some(s) = notify.master_rx_lower_pri.as_ref() {
-            self.spawn(name, s, &[], NOTIFY_TIMEOUT);
+            self.spawn(Subject::Instance, name, s, &[], NOTIFY_TIMEOUT);
         }
     }
 
-    fn spawn(&mut self, name: &str, script: &NotifyScript, extra: &[String], timeout: Duration) {
+    fn spawn(
+        &mut self,
+        subject: Subject,
+        name: &str,
+        script: &NotifyScript,
+        extra: &[String],
+        timeout: Duration,
+    ) {
         self.running.retain(|t| !t.is_finished());
         let cmd = match ScriptCommand::prepare(&script.command, extra) {
             Ok(c) => c,
             Err(e) => {
+                count_failure(&self.failures, subject, name);
                 tracing::error!(
                     "{}:{}:{}: {name}: notify script {}: {e}",
                     script.span.file.display(),
@@ -118,6 +139,7 @@ impl Notifier {
             }
         };
         let name = name.to_string();
+        let failures = self.failures.clone();
         self.running.push(tokio::spawn(async move {
             let (outcome, took) = cmd.run(timeout).await;
             let line = cmd.argv.join(" ");
@@ -127,6 +149,7 @@ impl Notifier {
                     took.as_secs_f64()
                 );
             } else {
+                count_failure(&failures, subject, &name);
                 tracing::warn!(
                     "{name}: notify `{line}` {outcome} after {:.3} s",
                     took.as_secs_f64()

@@ -14,7 +14,8 @@ use std::time::SystemTime;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::config;
-use crate::control::{snapshot::epoch_now, Event, InstanceSnapshot};
+use crate::control::snapshot::{epoch_now, GroupStats, InterfaceCount};
+use crate::control::{Event, InstanceSnapshot, NodeStats};
 use crate::fsm::Time;
 use crate::node::{self, Effect, Family, HostView, Input, InstanceId, InstanceSpec, Node, RxMeta};
 
@@ -46,6 +47,8 @@ const EVENT_BACKLOG: usize = 256;
 /// A request from outside the loop (the control server, the metrics endpoint).
 pub enum Query {
     Snapshot(oneshot::Sender<Vec<InstanceSnapshot>>),
+    /// The node-wide counters (unknown VRIDs, scripts, sync groups' notify failures).
+    NodeStats(oneshot::Sender<NodeStats>),
     /// Zero the counters of the named instances (all when empty); answers the names cleared.
     ClearStats {
         instances: Vec<String>,
@@ -90,6 +93,20 @@ impl Handle {
     pub fn snapshot_blocking(&self) -> Option<Vec<InstanceSnapshot>> {
         let (tx, rx) = oneshot::channel();
         self.tx.blocking_send(Query::Snapshot(tx)).ok()?;
+        rx.blocking_recv().ok()
+    }
+
+    /// The node-wide counters; None when the daemon has stopped.
+    pub async fn node_stats(&self) -> Option<NodeStats> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Query::NodeStats(tx)).await.ok()?;
+        rx.await.ok()
+    }
+
+    /// As [`Handle::node_stats`], from a thread outside the runtime (the metrics endpoint).
+    pub fn node_stats_blocking(&self) -> Option<NodeStats> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.blocking_send(Query::NodeStats(tx)).ok()?;
         rx.blocking_recv().ok()
     }
 
@@ -352,6 +369,8 @@ pub struct Daemon {
     notifier: Notifier,
     /// The config's sync groups (their notify scripts).
     sync_groups: Vec<config::model::SyncGroup>,
+    /// What keepalived's dump files show beyond the node (global_defs, script blocks...).
+    dump_view: dump::ConfigView,
     /// The file HUP re-reads.
     pub config_path: std::path::PathBuf,
     /// The socket readers' way into the loop (kept for sockets a reload opens).
@@ -447,6 +466,7 @@ impl Daemon {
             files,
             notifier: Notifier::default(),
             sync_groups: cfg.sync_groups.clone(),
+            dump_view: dump::ConfigView::of(cfg),
             events: broadcast::channel(EVENT_BACKLOG).0,
             demotion_file: None,
         };
@@ -543,8 +563,11 @@ impl Daemon {
                     Query::Snapshot(reply) => {
                         let _ = reply.send(self.snapshot());
                     }
+                    Query::NodeStats(reply) => {
+                        let _ = reply.send(self.node_stats());
+                    }
                     Query::ClearStats { instances, reply } => {
-                        let _ = reply.send(self.node.clear_counters(&instances));
+                        let _ = reply.send(self.clear_counters(&instances));
                     }
                     Query::Demote { instances, reason, force, reply } => {
                         let _ = reply.send(self.demote(&instances, reason, force));
@@ -717,25 +740,96 @@ impl Daemon {
 
     /// Every instance's status and counters.
     pub fn snapshot(&self) -> Vec<InstanceSnapshot> {
+        let failures = self.notifier.failures.lock().ok();
         self.node
             .instances()
-            .filter_map(|(id, i)| self.io.get(&id).map(|io| instance::snapshot(i, io)))
+            .filter_map(|(id, i)| {
+                let mut snap = instance::snapshot(i, self.io.get(&id)?);
+                snap.stats.notify_failures = failures
+                    .as_ref()
+                    .and_then(|f| f.get(&(Subject::Instance, snap.name.clone())).copied())
+                    .unwrap_or(0);
+                Some(snap)
+            })
             .collect()
+    }
+
+    /// The counters of the node as a whole.
+    pub fn node_stats(&self) -> NodeStats {
+        let failures = self.notifier.failures.lock().ok();
+        NodeStats {
+            unknown_vrid: self
+                .node
+                .unknown_vrid()
+                .iter()
+                .map(|(interface, &count)| InterfaceCount {
+                    interface: interface.clone(),
+                    count,
+                })
+                .collect(),
+            scripts: self
+                .scripts
+                .runs
+                .iter()
+                .map(|(name, r)| r.stats(name))
+                .collect(),
+            sync_groups: self
+                .sync_groups
+                .iter()
+                .map(|g| GroupStats {
+                    name: g.name.clone(),
+                    notify_failures: failures
+                        .as_ref()
+                        .and_then(|f| f.get(&(Subject::Group, g.name.clone())).copied())
+                        .unwrap_or(0),
+                })
+                .collect(),
+        }
+    }
+
+    /// Zero the counters of the instances named (and, for all, the node-wide ones too).
+    fn clear_counters(&mut self, names: &[String]) -> Vec<String> {
+        let cleared = self.node.clear_counters(names);
+        if let Ok(mut f) = self.notifier.failures.lock() {
+            f.retain(|(subject, name), _| {
+                !names.is_empty() && (*subject == Subject::Group || !cleared.contains(name))
+            });
+        }
+        if names.is_empty() {
+            for (_, r) in &self.scripts.runs {
+                r.clear();
+            }
+        }
+        cleared
     }
 
     fn dump(&mut self, sig: SigFunc) {
         let snap = self.snapshot();
-        let r = match sig {
-            SigFunc::Stats | SigFunc::StatsClear => dump::write_stats(&snap),
-            SigFunc::Json => dump::write_json(&snap),
-            _ => dump::write_data(&snap),
+        let input = dump::DumpInput {
+            view: &self.dump_view,
+            sync_groups: &self.sync_groups,
+            node: &self.node,
+            io: &self.io,
+            sockets: self
+                .sockets
+                .iter()
+                .map(|s| dump::SocketView {
+                    fd: s.raw_fd(),
+                    ifname: s.ifname.clone(),
+                    ipv6: s.family == Family::V6,
+                })
+                .collect(),
+            scripts: &self.scripts.runs,
+            now: self.now(),
+            wall: epoch_now(),
         };
+        let r = dump::write(sig, &input, &snap);
         match r {
             Ok(path) => tracing::info!("Printing VRRP {} to {}", dump::what(sig), path.display()),
             Err(e) => tracing::error!("cannot write the {} dump: {e}", dump::what(sig)),
         }
         if sig == SigFunc::StatsClear {
-            self.node.clear_counters(&[]);
+            self.clear_counters(&[]);
         }
     }
 

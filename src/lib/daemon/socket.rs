@@ -40,6 +40,12 @@ pub struct VrrpSocket {
 }
 
 impl VrrpSocket {
+    /// The descriptor (keepalived's data dump shows its sockets' fds).
+    pub fn raw_fd(&self) -> i32 {
+        use std::os::fd::AsRawFd;
+        self.fd.get_ref().as_raw_fd()
+    }
+
     /// Open the socket for `ifname` (index `ifindex`); must run inside the tokio runtime.
     pub fn open(family: Family, ifname: &str, ifindex: u32) -> std::io::Result<VrrpSocket> {
         let domain = match family {

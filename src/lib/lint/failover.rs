@@ -9,6 +9,7 @@
 use std::path::Path;
 
 use crate::config::model::{Config, Span, VrrpInstance};
+use crate::config::tracking::{self, effective_priority, TrackerDef};
 use crate::config::{Diagnostic, Loaded};
 
 /// One node's instance of a virtual router.
@@ -19,122 +20,18 @@ pub struct Member<'a> {
     pub inst: &'a VrrpInstance,
 }
 
-/// A tracker of an instance with the weight keepalived applies (the `track_*` reference's own
-/// weight, else the tracker's).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Tracker {
-    /// `track_script`, `track_process`, `track_file` or `track_interface`.
-    pub kind: &'static str,
-    pub name: String,
-    /// 0: a failure puts the instance in FAULT.
-    pub weight: i32,
-    /// `reverse`: the weight applies the other way round.
-    pub reverse: bool,
-    pub span: Span,
+/// The trackers of `inst` as keepalived resolves them (`config::tracking`, the rules the node
+/// layer applies too; sync groups included), each with the `track_*` line that follows it.
+/// References to undefined trackers are left out (a lint rule names them).
+pub fn trackers(config: &Config, inst: &VrrpInstance) -> Vec<(TrackerDef, Span)> {
+    tracking::resolve_in_config(config, inst)
 }
 
-impl Tracker {
-    /// How much the total priority moves when the tracker goes from OK to failed (keepalived's
-    /// process_script_update_priority: `-|weight| * multiplier`); None for weight 0 (FAULT).
-    pub fn fail_delta(&self) -> Option<i32> {
-        (self.weight != 0).then(|| -self.weight.abs() * if self.reverse { -1 } else { 1 })
-    }
-
-    /// Its contribution to the total priority while OK: a positive weight is added (negated
-    /// when reversed); a negative one only applies on failure.
-    pub fn ok_contribution(&self) -> i32 {
-        if self.weight > 0 {
-            self.weight * if self.reverse { -1 } else { 1 }
-        } else {
-            0
-        }
-    }
-}
-
-/// The trackers of `inst`, resolved against the config's vrrp_script / vrrp_track_process /
-/// vrrp_track_file blocks; references to undefined trackers are left out (a lint rule names
-/// them).
-pub fn trackers(config: &Config, inst: &VrrpInstance) -> Vec<Tracker> {
-    let mut out = Vec::new();
-    let mut add =
-        |kind, name: &str, own: Option<i32>, block: Option<(i32, bool)>, r, span: &Span| {
-            let (w, rev) = match (own, block) {
-                (Some(w), _) => (w, r),
-                (None, Some((w, rev))) => (w, rev || r),
-                (None, None) if kind == "track_interface" => (0, r),
-                (None, None) => return,
-            };
-            out.push(Tracker {
-                kind,
-                name: name.to_string(),
-                weight: w,
-                reverse: rev,
-                span: span.clone(),
-            });
-        };
-    for t in &inst.track_script {
-        let b = config.scripts.iter().find(|s| s.name == t.name);
-        let Some(b) = b else { continue };
-        add(
-            "track_script",
-            &t.name,
-            t.weight,
-            Some((b.weight, b.reverse)),
-            t.reverse,
-            &t.span,
-        );
-    }
-    for t in &inst.track_process {
-        let b = config.track_processes.iter().find(|s| s.name == t.name);
-        let Some(b) = b else { continue };
-        add(
-            "track_process",
-            &t.name,
-            t.weight,
-            Some((b.weight, b.reverse)),
-            t.reverse,
-            &t.span,
-        );
-    }
-    for t in &inst.track_file {
-        let b = config.track_files.iter().find(|s| s.name == t.name);
-        let Some(b) = b else { continue };
-        add(
-            "track_file",
-            &t.name,
-            t.weight,
-            Some((b.weight, b.reverse)),
-            t.reverse,
-            &t.span,
-        );
-    }
-    for t in &inst.track_interface {
-        add(
-            "track_interface",
-            &t.name,
-            t.weight,
-            None,
-            t.reverse,
-            &t.span,
-        );
-    }
-    out
-}
-
-/// keepalived's vrrp_set_effective_priority: base + weights, kept within 1..=254; the address
-/// owner (255) never moves.
-pub fn effective_priority(base: u8, total_weight: i32) -> u8 {
-    if base == 255 {
-        return 255;
-    }
-    (i32::from(base) + total_weight).clamp(1, 254) as u8
-}
-
-/// The effective priority with every tracker OK.
+/// The effective priority with every tracker up.
 pub fn healthy_priority(config: &Config, inst: &VrrpInstance) -> u8 {
     let w: i32 = trackers(config, inst)
         .iter()
-        .map(Tracker::ok_contribution)
+        .map(|(t, _)| t.ok_weight())
         .sum();
     effective_priority(inst.priority, w)
 }
@@ -207,9 +104,9 @@ fn weights_that_cannot_move(
     };
     let total_ok: i32 = trackers(m.config, m.inst)
         .iter()
-        .map(Tracker::ok_contribution)
+        .map(|(t, _)| t.ok_weight())
         .sum();
-    for t in trackers(m.config, m.inst) {
+    for (t, span) in trackers(m.config, m.inst) {
         let Some(delta) = t.fail_delta() else {
             continue;
         };
@@ -223,14 +120,14 @@ fn weights_that_cannot_move(
         }
         let head = format!(
             "{what}: {} {} (weight {}) can never move the master: when it fails {} drops from {} to {after}",
-            t.kind, t.name, t.weight, m.node, healthy[mi]
+            t.id.kind.keyword(), t.id.name, t.weight, m.node, healthy[mi]
         );
         let d = if takers.is_empty() {
             let b = &members[best_other];
             let gap = i32::from(healthy[mi]) - i32::from(healthy[best_other]);
             Diagnostic::warning(
                 "weight-cannot-move-master",
-                &t.span,
+                &span,
                 format!(
                     "{head}, not below {}'s {} (a backup takes over only from a lower priority; the gap to close is {gap})",
                     b.node, healthy[best_other]
@@ -245,7 +142,7 @@ fn weights_that_cannot_move(
             let names: Vec<&str> = takers.iter().map(|&i| members[i].node).collect();
             Diagnostic::warning(
                 "weight-cannot-move-master",
-                &t.span,
+                &span,
                 format!(
                     "{head}, below {}, but with nopreempt a backup never takes over from a running master whose priority fell",
                     names.join(" and ")
@@ -342,27 +239,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn effective_priority_is_clamped_and_owner_fixed() {
-        assert_eq!(effective_priority(100, -200), 1);
-        assert_eq!(effective_priority(200, 100), 254);
-        assert_eq!(effective_priority(255, -50), 255);
-        assert_eq!(effective_priority(100, -30), 70);
-    }
-
-    #[test]
-    fn fail_delta_follows_keepalived() {
-        let t = |weight, reverse| Tracker {
-            kind: "track_script",
-            name: "c".into(),
-            weight,
-            reverse,
-            span: Span::default(),
-        };
-        assert_eq!(t(-30, false).fail_delta(), Some(-30));
-        assert_eq!(t(20, false).fail_delta(), Some(-20));
-        assert_eq!(t(20, true).fail_delta(), Some(20));
-        assert_eq!(t(0, false).fail_delta(), None);
-        assert_eq!(t(20, false).ok_contribution(), 20);
-        assert_eq!(t(-20, false).ok_contribution(), 0);
+    fn healthy_priority_adds_the_weights_of_trackers_that_are_up() {
+        let text = "vrrp_script up {\n script /bin/true\n weight 20\n}\nvrrp_script down {\n script /bin/true\n weight -30\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n priority 100\n track_script {\n  up\n  down\n }\n}\n";
+        let l = crate::config::load_str("t.conf", text);
+        let c = &l.config;
+        assert_eq!(healthy_priority(c, &c.instances[0]), 120);
+        let t = trackers(c, &c.instances[0]);
+        let deltas: Vec<Option<i32>> = t.iter().map(|(d, _)| d.fail_delta()).collect();
+        assert_eq!(deltas, vec![Some(-20), Some(-30)]);
+        assert_eq!(t[1].1.line, 15);
     }
 }

@@ -45,6 +45,8 @@ pub struct NodeInstance {
     pub last_heard: Option<Time>,
     /// The last reported state of each of `spec.trackers`, in the same order.
     pub trackers: Vec<TrackerState>,
+    /// Source and arrival of the last accepted advert, to count late ones from the master.
+    last_advert: Option<(IpAddr, Time)>,
 }
 
 impl NodeInstance {
@@ -57,7 +59,24 @@ impl NodeInstance {
             faults: BTreeMap::new(),
             demoted: None,
             last_heard: None,
+            last_advert: None,
         }
+    }
+
+    /// An accepted advert from `src` at `now`: a backup counts its master's adverts that come
+    /// more than half an interval late (gap over 1.5 x Master_Adver_Interval).
+    fn count_late_advert(&mut self, now: Time, src: IpAddr) {
+        if let Some((prev, at)) = self.last_advert {
+            let limit = self.fsm.master_adver_interval().as_micros() as u64 * 3 / 2;
+            if prev == src
+                && self.fsm.state() == State::Backup
+                && self.fsm.master_addr() == Some(src)
+                && now.0.saturating_sub(at.0) > limit
+            {
+                self.rx.late_advert_rcvd += 1;
+            }
+        }
+        self.last_advert = Some((src, now));
     }
 
     /// What the receive checks need from this instance, given the advert's source.
@@ -127,6 +146,8 @@ pub struct Node {
     groups: Vec<(String, State)>,
     /// Moving the other members of a group: their transitions do not move the group again.
     syncing: bool,
+    /// Adverts heard per interface for a VRID no instance runs there.
+    unknown_vrid: BTreeMap<String, u64>,
     /// Adverts sent at the current instant, to spread large bursts (node/pacing.rs).
     burst: pacing::Burst,
 }
@@ -135,13 +156,22 @@ impl Node {
     /// A node running `specs`; `host` gives each interface's initial link state.
     pub fn new(specs: Vec<InstanceSpec>, host: &dyn HostView) -> Node {
         let mut node = Node::default();
+        node.slots.reserve_exact(specs.len());
         for spec in specs {
-            node.insert(spec, host);
+            node.insert_unindexed(spec, host);
         }
+        // Once, not per instance: 1,000 instances would cost half a million map inserts.
+        node.reindex();
         node
     }
 
     pub(super) fn insert(&mut self, spec: InstanceSpec, host: &dyn HostView) -> usize {
+        let slot = self.insert_unindexed(spec, host);
+        self.reindex();
+        slot
+    }
+
+    fn insert_unindexed(&mut self, spec: InstanceSpec, host: &dyn HostView) -> usize {
         let mut inst = NodeInstance::new(spec);
         let iface = host.interface(&inst.spec.ifname);
         initial_faults(&mut inst, iface.as_ref());
@@ -165,9 +195,7 @@ impl Node {
             }
         }
         let slot = self.slots.len();
-        self.by_key.insert(inst.spec.key(), slot);
         self.slots.push(Some(inst));
-        self.reindex();
         slot
     }
 
@@ -226,7 +254,15 @@ impl Node {
                 cleared.push(i.spec.name.clone());
             }
         }
+        if names.is_empty() {
+            self.unknown_vrid.clear();
+        }
         cleared
+    }
+
+    /// Adverts heard for a VRID that no instance runs on the interface, per interface.
+    pub fn unknown_vrid(&self) -> &BTreeMap<String, u64> {
+        &self.unknown_vrid
     }
 
     /// The earliest deadline of any instance: arm one timer there and feed `TimerExpired`.
@@ -348,6 +384,36 @@ impl Node {
             if changed {
                 let cause = format!("{tracker} {state}");
                 self.apply_trackers(now, slot, &cause, out);
+            }
+        }
+        self.settle_groups(now, out);
+    }
+
+    /// A sync group whose members have no fault of their own left leaves FAULT. Needed when
+    /// one input cleared every member's fault (a tracker the whole group follows): each
+    /// member cleared while another still had its own, so each keeps the group's fault.
+    fn settle_groups(&mut self, now: Time, out: &mut Vec<Effect>) {
+        for g in 0..self.groups.len() {
+            let name = self.groups[g].0.clone();
+            let members = self.members(&name);
+            let own_fault = members.iter().any(|&m| {
+                self.slots[m].as_ref().is_some_and(|i| {
+                    i.faults
+                        .keys()
+                        .any(|k| !matches!(k, FaultSource::SyncGroup(_)))
+                })
+            });
+            if own_fault {
+                continue;
+            }
+            let source = FaultSource::SyncGroup(name);
+            for m in members {
+                let held = self.slots[m]
+                    .as_ref()
+                    .is_some_and(|i| i.faults.contains_key(&source));
+                if held {
+                    self.set_fault(now, InstanceId(m), source.clone(), None, out);
+                }
             }
         }
     }
@@ -676,6 +742,7 @@ impl Node {
             .unwrap_or_default();
         let slot = match candidates.as_slice() {
             [] => {
+                *self.unknown_vrid.entry(ifname.to_string()).or_default() += 1;
                 out.push(dropped("no instance with this VRID on the interface"));
                 return;
             }
@@ -715,6 +782,7 @@ impl Node {
             Ok(a) => {
                 if let Some(i) = self.slot_mut(slot) {
                     i.last_heard = Some(now);
+                    i.count_late_advert(now, a.src);
                 }
                 self.current_advert = Some((a.src, a.priority));
                 self.feed(

@@ -34,6 +34,8 @@ pub struct RxCounters {
     /// Adverts keepalived counts as received (it counts before its last checks) that a later
     /// check still rejected; added to the state machine's count for `advert_rcvd`.
     pub rcvd_then_rejected: u64,
+    /// The followed master's adverts that came over half an interval late (not keepalived's).
+    pub late_advert_rcvd: u64,
 }
 
 /// A counter of [`RxCounters`].

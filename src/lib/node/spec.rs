@@ -419,16 +419,10 @@ pub fn build_all(
 ) -> (Vec<InstanceSpec>, Vec<BuildError>) {
     let mut specs = Vec::new();
     let mut refused = Vec::new();
-    let group_of = |name: &str| {
-        config
-            .sync_groups
-            .iter()
-            .find(|g| g.group.iter().any(|m| m == name))
-    };
     for m in &config.instances {
         match InstanceSpec::build(m, &config.global, host) {
             Ok(mut s) => {
-                let group = group_of(&m.name);
+                let group = config.sync_group_of(&m.name);
                 s.trackers = track::resolve(config, m, group);
                 if let Some(g) = group {
                     s.sync_group = Some(g.name.clone());
@@ -486,13 +480,7 @@ pub fn refuse_half_groups(
     specs: &mut Vec<InstanceSpec>,
     refused: &mut Vec<BuildError>,
 ) {
-    let group_of = |name: &str| {
-        config
-            .sync_groups
-            .iter()
-            .find(|g| g.group.iter().any(|m| m == name))
-            .map(|g| g.name.clone())
-    };
+    let group_of = |name: &str| config.sync_group_of(name).map(|g| g.name.clone());
     loop {
         let broken = |g: &String| {
             refused

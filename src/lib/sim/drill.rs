@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::{Event, Report, Run, Scenario, ScenarioError, Step, TimedStep};
 use crate::fsm::{State, Time};
-use crate::lint::failover;
+use crate::node::TrackerKind;
 
 /// One measured step of the drill, for one VRID.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -68,20 +68,18 @@ pub fn plan(scenario: &Scenario) -> (Vec<TimedStep>, Vec<(Duration, String)>, Du
     for n in &scenario.nodes {
         let config = &n.loaded.config;
         let mut names: Vec<(String, Duration)> = Vec::new();
-        for inst in &config.instances {
-            for tr in failover::trackers(config, inst) {
-                if tr.kind == "track_interface" || names.iter().any(|(x, _)| *x == tr.name) {
-                    continue;
-                }
-                // A script needs fall (rise) runs to change state.
-                let runs = config
-                    .scripts
-                    .iter()
-                    .find(|s| s.name == tr.name)
-                    .map(|s| s.interval * s.fall.max(s.rise).max(1))
-                    .unwrap_or_default();
-                names.push((tr.name, runs));
+        for tr in super::trackers::followed(config) {
+            if names.iter().any(|(x, _)| *x == tr.id.name) {
+                continue;
             }
+            // A script needs fall (rise) runs to change state.
+            let runs = config
+                .scripts
+                .iter()
+                .find(|s| tr.id.kind == TrackerKind::Script && s.name == tr.id.name)
+                .map(|s| s.interval * s.fall.max(s.rise).max(1))
+                .unwrap_or_default();
+            names.push((tr.id.name, runs));
         }
         for (name, runs) in names {
             let node = n.name.clone();

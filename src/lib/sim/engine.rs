@@ -330,7 +330,10 @@ impl Sim {
             | Event::UnblockVrrp { node } => self.node_index(node).map(|_| ()),
             Event::SetPriority { node, instance, .. }
             | Event::Fault { node, instance, .. }
-            | Event::FaultCleared { node, instance } => check_inst(node, instance),
+            | Event::FaultCleared { node, instance }
+            | Event::Demote { node, instance }
+            | Event::Restore { node, instance } => check_inst(node, instance),
+            Event::Tracker { node, .. } => self.node_index(node).map(|_| ()),
             Event::Partition { groups } => groups
                 .iter()
                 .flatten()
@@ -339,7 +342,7 @@ impl Sim {
             Event::LinkDown { node, iface } | Event::LinkUp { node, iface } => {
                 let n = &self.nodes[self.node_index(node)?];
                 match iface {
-                    Some(i) if !n.spec.instances.iter().any(|s| &s.ifname == i) => {
+                    Some(i) if !n.spec.interfaces().any(|s| s == i) => {
                         Err(SimError::UnknownInterface {
                             node: node.clone(),
                             iface: i.clone(),
@@ -425,6 +428,33 @@ impl Sim {
                     }
                 }
             }
+            Event::Tracker {
+                node,
+                tracker,
+                state,
+            } => {
+                if let Some(n) = idx(self, &node).filter(|&n| self.nodes[n].up) {
+                    self.with_node(n, |live, now, out| {
+                        live.set_tracker(now, &tracker, state, out)
+                    });
+                }
+            }
+            Event::Demote { node, instance } => {
+                if let Some(n) = idx(self, &node) {
+                    for id in self.select(n, &instance) {
+                        self.with_node(n, |live, now, out| {
+                            live.demote(now, id, "simulated demote".to_string(), out)
+                        });
+                    }
+                }
+            }
+            Event::Restore { node, instance } => {
+                if let Some(n) = idx(self, &node) {
+                    for id in self.select(n, &instance) {
+                        self.with_node(n, |live, now, out| live.restore(now, id, out));
+                    }
+                }
+            }
             Event::Partition { groups } => {
                 // Unlisted nodes share group 0; listed groups are 1, 2, ...
                 for n in &mut self.nodes {
@@ -485,23 +515,13 @@ impl Sim {
         self.input(n, Input::Startup);
     }
 
-    /// Take `iface` (every interface of the node's instances when None) down or up, and tell
-    /// a running node layer as the host's link watch would.
+    /// Take `iface` (every interface the node's instances use or track when None) down or up,
+    /// and tell a running node layer as the host's link watch would.
     fn set_link_state(&mut self, n: usize, iface: Option<String>, up: bool) {
         let node = &mut self.nodes[n];
         let names: Vec<String> = match iface {
             Some(i) => vec![i],
-            None => {
-                let mut v: Vec<String> = node
-                    .spec
-                    .instances
-                    .iter()
-                    .map(|i| i.ifname.clone())
-                    .collect();
-                v.sort();
-                v.dedup();
-                v
-            }
+            None => node.spec.interfaces().map(str::to_string).collect(),
         };
         let mut changed = Vec::new();
         for name in names {

@@ -2,7 +2,10 @@
 //! `KIND[:ARGS]@TIME`, e.g. `kill:node1@5s`, `stop:node1@2.5s`, `start:node1@20s`,
 //! `partition:node1,node2/node3@3s` (groups split by `/`; unlisted nodes form one more group),
 //! `heal@10s`, `link-down:node1[:eth0]@4s`, `link-up:node1[:eth0]@6s`, `block-vrrp:node2@0s`, `unblock-vrrp:node2@8s`, `priority:node1=50@4s` or
-//! `priority:node1/VI_1=50@4s`, `fault:node1[/VI_1]@4s`, `fault-clear:node1[/VI_1]@6s`.
+//! `priority:node1/VI_1=50@4s`, `fault:node1[/VI_1]@4s`, `fault-clear:node1[/VI_1]@6s`,
+//! `demote:node1[/VI_1]@4s`, `restore:node1[/VI_1]@8s`, and a tracker's report
+//! `tracker:node1:script:chk_dns=down@4s` (kind script, process, file or interface; state up,
+//! down, unknown or a track_file's value).
 //! Times take `ms`, `s` or `m` (decimals allowed); a bare number is seconds.
 
 use std::fmt;
@@ -11,6 +14,7 @@ use std::time::Duration;
 use thiserror::Error;
 
 use super::Event;
+use crate::node::{TrackerId, TrackerKind, TrackerState};
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum SpecError {
@@ -18,12 +22,14 @@ pub enum SpecError {
     MissingTime(String),
     #[error("`{0}` is not a duration (write e.g. 500ms, 5s, 1.5s or 2m)")]
     BadDuration(String),
-    #[error("unknown event kind `{0}` (kill, stop, start, partition, heal, link-down, link-up, block-vrrp, unblock-vrrp, priority, fault, fault-clear)")]
+    #[error("unknown event kind `{0}` (kill, stop, start, partition, heal, link-down, link-up, block-vrrp, unblock-vrrp, priority, fault, fault-clear, demote, restore, tracker)")]
     UnknownKind(String),
     #[error("event `{0}` needs a node name")]
     MissingNode(String),
     #[error("`{0}`: write priority:NODE[/INSTANCE]=PRIORITY with a priority of 1..255")]
     BadPriority(String),
+    #[error("`{0}`: write tracker:NODE:KIND:NAME=STATE (KIND script, process, file or interface; STATE up, down, unknown or a number)")]
+    BadTracker(String),
 }
 
 /// An event with its time, parsed from or printed as its text form.
@@ -125,6 +131,15 @@ impl std::str::FromStr for EventSpec {
                 let (node, instance) = target()?;
                 Event::FaultCleared { node, instance }
             }
+            "demote" => {
+                let (node, instance) = target()?;
+                Event::Demote { node, instance }
+            }
+            "restore" => {
+                let (node, instance) = target()?;
+                Event::Restore { node, instance }
+            }
+            "tracker" => parse_tracker(args).ok_or_else(|| SpecError::BadTracker(s.to_string()))?,
             other => return Err(SpecError::UnknownKind(other.to_string())),
         };
         Ok(EventSpec { at, event })
@@ -168,9 +183,60 @@ impl fmt::Display for EventSpec {
             Event::FaultCleared { node, instance } => {
                 write!(f, "fault-clear:{}", target(node, instance))?
             }
+            Event::Demote { node, instance } => write!(f, "demote:{}", target(node, instance))?,
+            Event::Restore { node, instance } => write!(f, "restore:{}", target(node, instance))?,
+            Event::Tracker {
+                node,
+                tracker,
+                state,
+            } => {
+                let state = match state {
+                    TrackerState::Value(v) => v.to_string(),
+                    s => s.to_string(),
+                };
+                write!(
+                    f,
+                    "tracker:{node}:{}:{}={state}",
+                    kind_word(tracker.kind),
+                    tracker.name
+                )?
+            }
         }
         write!(f, "@{}ms", self.at.as_millis())
     }
+}
+
+const KINDS: [(&str, TrackerKind); 4] = [
+    ("script", TrackerKind::Script),
+    ("process", TrackerKind::Process),
+    ("file", TrackerKind::File),
+    ("interface", TrackerKind::Interface),
+];
+
+fn kind_word(kind: TrackerKind) -> &'static str {
+    KINDS
+        .iter()
+        .find(|(_, k)| *k == kind)
+        .map_or("script", |(w, _)| w)
+}
+
+/// `NODE:KIND:NAME=STATE`.
+fn parse_tracker(args: &str) -> Option<Event> {
+    let (head, state) = args.rsplit_once('=')?;
+    let mut parts = head.splitn(3, ':');
+    let (node, kind, name) = (parts.next()?, parts.next()?, parts.next()?);
+    let kind = KINDS.iter().find(|(w, _)| *w == kind)?.1;
+    let state = match state.trim() {
+        "up" => TrackerState::Up,
+        "down" => TrackerState::Down,
+        "unknown" => TrackerState::Unknown,
+        v => TrackerState::Value(v.parse().ok()?),
+    };
+    (!node.is_empty() && !name.is_empty()).then(|| Event::Tracker {
+        node: node.to_string(),
+        tracker: TrackerId::new(kind, name),
+        state,
+    })
 }
 
 /// `500ms`, `5s`, `1.5s`, `2m`, or a bare number of seconds.
@@ -219,6 +285,11 @@ mod tests {
             "priority:a/VI_1=50@4000ms",
             "fault:a/VI_1@1000ms",
             "fault-clear:a@1500ms",
+            "demote:a@1000ms",
+            "restore:a/VI_1@2000ms",
+            "tracker:a:script:chk=down@3000ms",
+            "tracker:a:file:f=-3@3000ms",
+            "tracker:a:interface:eth1=up@3000ms",
         ] {
             let e = p(s).unwrap_or_else(|e| panic!("{s}: {e}"));
             assert_eq!(e.to_string(), s);
@@ -264,5 +335,12 @@ mod tests {
             Err(SpecError::BadPriority(_))
         ));
         assert!(matches!(p("kill:n1@soon"), Err(SpecError::BadDuration(_))));
+        for bad in [
+            "tracker:n1:chk=down@1s",
+            "tracker:n1:disk:chk=down@1s",
+            "tracker:n1:script:chk=sideways@1s",
+        ] {
+            assert!(matches!(p(bad), Err(SpecError::BadTracker(_))), "{bad}");
+        }
     }
 }

@@ -97,6 +97,33 @@ pub fn findings(scenario: &Scenario, run: &Run) -> Vec<Finding> {
         .filter(|d| d.code != "election")
         .map(Finding::from_diagnostic)
         .collect();
+    // What vrrpd reads but does not run yet: the simulation runs it as keepalived does, which
+    // a node that runs vrrpd would not.
+    for n in scenario
+        .nodes
+        .iter()
+        .filter(|n| !scenario.is_keepalived(&n.name))
+    {
+        for d in n
+            .loaded
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == "not-run-by-vrrpd")
+        {
+            let mut f = Finding::from_diagnostic(d);
+            f.message = format!(
+                "node {} (vrrpd): {}; the simulation runs it as keepalived does",
+                n.name, d.message
+            );
+            f.help = Some(format!(
+                "if {} runs keepalived, mark it (`{}=keepalived` or --keepalived {})",
+                n.name,
+                n.loaded.path.display(),
+                n.name
+            ));
+            out.push(f);
+        }
+    }
     let intervals = advert_intervals(scenario);
     out.extend(run_findings(&run.report, &intervals));
     if run.converged == Some(false) {

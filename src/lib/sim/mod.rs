@@ -23,6 +23,7 @@ mod report;
 mod rng;
 pub mod scenario;
 mod spec;
+mod trackers;
 
 pub use engine::Sim;
 pub use event_spec::{parse_duration, EventSpec, SpecError};

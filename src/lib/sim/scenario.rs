@@ -9,12 +9,11 @@
 //!   `until 40s`, `loss 5` (percent), `delay 2ms`, `seed 7`, `address NODE IP`.
 //! - `expected`: the golden output ([`Outcome::golden`]), rewritten when `UPDATE_SCENARIOS=1`.
 //!
-//! Tracker steps (script fail/ok, link down/up) are turned into the machine's inputs the way
-//! keepalived applies them: a script's state changes at its `fall`-th (`rise`-th) run after the
-//! step, runs being `interval` apart from the node's start; the effective priority and FAULT
-//! follow `lint::failover`'s weights (the same rule `vrrpctl lint` reasons with). A link step is
-//! the engine's link event (the node layer faults the instances on that interface, and nothing
-//! crosses a down link) plus the weights of `track_interface`.
+//! Tracker steps (script fail/ok) become the reports the daemon's tracker workers would make
+//! (`trackers`: a script's runs through the daemon's rise/fall counter), which the engine hands
+//! to the node layer's `set_tracker`: weights and FAULT are the daemon's own rules. A link step
+//! is the engine's link event: the node layer faults the instances on that interface, moves
+//! the weights of track_interface, and nothing crosses a down link.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -24,11 +23,11 @@ use std::time::Duration;
 
 use thiserror::Error;
 
-use super::{parse_duration, Event, EventSpec, Link, NodeSpec, Report, Sim, SimError, SpecError};
-use crate::config::model::Config;
+use super::{
+    parse_duration, trackers, Event, EventSpec, Link, NodeSpec, Report, Sim, SimError, SpecError,
+};
 use crate::config::{self, Loaded};
 use crate::fsm::Time;
-use crate::lint::failover::{self, Tracker};
 
 /// One node of a scenario.
 #[derive(Debug, Clone)]
@@ -109,10 +108,11 @@ impl std::str::FromStr for TimedStep {
             "link-up" => link(false)?,
             _ => {
                 let kind = if kind.trim() == "crash" { "kill" } else { kind };
-                let args = if kind.trim() == "partition" {
-                    args.replace('|', "/")
-                } else {
-                    args.to_string()
+                // `partition:a,b|c` and `demote:NODE:INSTANCE` as the flags write them.
+                let args = match kind.trim() {
+                    "partition" => args.replace('|', "/"),
+                    "demote" | "restore" => args.replacen(':', "/", 1),
+                    _ => args.to_string(),
                 };
                 let text = if args.is_empty() {
                     format!("{kind}@{time}")
@@ -185,6 +185,8 @@ pub enum ScenarioError {
     UnknownTracker { node: String, name: String },
     #[error("node {node} has no instance on interface {iface}")]
     UnknownInterface { node: String, iface: String },
+    #[error("{step}: node {node} runs keepalived, which has no demote/restore (they are vrrpd's control requests); simulate its maintenance with stop/start or a failing script instead")]
+    KeepalivedHasNoDemote { node: String, step: String },
     #[error("two nodes are named {0} (router_id or file stem); give them different router_ids")]
     DuplicateName(String),
 }
@@ -198,6 +200,8 @@ pub struct Scenario {
     pub until: Option<Duration>,
     pub link: Link,
     pub seed: u64,
+    /// Nodes that run keepalived rather than vrrpd (see [`Scenario::is_keepalived`]).
+    pub keepalived: BTreeSet<String>,
 }
 
 /// Options read from an events file.
@@ -209,6 +213,8 @@ pub struct EventsFile {
     pub delay: Option<Duration>,
     pub seed: Option<u64>,
     pub addresses: Vec<(String, IpAddr)>,
+    /// `keepalived NODE...`: these nodes run keepalived.
+    pub keepalived: Vec<String>,
 }
 
 impl EventsFile {
@@ -246,6 +252,9 @@ impl EventsFile {
                         v.parse()
                             .map_err(|_| opt_err(format!("`{v}` is not a number")))?,
                     )
+                }
+                ("keepalived", names) if !names.is_empty() => {
+                    out.keepalived.extend(names.iter().map(|n| n.to_string()))
                 }
                 ("address", [node, ip]) => {
                     let ip: IpAddr = ip
@@ -395,6 +404,25 @@ impl Scenario {
             until: ev.until,
             link,
             seed: ev.seed.unwrap_or(1),
+            keepalived: ev.keepalived.into_iter().collect(),
+        }
+    }
+
+    /// Whether `node` runs keepalived. The simulation runs the same node layer for both (vrrpd
+    /// is keepalived's behaviour, measured); what differs is around it: a keepalived node has
+    /// no `demote`/`restore` (they are vrrpd's control requests), and the keywords vrrpd reads
+    /// but does not run yet are findings for a vrrpd node only (keepalived runs them; the
+    /// simulation models them as keepalived does).
+    pub fn is_keepalived(&self, node: &str) -> bool {
+        self.keepalived.contains(node)
+    }
+
+    /// "keepalived" or "vrrpd", as `status --json` names a daemon.
+    pub fn source(&self, node: &str) -> &'static str {
+        if self.is_keepalived(node) {
+            "keepalived"
+        } else {
+            "vrrpd"
         }
     }
 
@@ -435,59 +463,33 @@ impl Scenario {
         Ok(sim)
     }
 
-    /// The steps as the simulator's events: sim events as they are, tracker steps through each
-    /// node's tracker state, and after every (re)start the node's current priorities and faults.
+    /// The steps as the simulator's events: sim events as they are, links as the engine's link
+    /// events (the node layer faults the instances on the link and moves track_interface
+    /// weights), tracker steps as the reports of the daemon's tracker workers (`trackers`).
     pub fn sim_events(&self) -> Result<Vec<(Duration, Event)>, ScenarioError> {
-        // Node start times (every node starts at 0), to phase script runs.
-        let mut starts: BTreeMap<&str, Vec<Duration>> = self
-            .nodes
-            .iter()
-            .map(|n| (n.name.as_str(), vec![Duration::ZERO]))
-            .collect();
-        for s in &self.steps {
-            if let Step::Sim(Event::Start { node }) = &s.step {
-                starts.entry(node.as_str()).or_default().push(s.at);
-            }
+        for name in &self.keepalived {
+            self.node(name)?;
         }
-        // (time, order, what): order keeps the steps' own order at equal times.
-        enum Do {
-            Sim(Event),
-            Started(String),
-            Tracker(String, String, bool),
-            Link(String, Option<String>, bool),
-        }
-        let mut todo: Vec<(Duration, usize, Do)> = Vec::new();
-        for n in &self.nodes {
-            todo.push((Duration::ZERO, 0, Do::Started(n.name.clone())));
-        }
+        let mut out: Vec<trackers::Ordered> = Vec::new();
         for (k, s) in self.steps.iter().enumerate() {
-            let order = k + 1;
+            let order = 2 * (k + 1);
             match &s.step {
-                Step::Sim(e) => {
-                    todo.push((s.at, order, Do::Sim(e.clone())));
-                    if let Event::Start { node } = e {
-                        todo.push((s.at, order, Do::Started(node.clone())));
-                    }
+                Step::Sim(Event::Demote { node, .. } | Event::Restore { node, .. })
+                    if self.is_keepalived(node) =>
+                {
+                    return Err(ScenarioError::KeepalivedHasNoDemote {
+                        node: node.clone(),
+                        step: s.to_string(),
+                    });
                 }
-                Step::Tracker { node, name, failed } => {
-                    let n = self.node(node)?;
-                    let runs = script_runs(&n.loaded.config, name, *failed).ok_or_else(|| {
-                        ScenarioError::UnknownTracker {
+                Step::Sim(e) => out.push((s.at, order, e.clone())),
+                Step::Tracker { node, name, .. } => {
+                    if !trackers::is_tracked(&self.node(node)?.loaded.config, name) {
+                        return Err(ScenarioError::UnknownTracker {
                             node: node.clone(),
                             name: name.clone(),
-                        }
-                    })?;
-                    let at = match runs {
-                        Some((interval, count)) => {
-                            let started = starts
-                                .get(node.as_str())
-                                .and_then(|v| v.iter().rev().find(|&&t| t <= s.at).copied())
-                                .unwrap_or(Duration::ZERO);
-                            nth_run_after(started, interval, s.at, count)
-                        }
-                        None => s.at,
-                    };
-                    todo.push((at, order, Do::Tracker(node.clone(), name.clone(), *failed)));
+                        });
+                    }
                 }
                 Step::Link { node, iface, down } => {
                     let n = self.node(node)?;
@@ -495,7 +497,12 @@ impl Scenario {
                         let known = n.loaded.config.instances.iter().any(|x| {
                             x.interface.as_deref() == Some(i)
                                 || x.track_interface.iter().any(|t| &t.name == i)
-                        });
+                        }) || n
+                            .loaded
+                            .config
+                            .sync_groups
+                            .iter()
+                            .any(|g| g.track_interface.iter().any(|t| &t.name == i));
                         if !known {
                             return Err(ScenarioError::UnknownInterface {
                                 node: node.clone(),
@@ -503,76 +510,19 @@ impl Scenario {
                             });
                         }
                     }
-                    todo.push((s.at, order, Do::Link(node.clone(), iface.clone(), *down)));
+                    let (node, iface) = (node.clone(), iface.clone());
+                    let e = if *down {
+                        Event::LinkDown { node, iface }
+                    } else {
+                        Event::LinkUp { node, iface }
+                    };
+                    out.push((s.at, order, e));
                 }
             }
         }
-        todo.sort_by_key(|(t, o, _)| (*t, *o));
-        let mut state: BTreeMap<String, TrackerState> = BTreeMap::new();
-        let mut out = Vec::new();
-        for (at, _, d) in todo {
-            let node =
-                match d {
-                    Do::Sim(e) => {
-                        out.push((at, e));
-                        continue;
-                    }
-                    Do::Started(node) => {
-                        let st = state.entry(node.clone()).or_default();
-                        // Fresh instances start at their base priority, not faulted.
-                        st.applied.clear();
-                        node
-                    }
-                    Do::Tracker(node, name, failed) => {
-                        let st = state.entry(node.clone()).or_default();
-                        if failed {
-                            st.failed.insert(name);
-                        } else {
-                            st.failed.remove(&name);
-                        }
-                        node
-                    }
-                    Do::Link(node, iface, down) => {
-                        let st = state.entry(node.clone()).or_default();
-                        let key = iface.clone().unwrap_or_else(|| ALL_LINKS.to_string());
-                        if down {
-                            st.links_down.insert(key);
-                        } else if key == ALL_LINKS {
-                            st.links_down.clear();
-                        } else {
-                            st.links_down.remove(&key);
-                        }
-                        // The node layer hears the link itself (FAULT of the instances on it);
-                        // what is left here is the weights of track_interface (an interface only
-                        // tracked carries no instance the engine would have to silence).
-                        let carries =
-                            self.node(&node)?.loaded.config.instances.iter().any(|i| {
-                                iface.is_none() || i.interface.as_deref() == iface.as_deref()
-                            });
-                        if carries {
-                            out.push((
-                                at,
-                                if down {
-                                    Event::LinkDown {
-                                        node: node.clone(),
-                                        iface: iface.clone(),
-                                    }
-                                } else {
-                                    Event::LinkUp {
-                                        node: node.clone(),
-                                        iface: iface.clone(),
-                                    }
-                                },
-                            ));
-                        }
-                        node
-                    }
-                };
-            let n = self.node(&node)?;
-            let st = state.entry(node.clone()).or_default();
-            st.apply(at, &node, &n.loaded.config, &mut out);
-        }
-        Ok(out)
+        out.extend(trackers::reports(self));
+        out.sort_by_key(|(t, o, _)| (*t, *o));
+        Ok(out.into_iter().map(|(t, _, e)| (t, e)).collect())
     }
 
     /// Run it: to `until`, or until no transition happened for twice the reaction time after
@@ -626,126 +576,6 @@ pub struct Run {
     pub report: Report,
     /// Some(false): still changing when the until-quiet run gave up; None: a fixed `until`.
     pub converged: Option<bool>,
-}
-
-const ALL_LINKS: &str = "*";
-
-#[derive(Debug, Default)]
-struct TrackerState {
-    failed: BTreeSet<String>,
-    links_down: BTreeSet<String>,
-    /// What the node's instances were last told: (effective priority, fault reason).
-    applied: BTreeMap<String, (u8, Option<String>)>,
-}
-
-impl TrackerState {
-    fn link_down(&self, iface: &str) -> bool {
-        self.links_down.contains(ALL_LINKS) || self.links_down.contains(iface)
-    }
-
-    /// Tell each instance of the node its effective priority and fault, where they changed.
-    fn apply(
-        &mut self,
-        at: Duration,
-        node: &str,
-        config: &Config,
-        out: &mut Vec<(Duration, Event)>,
-    ) {
-        for inst in &config.instances {
-            let trackers = failover::trackers(config, inst);
-            let mut total = 0;
-            let mut fault: Option<String> = None;
-            for t in &trackers {
-                let failed = match t.kind {
-                    "track_interface" => self.link_down(&t.name),
-                    _ => self.failed.contains(&t.name),
-                };
-                total += t.ok_contribution();
-                if !failed {
-                    continue;
-                }
-                match t.fail_delta() {
-                    Some(d) => total += d,
-                    None if fault.is_none() => fault = Some(fault_reason(t)),
-                    None => {}
-                }
-            }
-            let eff = failover::effective_priority(inst.priority, total);
-            let before = self
-                .applied
-                .get(&inst.name)
-                .cloned()
-                .unwrap_or((inst.priority, None));
-            let target = || (node.to_string(), Some(inst.name.clone()));
-            if eff != before.0 {
-                let (node, instance) = target();
-                out.push((
-                    at,
-                    Event::SetPriority {
-                        node,
-                        instance,
-                        priority: eff,
-                    },
-                ));
-            }
-            match (&before.1, &fault) {
-                (None, Some(reason)) => {
-                    let (node, instance) = target();
-                    out.push((
-                        at,
-                        Event::Fault {
-                            node,
-                            instance,
-                            reason: reason.clone(),
-                        },
-                    ))
-                }
-                (Some(_), None) => {
-                    let (node, instance) = target();
-                    out.push((at, Event::FaultCleared { node, instance }))
-                }
-                _ => {}
-            }
-            self.applied.insert(inst.name.clone(), (eff, fault));
-        }
-    }
-}
-
-fn fault_reason(t: &Tracker) -> String {
-    match t.kind {
-        "track_interface" => format!("interface {} is down", t.name),
-        _ => format!("{} {} failed", t.kind, t.name),
-    }
-}
-
-/// For a tracked name: Some(Some((interval, runs))) for a vrrp_script (`fall` runs to fail,
-/// `rise` to recover), Some(None) for a process or file tracker (immediate), None if the node
-/// does not track it.
-fn script_runs(config: &Config, name: &str, failed: bool) -> Option<Option<(Duration, u32)>> {
-    let tracked = config.instances.iter().any(|i| {
-        i.track_script.iter().any(|t| t.name == name)
-            || i.track_process.iter().any(|t| t.name == name)
-            || i.track_file.iter().any(|t| t.name == name)
-    });
-    if !tracked {
-        return None;
-    }
-    if let Some(s) = config.scripts.iter().find(|s| s.name == name) {
-        let n = if failed { s.fall } else { s.rise };
-        return Some(Some((s.interval.max(Duration::from_millis(1)), n.max(1))));
-    }
-    let other = config.track_processes.iter().any(|p| p.name == name)
-        || config.track_files.iter().any(|f| f.name == name);
-    other.then_some(None)
-}
-
-/// The time of the `n`-th run at or after `from`, runs being at `start + k * interval`.
-fn nth_run_after(start: Duration, interval: Duration, from: Duration, n: u32) -> Duration {
-    let since = from.saturating_sub(start);
-    let i = interval.as_nanos().max(1);
-    let k = since.as_nanos().div_ceil(i);
-    let k = k + u128::from(n.saturating_sub(1));
-    start + Duration::from_nanos((k * i).min(u128::from(u64::MAX)) as u64)
 }
 
 /// The golden text of a run: every transition, then the final VIP owners and the findings'
@@ -809,16 +639,9 @@ mod tests {
             p("partition:a,b|c@1s").to_string(),
             "partition:a,b/c@1000ms"
         );
+        assert_eq!(p("demote:n1:VI_1@2s").to_string(), "demote:n1/VI_1@2000ms");
+        assert_eq!(p("restore:n1@3s").to_string(), "restore:n1@3000ms");
         assert!("script-fail:n1@1s".parse::<TimedStep>().is_err());
         assert!("link-down@1s".parse::<TimedStep>().is_err());
-    }
-
-    #[test]
-    fn script_runs_are_phased_from_the_start() {
-        let s = Duration::from_secs;
-        // Runs at 0, 2, 4, ...: failing from 5 s with fall 3 is seen at 6, 8, 10.
-        assert_eq!(nth_run_after(s(0), s(2), s(5), 3), s(10));
-        assert_eq!(nth_run_after(s(0), s(2), s(6), 1), s(6));
-        assert_eq!(nth_run_after(s(1), s(2), s(6), 2), s(9));
     }
 }

@@ -7,7 +7,9 @@ use std::time::Duration;
 use thiserror::Error;
 
 use crate::config::model::Config;
-use crate::node::{build_all, BuildError, HostView, IfaceInfo, InstanceSpec};
+use crate::node::{
+    build_all, BuildError, HostView, IfaceInfo, InstanceSpec, TrackerId, TrackerKind, TrackerState,
+};
 
 /// One VRRP instance on a simulated node: exactly what the daemon runs (`node::InstanceSpec`).
 pub type SimInstance = InstanceSpec;
@@ -51,6 +53,25 @@ impl NodeSpec {
             addr,
             instances,
         })
+    }
+
+    /// Every interface its instances run on or track (track_interface), sorted, once each.
+    pub fn interfaces(&self) -> impl Iterator<Item = &str> {
+        let mut v: Vec<&str> = self
+            .instances
+            .iter()
+            .flat_map(|i| {
+                let tracked = i
+                    .trackers
+                    .iter()
+                    .filter(|t| t.id.kind == TrackerKind::Interface)
+                    .map(|t| t.id.name.as_str());
+                std::iter::once(i.ifname.as_str()).chain(tracked)
+            })
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v.into_iter()
     }
 
     /// The host view this node's instances were built against.
@@ -191,6 +212,25 @@ pub enum Event {
         reason: String,
     },
     FaultCleared {
+        node: String,
+        instance: Option<String>,
+    },
+    /// One of the node's trackers reports a result, as the daemon's tracker workers do: the
+    /// node layer (`Node::set_tracker`) moves the priority of every instance that follows it,
+    /// or puts it in FAULT, by keepalived's weights. Ignored while the node is down.
+    Tracker {
+        node: String,
+        tracker: TrackerId,
+        state: TrackerState,
+    },
+    /// `vrrpctl demote` on the node (`Node::demote`): a master hands over with a priority-0
+    /// advert and the instance(s) hold BACKUP until restored or the node restarts.
+    Demote {
+        node: String,
+        instance: Option<String>,
+    },
+    /// `vrrpctl restore` (`Node::restore`).
+    Restore {
         node: String,
         instance: Option<String>,
     },

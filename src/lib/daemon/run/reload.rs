@@ -123,6 +123,7 @@ impl Daemon {
         }
         self.effects = effects;
         self.sync_groups = cfg.sync_groups.clone();
+        self.dump_view = super::dump::ConfigView::of(&cfg);
         let node = &self.node;
         let used = |name: &str| {
             node.instances().any(|(_, i)| {
