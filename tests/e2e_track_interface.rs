@@ -16,20 +16,6 @@ fn wait_log(v: &Vrrpd, needle: &str, timeout: Duration) -> bool {
     wait_for(timeout, || v.log().contains(needle).then_some(())).is_some()
 }
 
-fn has_addr_on(ns: &Netns, dev: &str, ip: &str) -> bool {
-    let out = ns.try_exec(&["ip", "-o", "addr", "show", "dev", dev]);
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .any(|w| w.split('/').next() == Some(ip))
-}
-
-fn wait_addr_on(ns: &Netns, dev: &str, ip: &str, present: bool) -> bool {
-    wait_for(Duration::from_secs(6), || {
-        (has_addr_on(ns, dev, ip) == present).then_some(())
-    })
-    .is_some()
-}
-
 #[test]
 fn tracked_uplink_down_is_fault_and_the_vip_moves_then_comes_back() {
     if !require_root() || !require_tool("keepalived") {

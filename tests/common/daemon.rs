@@ -165,6 +165,22 @@ pub fn has_addr(ns: &Netns, ip: &str) -> bool {
         .any(|w| w.split('/').next() == Some(ip))
 }
 
+/// Whether `ip` (no prefix) is configured on `dev` of `ns`.
+pub fn has_addr_on(ns: &Netns, dev: &str, ip: &str) -> bool {
+    let out = ns.try_exec(&["ip", "-o", "addr", "show", "dev", dev]);
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .any(|w| w.split('/').next() == Some(ip))
+}
+
+/// Wait (at most 6 s) until `ip` is on `dev` of `ns`, or gone with `present = false`.
+pub fn wait_addr_on(ns: &Netns, dev: &str, ip: &str, present: bool) -> bool {
+    wait_for(Duration::from_secs(6), || {
+        (has_addr_on(ns, dev, ip) == present).then_some(())
+    })
+    .is_some()
+}
+
 /// Wait until `ip` is on `ns`'s eth0 (or not, with `present = false`); returns how long it took.
 pub fn wait_addr(ns: &Netns, ip: &str, present: bool, timeout: Duration) -> Option<Duration> {
     let t0 = Instant::now();

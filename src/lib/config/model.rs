@@ -91,6 +91,10 @@ pub struct GlobalDefs {
     pub vrrp_notify_fifo: Option<PathBuf>,
     pub notify_fifo: Option<PathBuf>,
     pub dynamic_interfaces: bool,
+    /// `vmac_prefix`: VMAC interfaces are named PREFIX.VRID (default `vrrp`).
+    pub vmac_prefix: Option<String>,
+    /// `vmac_addr_prefix`: `use_vmac_addr` interfaces are named PREFIX.VRID (default `vrrp`).
+    pub vmac_addr_prefix: Option<String>,
     /// `process_monitor_rcv_bufs` (bytes) and `process_monitor_rcv_bufs_force`: the receive
     /// buffer of the process-event socket (vrrp_track_process).
     pub process_monitor_rcv_bufs: Option<u32>,
@@ -128,6 +132,8 @@ impl Default for GlobalDefs {
             vrrp_notify_fifo: None,
             notify_fifo: None,
             dynamic_interfaces: false,
+            vmac_prefix: None,
+            vmac_addr_prefix: None,
             process_monitor_rcv_bufs: None,
             process_monitor_rcv_bufs_force: false,
         }
@@ -258,13 +264,53 @@ pub struct VrrpInstance {
     pub notify: Notify,
     pub notify_priority_changes: Option<bool>,
     pub smtp_alert: Option<bool>,
-    /// `use_vmac [IFNAME]`: Some(None) when given without a name.
+    /// `use_vmac [IFNAME] [MAC]`: Some(None) when given without a name.
     pub use_vmac: Option<Option<String>>,
+    /// The MAC of `use_vmac [IFNAME] MAC`, instead of 00:00:5e:00:01:VRID.
+    pub vmac_mac: Option<VmacMac>,
+    /// `use_vmac_addr`: VIPs on other interfaces (or of the other family) get a VMAC too.
+    pub use_vmac_addr: bool,
     pub vmac_xmit_base: bool,
     pub promote_secondaries: bool,
 }
 
+/// A MAC address given to `use_vmac`: six octets, or five and the VRID as the sixth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VmacMac {
+    Given([u8; 6]),
+    /// Five octets given: the sixth is the instance's VRID.
+    WithVrid([u8; 5]),
+}
+
+/// keepalived's name for a VMAC interface: `PREFIX.VRID`, or `PREFIXN.VRID` for the Nth
+/// alternative, the prefix cut so that the name fits IFNAMSIZ (15 characters).
+pub fn vmac_ifname(prefix: &str, alternative: Option<u32>, vrid: u8) -> String {
+    let tail = match alternative {
+        Some(n) => format!("{n}.{vrid}"),
+        None => format!(".{vrid}"),
+    };
+    let room = 15usize.saturating_sub(tail.len());
+    let cut: String = prefix.chars().take(room).collect();
+    format!("{cut}{tail}")
+}
+
+/// keepalived's default vmac_prefix.
+pub const DEFAULT_VMAC_PREFIX: &str = "vrrp";
+
 impl VrrpInstance {
+    /// The VMAC interface's name before keepalived resolves clashes between instances:
+    /// `use_vmac NAME`, else vmac_prefix (default `vrrp`) `.VRID`. None without use_vmac.
+    pub fn vmac_ifname(&self, global: &GlobalDefs) -> Option<String> {
+        let named = self.use_vmac.as_ref()?;
+        Some(named.clone().unwrap_or_else(|| {
+            vmac_ifname(
+                global.vmac_prefix.as_deref().unwrap_or(DEFAULT_VMAC_PREFIX),
+                None,
+                self.virtual_router_id.unwrap_or_default(),
+            )
+        }))
+    }
+
     /// The address family of the instance, fixed by its first VIP (IPv4 when there is none).
     pub fn is_ipv6(&self) -> bool {
         self.virtual_ipaddress

@@ -31,6 +31,15 @@ impl HostView for SystemHost {
         }
         Some(info)
     }
+
+    fn link_kind(&self, name: &str) -> Option<String> {
+        link_kind(name)
+    }
+}
+
+/// The kind of an existing interface (see `vmac::link_kind`).
+fn link_kind(name: &str) -> Option<String> {
+    super::vmac::link_kind(name)
 }
 
 /// A snapshot of every interface at once (one getifaddrs call, for building many instances).
@@ -61,6 +70,10 @@ impl HostView for HostSnapshot {
     fn interface(&self, name: &str) -> Option<IfaceInfo> {
         self.0.get(name).filter(|i| i.index != 0).cloned()
     }
+
+    fn link_kind(&self, name: &str) -> Option<String> {
+        link_kind(name)
+    }
 }
 
 fn sockaddr_ip(sa: &nix::sys::socket::SockaddrStorage) -> Option<IpAddr> {
@@ -82,5 +95,7 @@ mod tests {
         let snap = HostSnapshot::take().interface("lo").expect("lo");
         assert_eq!(snap.index, lo.index);
         assert!(SystemHost.interface("nosuchif0").is_none());
+        assert_eq!(SystemHost.link_kind("lo").as_deref(), Some(""));
+        assert_eq!(SystemHost.link_kind("nosuchif0"), None);
     }
 }

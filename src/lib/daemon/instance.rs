@@ -40,7 +40,8 @@ impl InstanceIo {
     }
 }
 
-/// Resolve VIPs and routes of `spec` (the instance's interface is their default device).
+/// Resolve VIPs and routes of `spec` (the instance's interface, or its VMAC for VIPs, is
+/// their default device).
 pub fn resolve_addresses(
     spec: &InstanceSpec,
     vips: &[crate::config::model::VirtualIp],
@@ -48,7 +49,7 @@ pub fn resolve_addresses(
 ) -> Result<(Vec<Vip>, Vec<Route>), NetlinkError> {
     let vips = vips
         .iter()
-        .map(|v| Vip::resolve(v, &spec.ifname))
+        .map(|v| Vip::resolve(v, spec.vip_ifname(v)))
         .collect::<Result<Vec<_>, _>>()?;
     let routes = routes
         .iter()

@@ -31,6 +31,7 @@ pub mod timers;
 pub mod track_file;
 pub mod track_process;
 pub mod track_script;
+pub mod vmac;
 pub mod watchdog;
 
 pub use run::{run, Daemon, Handle, Options};

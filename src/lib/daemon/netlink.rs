@@ -48,9 +48,10 @@ pub struct Vip {
 }
 
 impl Vip {
-    /// Resolve a configured VIP; `default_dev` is the instance's interface.
-    pub fn resolve(v: &VirtualIp, default_dev: &str) -> Result<Vip, NetlinkError> {
-        let ifname = v.dev.as_deref().unwrap_or(default_dev).to_string();
+    /// Resolve a configured VIP onto `ifname` (the spec's answer: its dev, the instance's
+    /// interface, or the VMAC).
+    pub fn resolve(v: &VirtualIp, ifname: &str) -> Result<Vip, NetlinkError> {
+        let ifname = ifname.to_string();
         let ifindex = if_index(&ifname)?;
         let brd = match v.brd {
             Some(IpAddr::V4(b)) => Some(b),

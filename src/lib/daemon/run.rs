@@ -32,6 +32,7 @@ use super::timers::{Clock, Timer};
 use super::track_file::FileTrackers;
 use super::track_process::ProcessMonitor;
 use super::track_script::{ScriptTrackers, TrackerReport};
+use super::vmac::Vmacs;
 use super::{demotion, dump, linkwatch, metrics_http, pidfile, privileges, sd_notify};
 
 mod reload;
@@ -379,6 +380,8 @@ pub struct Daemon {
     events: broadcast::Sender<Event>,
     /// Where demotions are recorded (beside the control socket); None: not recorded.
     demotion_file: Option<PathBuf>,
+    /// The use_vmac interfaces (removed at stop, or when the daemon is dropped).
+    vmacs: Vmacs,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -398,6 +401,15 @@ impl Daemon {
         let host = HostSnapshot::take();
         let (specs, mut refused) = node::build_all(cfg, &host);
         let mut specs = specs;
+        let mut vmacs = Vmacs::default();
+        let failed = vmacs.create(&specs);
+        refuse_failed(&mut specs, &mut refused, failed);
+        // The VMACs exist now: their sockets and VIPs resolve against them.
+        let host = if vmacs.is_empty() {
+            host
+        } else {
+            HostSnapshot::take()
+        };
         let mut sockets: Vec<Arc<VrrpSocket>> = Vec::new();
         let mut by_key: HashMap<(String, Family), usize> = HashMap::new();
         let mut runnable = Vec::new();
@@ -469,6 +481,7 @@ impl Daemon {
             dump_view: dump::ConfigView::of(cfg),
             events: broadcast::channel(EVENT_BACKLOG).0,
             demotion_file: None,
+            vmacs,
         };
         (Ok(d), refused)
     }
@@ -538,7 +551,7 @@ impl Daemon {
                 Some((sock, meta, buf)) = pkt_rx.recv() => {
                     let s = self.sockets[sock].clone();
                     self.input(Input::Datagram {
-                        ifname: &s.ifname,
+                        ifname: &s.node_ifname,
                         family: s.family,
                         bytes: &buf,
                         meta: &meta,
@@ -594,6 +607,8 @@ impl Daemon {
             }
         }
         self.addresses.finish().await;
+        // After the goodbye adverts and VIP removals: the macvlans go last, as in keepalived.
+        self.vmacs.remove_all();
         std::mem::take(&mut self.notifier).finish().await;
         tracing::info!("stopped");
         Ok(())
@@ -1134,6 +1149,24 @@ impl Daemon {
     }
 }
 
+/// Move the specs whose VMAC could not be set up to the refused ones.
+fn refuse_failed(
+    specs: &mut Vec<InstanceSpec>,
+    refused: &mut Vec<node::BuildError>,
+    failed: Vec<(String, String)>,
+) {
+    for (name, reason) in failed {
+        if let Some(i) = specs.iter().position(|s| s.name == name) {
+            let s = specs.remove(i);
+            refused.push(node::BuildError {
+                name: s.name,
+                span: s.span,
+                reason,
+            });
+        }
+    }
+}
+
 fn name_of(node: &Node, id: InstanceId) -> String {
     node.get(id)
         .map_or_else(|| format!("instance #{}", id.0), |i| i.spec.name.clone())
@@ -1147,16 +1180,18 @@ fn open_io(
     sockets: &mut Vec<Arc<VrrpSocket>>,
     by_key: &mut HashMap<(String, Family), usize>,
 ) -> Result<InstanceIo, String> {
-    let key = (spec.ifname.clone(), spec.family);
+    let ifname = spec.advert_ifname();
+    let key = (ifname.to_string(), spec.family);
     let socket = match by_key.get(&key) {
         Some(&i) => i,
         None => {
             let ifindex = host
-                .interface(&spec.ifname)
+                .interface(ifname)
                 .map(|i| i.index)
-                .ok_or_else(|| format!("interface {} does not exist", spec.ifname))?;
-            let s = VrrpSocket::open(spec.family, &spec.ifname, ifindex)
-                .map_err(|e| format!("cannot open a VRRP socket on {}: {e}", spec.ifname))?;
+                .ok_or_else(|| format!("interface {ifname} does not exist"))?;
+            let mut s = VrrpSocket::open(spec.family, ifname, ifindex)
+                .map_err(|e| format!("cannot open a VRRP socket on {ifname}: {e}"))?;
+            s.node_ifname = spec.ifname.clone();
             sockets.push(Arc::new(s));
             by_key.insert(key, sockets.len() - 1);
             sockets.len() - 1
@@ -1164,7 +1199,7 @@ fn open_io(
     };
     if let Some(g) = spec.group {
         if let Err(e) = sockets[socket].join(g) {
-            tracing::error!("{}: cannot join {g} on {}: {e}", spec.name, spec.ifname);
+            tracing::error!("{}: cannot join {g} on {ifname}: {e}", spec.name);
         }
     }
     InstanceIo::resolve(spec, socket).map_err(|e| e.to_string())

@@ -37,6 +37,9 @@ pub struct VrrpSocket {
     pub family: Family,
     pub ifindex: u32,
     pub ifname: String,
+    /// The interface the node knows the instances on this socket by: `ifname`, or the base
+    /// interface of a VMAC socket.
+    pub node_ifname: String,
 }
 
 impl VrrpSocket {
@@ -83,6 +86,7 @@ impl VrrpSocket {
             family,
             ifindex,
             ifname: ifname.to_string(),
+            node_ifname: ifname.to_string(),
         })
     }
 

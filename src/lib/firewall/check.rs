@@ -176,14 +176,9 @@ fn spec_of_instance(cfg: &Config, inst: &VrrpInstance, req: &Request) -> Spec {
             Some(Authentication::Ah(_)) => IPPROTO_AH,
             _ => IPPROTO_VRRP,
         },
-        out_iface: match (&inst.use_vmac, inst.vmac_xmit_base) {
-            (Some(name), false) => {
-                Some(name.clone().unwrap_or_else(|| {
-                    format!("vrrp.{}", inst.virtual_router_id.unwrap_or_default())
-                }))
-            }
-            _ => None,
-        },
+        out_iface: inst
+            .vmac_ifname(&cfg.global)
+            .filter(|_| !inst.vmac_xmit_base),
     }
 }
 

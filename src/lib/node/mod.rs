@@ -31,7 +31,7 @@ pub use receive::{RxCounters, RxMeta};
 pub use reload::{plan_reload, ReloadPlan, ReloadSummary};
 pub use spec::{
     build_all, refuse_half_groups, BuildError, Family, HostView, IfaceInfo, InstanceKey,
-    InstanceSpec,
+    InstanceSpec, VmacSpec,
 };
 pub use track::{TrackerDef, TrackerId, TrackerKind, TrackerState};
 

@@ -9,7 +9,8 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::config::model::{
-    Authentication, GlobalDefs, Notify, Span, UnicastPeer, VirtualIp, VirtualRoute, VrrpInstance,
+    Authentication, GlobalDefs, Notify, Span, UnicastPeer, VirtualIp, VirtualRoute, VmacMac,
+    VrrpInstance,
 };
 use crate::fsm::{InstanceConfig, Version};
 use crate::wire::{self, Advert};
@@ -61,6 +62,25 @@ pub struct IfaceInfo {
 pub trait HostView {
     /// None when there is no such interface.
     fn interface(&self, name: &str) -> Option<IfaceInfo>;
+    /// The kind of an existing interface as the kernel names it ("macvlan", "bridge"...),
+    /// None for a plain device or when unknown: a VMAC name may only be taken by a macvlan.
+    fn link_kind(&self, _name: &str) -> Option<String> {
+        None
+    }
+}
+
+/// `use_vmac`: the macvlan (private mode) the instance runs on, with the virtual MAC of
+/// RFC 5798 §7.3, on top of the configured interface (`InstanceSpec::ifname`, whose link
+/// state still drives FAULT).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VmacSpec {
+    pub ifname: String,
+    pub mac: [u8; 6],
+    /// `vmac_xmit_base`: adverts are sent and read on the base interface; only the VIPs
+    /// live on the macvlan.
+    pub xmit_base: bool,
+    /// The name was given (`use_vmac NAME`), not made from vmac_prefix.
+    pub named: bool,
 }
 
 /// Why an instance of the config cannot run on this host.
@@ -112,6 +132,8 @@ pub struct InstanceSpec {
     pub smtp_alert: bool,
     /// notify_priority_changes (instance, then sync group): FIFO lines for priority changes.
     pub notify_priority_changes: bool,
+    /// `use_vmac`: the macvlan it runs on.
+    pub vmac: Option<VmacSpec>,
 }
 
 impl InstanceSpec {
@@ -152,6 +174,7 @@ impl InstanceSpec {
             notify: Notify::default(),
             smtp_alert: false,
             notify_priority_changes: false,
+            vmac: None,
             fsm,
         }
     }
@@ -299,7 +322,29 @@ impl InstanceSpec {
             notify: model.notify.clone(),
             smtp_alert: model.smtp_alert.unwrap_or(false),
             notify_priority_changes: model.notify_priority_changes.unwrap_or(false),
+            vmac: vmac_spec(model, global, family),
         })
+    }
+
+    /// The interface adverts are sent from and read on: the VMAC (keepalived binds its
+    /// socket to it: a peer's advert from the same virtual MAC is delivered to our macvlan,
+    /// never to the base), or the configured interface without use_vmac or with
+    /// vmac_xmit_base.
+    pub fn advert_ifname(&self) -> &str {
+        match &self.vmac {
+            Some(v) if !v.xmit_base => &v.ifname,
+            _ => &self.ifname,
+        }
+    }
+
+    /// The interface a VIP is added to: its `dev`, except that with use_vmac a VIP of the
+    /// instance's family on the configured interface (no dev, or that dev) goes on the VMAC.
+    pub fn vip_ifname<'a>(&'a self, v: &'a VirtualIp) -> &'a str {
+        let on_base = v.dev.as_deref().is_none_or(|d| d == self.ifname);
+        match &self.vmac {
+            Some(m) if on_base && Family::of(v.addr) == self.family => &m.ifname,
+            _ => v.dev.as_deref().unwrap_or(&self.ifname),
+        }
     }
 
     pub fn key(&self) -> InstanceKey {
@@ -371,6 +416,84 @@ impl InstanceSpec {
         let now = primary_address(iface, self.family, &self.advertised);
         (now != self.src).then_some(now)
     }
+}
+
+/// The VMAC of `model` (its name before clashes between instances are resolved).
+fn vmac_spec(model: &VrrpInstance, global: &GlobalDefs, family: Family) -> Option<VmacSpec> {
+    let ifname = model.vmac_ifname(global)?;
+    let vrid = model.virtual_router_id.unwrap_or_default();
+    let mac = match model.vmac_mac {
+        Some(VmacMac::Given(m)) => m,
+        Some(VmacMac::WithVrid([a, b, c, d, e])) => [a, b, c, d, e, vrid],
+        None => wire::ethernet::virtual_mac(vrid, family == Family::V6),
+    };
+    Some(VmacSpec {
+        ifname,
+        mac,
+        xmit_base: model.vmac_xmit_base,
+        named: matches!(model.use_vmac, Some(Some(_))),
+    })
+}
+
+/// Give each VMAC a name no other instance uses and no other kind of interface has, as
+/// keepalived's create_vmac_name does: PREFIX.VRID, then PREFIX1.VRID, PREFIX2.VRID ... (IPv6
+/// tries PREFIX6.VRID first). A named VMAC whose name is taken by another kind of interface
+/// is refused (keepalived would quietly use a generated name instead).
+fn name_vmacs(
+    config: &crate::config::model::Config,
+    specs: &mut [InstanceSpec],
+    host: &dyn HostView,
+) -> Vec<(usize, String)> {
+    let prefix = config
+        .global
+        .vmac_prefix
+        .as_deref()
+        .unwrap_or(crate::config::model::DEFAULT_VMAC_PREFIX);
+    let foreign = |name: &str| host.link_kind(name).is_some_and(|k| k != "macvlan");
+    let mut taken: Vec<String> = Vec::new();
+    let mut refused = Vec::new();
+    for (i, s) in specs.iter_mut().enumerate() {
+        let family = s.family;
+        let vrid = s.fsm.vrid;
+        let Some(v) = s.vmac.as_mut() else { continue };
+        if v.named {
+            if foreign(&v.ifname) {
+                refused.push((
+                    i,
+                    format!(
+                        "use_vmac {}: an interface of that name exists and is not a macvlan",
+                        v.ifname
+                    ),
+                ));
+                continue;
+            }
+            if !taken.contains(&v.ifname) {
+                taken.push(v.ifname.clone());
+                continue;
+            }
+        }
+        let mut alternatives = match family {
+            Family::V6 => vec![None, Some(6)],
+            Family::V4 => vec![None],
+        };
+        alternatives.extend(
+            (1..100u32)
+                .filter(|&n| n != 6 || family == Family::V4)
+                .map(Some),
+        );
+        let free = alternatives
+            .into_iter()
+            .map(|n| crate::config::model::vmac_ifname(prefix, n, vrid))
+            .find(|n| !taken.contains(n) && !foreign(n));
+        match free {
+            Some(n) => {
+                v.ifname = n.clone();
+                taken.push(n);
+            }
+            None => refused.push((i, "no free name for its VMAC interface".to_string())),
+        }
+    }
+    refused
 }
 
 /// A VIP given only by its address (hand-built specs): host prefix, the instance's interface.
@@ -449,6 +572,14 @@ pub fn build_all(
             }
             Err(e) => refused.push(e),
         }
+    }
+    for (i, reason) in name_vmacs(config, &mut specs, host).into_iter().rev() {
+        let s = specs.remove(i);
+        refused.push(BuildError {
+            name: s.name,
+            span: s.span,
+            reason,
+        });
     }
     refuse_half_groups(config, &mut specs, &mut refused);
     (specs, refused)
@@ -630,5 +761,123 @@ mod tests {
         assert_eq!(specs.len(), 1);
         assert_eq!(refused.len(), 1);
         assert!(refused[0].reason.contains("VI_1"), "{}", refused[0]);
+    }
+
+    const VMAC: &str = "global_defs {\n vmac_prefix vr\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n use_vmac\n virtual_ipaddress {\n  192.0.2.100/24\n  198.51.100.1/24 dev eth1\n }\n}\nvrrp_instance VI_6 {\n interface eth0\n virtual_router_id 51\n use_vmac\n virtual_ipaddress {\n  2001:db8::100/64\n }\n}\n";
+
+    fn two_ifs() -> FakeHost {
+        let mut h = host(&["192.0.2.1", "fe80::1"]);
+        let eth1 = IfaceInfo {
+            index: 3,
+            up: true,
+            addrs: vec!["198.51.100.2".parse().unwrap()],
+        };
+        h.0.insert("eth1".into(), eth1);
+        h
+    }
+
+    #[test]
+    fn vmac_names_macs_and_where_things_go() {
+        let l = load_str("test.conf", VMAC);
+        let (specs, refused) = build_all(&l.config, &two_ifs());
+        assert!(refused.is_empty(), "{refused:?}");
+        let v4 = specs[0].vmac.as_ref().expect("vmac");
+        let v6 = specs[1].vmac.as_ref().expect("vmac");
+        // vmac_prefix, and keepalived's second name for the IPv6 instance of the same VRID.
+        assert_eq!(
+            (v4.ifname.as_str(), v6.ifname.as_str()),
+            ("vr.51", "vr6.51")
+        );
+        assert_eq!(v4.mac, [0, 0, 0x5e, 0, 1, 51]);
+        assert_eq!(v6.mac, [0, 0, 0x5e, 0, 2, 51]);
+        // Adverts leave from the VMAC, the instance's identity and FAULT stay on eth0.
+        assert_eq!(specs[0].advert_ifname(), "vr.51");
+        assert_eq!(specs[0].key().ifname, "eth0");
+        let on: Vec<&str> = specs[0]
+            .vips
+            .iter()
+            .map(|v| specs[0].vip_ifname(v))
+            .collect();
+        assert_eq!(on, vec!["vr.51", "eth1"]);
+    }
+
+    #[test]
+    fn vmac_xmit_base_named_mac_and_unicast() {
+        let text = "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 7\n use_vmac v7 02:11:22:33:44\n vmac_xmit_base\n virtual_ipaddress {\n  192.0.2.100/24\n }\n}\n";
+        let s = build(text, &host(&["192.0.2.1"])).expect("builds");
+        let v = s.vmac.as_ref().expect("vmac");
+        assert_eq!(
+            (v.ifname.as_str(), v.mac, v.xmit_base),
+            ("v7", [2, 0x11, 0x22, 0x33, 0x44, 7], true)
+        );
+        assert_eq!(s.advert_ifname(), "eth0");
+        assert_eq!(s.vip_ifname(&s.vips[0]), "v7");
+        // keepalived: unicast with use_vmac sends from the base interface.
+        let uni = text
+            .replace(" vmac_xmit_base\n", " unicast_peer {\n  192.0.2.2\n }\n")
+            .replace("use_vmac v7 02:11:22:33:44", "use_vmac");
+        let l = load_str("test.conf", &uni);
+        assert!(l
+            .diagnostics
+            .iter()
+            .any(|d| d.message.contains("requires vmac_xmit_base")));
+        let s = InstanceSpec::build(
+            &l.config.instances[0],
+            &l.config.global,
+            &host(&["192.0.2.1"]),
+        )
+        .expect("builds");
+        assert_eq!(
+            s.vmac.as_ref().map(|v| (v.ifname.as_str(), v.xmit_base)),
+            Some(("vrrp.7", true))
+        );
+    }
+
+    #[test]
+    fn bad_vmac_words_are_said_and_ignored() {
+        for (word, said) in [
+            ("01:00:5e:00:00:01", "multicast"),
+            ("00:00:5e:00:01:07", "RFC5798"),
+            ("zz:11", "invalid MAC"),
+            ("a/b", "invalid characters"),
+        ] {
+            let text = BASIC.replace(" priority 120\n", &format!(" use_vmac {word}\n"));
+            let l = load_str("test.conf", &text);
+            assert!(
+                l.diagnostics.iter().any(|d| d.message.contains(said)),
+                "{word}: {:?}",
+                l.diagnostics
+            );
+            assert_eq!(l.config.instances[0].vmac_mac, None);
+        }
+    }
+
+    /// A host whose eth0 exists and whose `vrrp.7` is a bridge.
+    struct Occupied(FakeHost);
+    impl HostView for Occupied {
+        fn interface(&self, name: &str) -> Option<IfaceInfo> {
+            self.0.interface(name)
+        }
+        fn link_kind(&self, name: &str) -> Option<String> {
+            (name == "vrrp.7" || name == "mine").then(|| "bridge".to_string())
+        }
+    }
+
+    #[test]
+    fn vmac_names_taken_by_other_interfaces() {
+        let h = Occupied(host(&["192.0.2.1"]));
+        let text = BASIC.replace("virtual_router_id 7", "virtual_router_id 7\n use_vmac");
+        let l = load_str("test.conf", &text);
+        let (specs, refused) = build_all(&l.config, &h);
+        assert!(refused.is_empty());
+        assert_eq!(specs[0].vmac.as_ref().unwrap().ifname, "vrrp1.7");
+        let l = load_str("test.conf", &text.replace("use_vmac", "use_vmac mine"));
+        let (specs, refused) = build_all(&l.config, &h);
+        assert!(specs.is_empty());
+        assert!(
+            refused[0].reason.contains("not a macvlan"),
+            "{}",
+            refused[0]
+        );
     }
 }

@@ -130,6 +130,29 @@ pub(super) fn read(r: &mut Reader, node: &Node, g: &mut GlobalDefs) {
             "vrrp_notify_fifo" => g.vrrp_notify_fifo = r.arg(k, 0).map(|w| w.text.clone().into()),
             "notify_fifo" => g.notify_fifo = r.arg(k, 0).map(|w| w.text.clone().into()),
             "dynamic_interfaces" => g.dynamic_interfaces = true,
+            // keepalived keeps the first and ignores later ones with an error.
+            "vmac_prefix" | "vmac_addr_prefix" => {
+                let slot = if k.name() == "vmac_prefix" {
+                    &mut g.vmac_prefix
+                } else {
+                    &mut g.vmac_addr_prefix
+                };
+                if let Some(w) = r.arg(k, 0) {
+                    if slot.is_some() {
+                        r.push(super::super::diag::Diagnostic::error(
+                            "invalid-value",
+                            k.span(),
+                            format!(
+                                "{} has already been specified - ignoring {}",
+                                k.name(),
+                                w.text
+                            ),
+                        ));
+                    } else {
+                        *slot = Some(w.text.clone());
+                    }
+                }
+            }
             "process_monitor_rcv_bufs" => {
                 if let Some(v) = r.int_arg(k, 0, i64::from(u32::MAX)) {
                     g.process_monitor_rcv_bufs = (v > 0).then_some(v as u32);

@@ -8,7 +8,7 @@ use super::super::diag::Diagnostic;
 use super::super::lexer::Word;
 use super::super::model::{
     advert_int_as_keepalived, Authentication, GlobalDefs, InitialState, Notify, UnicastPeer,
-    VirtualIp, VirtualRoute, VrrpInstance,
+    VirtualIp, VirtualRoute, VmacMac, VrrpInstance,
 };
 use super::super::tree::Node;
 use super::super::values::Reader;
@@ -33,6 +33,71 @@ pub(crate) struct Pending {
     accept: Option<bool>,
     down_timer_adverts: Option<u32>,
     native_ipv6: bool,
+}
+
+/// `use_vmac [IFNAME] [MAC]` (either order, as keepalived reads it: a word with a `:` is the
+/// MAC), with keepalived's refusals: an invalid name or MAC is ignored with an error.
+fn use_vmac(r: &mut Reader, k: &Node) -> (Option<String>, Option<VmacMac>) {
+    let mut name = None;
+    let mut mac = None;
+    for w in k.args.iter().take(2) {
+        let bad = |what: String| Diagnostic::error("invalid-value", &w.span, what);
+        if w.text.contains(':') {
+            if mac.is_some() {
+                r.push(bad("VMAC interface address already specified".into()));
+                continue;
+            }
+            match parse_vmac_mac(&w.text) {
+                Err(why) => r.push(bad(format!("VMAC {why} {} - ignored", w.text))),
+                Ok(m) => mac = Some(m),
+            }
+        } else {
+            if name.is_some() {
+                r.push(bad("VMAC interface name already specified".into()));
+                continue;
+            }
+            let t = &w.text;
+            let valid = !t.is_empty()
+                && t.len() < 16
+                && t != "."
+                && t != ".."
+                && !t.chars().any(|c| c == '/' || c == ':' || c.is_whitespace());
+            if valid {
+                name = Some(t.clone());
+            } else {
+                r.push(bad(format!(
+                    "VMAC interface name '{t}' too long or invalid characters - ignoring"
+                )));
+            }
+        }
+    }
+    (name, mac)
+}
+
+/// Five or six hex octets; not multicast, not an RFC 5798 virtual MAC (keepalived's rules).
+fn parse_vmac_mac(text: &str) -> Result<VmacMac, &'static str> {
+    let parts: Vec<&str> = text.trim_end_matches(':').split(':').collect();
+    let octets: Option<Vec<u8>> = parts
+        .iter()
+        .map(|p| {
+            (!p.is_empty() && p.len() <= 2)
+                .then(|| u8::from_str_radix(p, 16).ok())
+                .flatten()
+        })
+        .collect();
+    let o = octets.ok_or("invalid MAC address")?;
+    let mac = match o.len() {
+        5 => VmacMac::WithVrid([o[0], o[1], o[2], o[3], o[4]]),
+        6 => VmacMac::Given([o[0], o[1], o[2], o[3], o[4], o[5]]),
+        _ => return Err("invalid MAC address"),
+    };
+    if o[0] & 1 == 1 {
+        return Err("MAC address is multicast");
+    }
+    if o[..4] == [0, 0, 0x5e, 0] && matches!(o[4], 1 | 2) {
+        return Err("MAC address not allowed to be RFC5798 address");
+    }
+    Ok(mac)
 }
 
 fn empty(name: String, span: super::super::model::Span) -> VrrpInstance {
@@ -80,6 +145,8 @@ fn empty(name: String, span: super::super::model::Span) -> VrrpInstance {
         notify_priority_changes: None,
         smtp_alert: None,
         use_vmac: None,
+        vmac_mac: None,
+        use_vmac_addr: false,
         vmac_xmit_base: false,
         promote_secondaries: false,
     }
@@ -194,7 +261,12 @@ pub(crate) fn read(r: &mut Reader, node: &Node) -> Option<Raw> {
             "track_file" => i.track_file.extend(track_list(r, k, -254, 254)),
             "notify_priority_changes" => i.notify_priority_changes = r.bool_at(k, 0),
             "smtp_alert" => i.smtp_alert = r.bool_at(k, 0),
-            "use_vmac" => i.use_vmac = Some(k.arg(0).map(|w| w.text.clone())),
+            "use_vmac" => {
+                let (name, mac) = use_vmac(r, k);
+                i.use_vmac = Some(name);
+                i.vmac_mac = mac;
+            }
+            "use_vmac_addr" => i.use_vmac_addr = true,
             "vmac_xmit_base" => i.vmac_xmit_base = true,
             "promote_secondaries" => i.promote_secondaries = true,
             "native_ipv6" => raw.pending.native_ipv6 = true,
@@ -651,5 +723,49 @@ pub(crate) fn finish(i: &mut VrrpInstance, raw: Pending, g: &GlobalDefs, r: &mut
         i.lower_prio_no_advert = Some(true);
         i.higher_prio_send_advert = Some(false);
         i.down_timer_adverts = 3;
+    }
+    vmac_fixups(i, strict, r);
+}
+
+/// keepalived's corrections of the VMAC keywords (vrrp_parser.c's end handler and
+/// vrrp_complete_instance), each said as keepalived says it.
+fn vmac_fixups(i: &mut VrrpInstance, strict: bool, r: &mut Reader) {
+    let mut say = |text: String| r.push(Diagnostic::error("invalid-value", &i.span, text));
+    if i.use_vmac.is_none() {
+        if i.vmac_xmit_base {
+            say(format!(
+                "({}) vmac_xmit_base is only valid with a vmac",
+                i.name
+            ));
+            i.vmac_xmit_base = false;
+        }
+        return;
+    }
+    if i.is_unicast() && !i.vmac_xmit_base {
+        say(format!(
+            "({}) unicast with use_vmac requires vmac_xmit_base - setting",
+            i.name
+        ));
+        i.vmac_xmit_base = true;
+    }
+    if strict && i.vmac_mac.take().is_some() {
+        say(format!(
+            "({}): cannot specify MAC address with strict mode - clearing",
+            i.name
+        ));
+    }
+    if strict && i.vmac_xmit_base {
+        say(format!(
+            "({}) xmit_base is incompatible with strict mode - resetting",
+            i.name
+        ));
+        i.vmac_xmit_base = false;
+    }
+    if i.promote_secondaries {
+        say(format!(
+            "({}) promote_secondaries is automatically set for vmacs - ignoring",
+            i.name
+        ));
+        i.promote_secondaries = false;
     }
 }

@@ -39,9 +39,7 @@ pub const NOT_RUN_BY_VRRPD: &[&str] = &[
 #[rustfmt::skip]
 pub const NOT_RUN_YET: &[(&str, &str, &str)] = &[
     ("vrrp_instance", "track_bfd", "vrrpd runs no BFD"),
-    ("vrrp_instance", "use_vmac", "VMAC interfaces are not implemented yet"),
-    ("vrrp_instance", "use_vmac_addr", "VMAC interfaces are not implemented yet"),
-    ("vrrp_instance", "vmac_xmit_base", "VMAC interfaces are not implemented yet"),
+    ("vrrp_instance", "use_vmac_addr", "VMACs for VIPs on other interfaces are not implemented yet"),
     ("vrrp_instance", "use_ipvlan", "ipvlan interfaces are not implemented"),
     ("vrrp_instance", "virtual_rules", "vrrpd adds no ip rules yet"),
     ("vrrp_instance", "notify_deleted", "reload reports a removed instance as STOP"),
@@ -73,8 +71,7 @@ pub const NOT_RUN_YET: &[(&str, &str, &str)] = &[
     ("global_defs", "enable_snmp_rfcv3", "vrrpd has no SNMP"),
     ("global_defs", "enable_dbus", "vrrpd has no DBus"),
     ("global_defs", "lvs_sync_daemon", "vrrpd runs no LVS"),
-    ("global_defs", "vmac_prefix", "VMAC interfaces are not implemented yet"),
-    ("global_defs", "vmac_addr_prefix", "VMAC interfaces are not implemented yet"),
+    ("global_defs", "vmac_addr_prefix", "VMACs for VIPs on other interfaces are not implemented yet"),
     ("global_defs", "startup_script", "startup/shutdown scripts are not implemented yet"),
     ("global_defs", "shutdown_script", "startup/shutdown scripts are not implemented yet"),
 ];

@@ -52,6 +52,9 @@ impl Daemon {
         let cfg = loaded.config;
         let host = HostSnapshot::take();
         let (mut specs, mut refused) = node::build_all(&cfg, &host);
+        let failed = self.vmacs.create(&specs);
+        super::refuse_failed(&mut specs, &mut refused, failed);
+        let host = HostSnapshot::take();
         // Sockets for interfaces / families not open yet.
         let mut by_key: HashMap<(String, Family), usize> = self
             .sockets
@@ -122,6 +125,14 @@ impl Daemon {
             self.perform(e);
         }
         self.effects = effects;
+        // Removed instances have said goodbye: their VMACs go.
+        let keep: Vec<String> = self
+            .node
+            .instances()
+            .filter_map(|(_, i)| i.spec.vmac.as_ref().map(|v| v.ifname.clone()))
+            .collect();
+        self.vmacs
+            .retain(&keep.iter().map(String::as_str).collect::<Vec<_>>());
         self.sync_groups = cfg.sync_groups.clone();
         self.dump_view = super::dump::ConfigView::of(&cfg);
         let node = &self.node;

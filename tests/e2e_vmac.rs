@@ -1,0 +1,280 @@
+//! use_vmac end to end beside a real keepalived 2.2.7 (both with use_vmac, as one config on
+//! two routers is written): vrrpd's macvlan is what keepalived makes (private mode,
+//! 00:00:5e:00:01:VRID, the same sysctls on it and on its base), a client's ARP for the VIP
+//! resolves to the virtual MAC, keepalived hears vrrpd's adverts and stays BACKUP, the VIP
+//! moves to keepalived's VMAC and back, and after vrrpd stops its macvlan is gone and the
+//! sysctls are back. With the roles reversed vrrpd hears keepalived's adverts, which come from
+//! the same virtual MAC and so reach only vrrpd's own macvlan (never its base interface).
+
+mod common;
+use common::daemon::*;
+use common::*;
+
+use std::time::Duration;
+
+const VIP: &str = "192.0.2.100";
+const VMAC: &str = "vrrp.51";
+const MAC: &str = "00:00:5e:00:01:33";
+
+fn conf(priority: u8, router: &str) -> String {
+    let mut c = InstanceConf::v3(priority, "192.0.2.100/24");
+    c.extra.push("use_vmac".into());
+    c.file(router)
+}
+
+fn sysctl(ns: &Netns, ifname: &str, key: &str) -> String {
+    let out = ns.exec(&["cat", &format!("/proc/sys/net/ipv4/conf/{ifname}/{key}")]);
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn sysctls(ns: &Netns, ifname: &str, keys: &[&str]) -> Vec<String> {
+    keys.iter().map(|k| sysctl(ns, ifname, k)).collect()
+}
+
+fn link(ns: &Netns, ifname: &str) -> Option<String> {
+    let out = ns.try_exec(&["ip", "-d", "-o", "link", "show", "dev", ifname]);
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).to_string())
+}
+
+fn wait_gone(ns: &Netns, ifname: &str) -> bool {
+    wait_for(Duration::from_secs(3), || {
+        link(ns, ifname).is_none().then_some(())
+    })
+    .is_some()
+}
+
+/// The MAC the client's ARP request for the VIP is answered with (arping: ARP only, so no
+/// ICMP reply makes the router ARP back from its base interface with the VIP as sender, which
+/// keepalived's routers do too and which would overwrite the client's entry).
+fn arp_for_vip(lan: &Lan) -> Option<String> {
+    wait_for(Duration::from_secs(3), || {
+        let out = lan.hosts[2].try_exec(&["arping", "-c", "1", "-w", "1", "-I", "eth0", VIP]);
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        text.lines()
+            .filter(|l| l.contains("bytes from"))
+            .flat_map(|l| l.split_whitespace())
+            .find(|w| w.len() == 17 && w.matches(':').count() == 5)
+            .map(str::to_string)
+    })
+}
+
+fn keepalived_states(ka: &Keepalived) -> Vec<String> {
+    ka.log()
+        .lines()
+        .filter_map(|l| l.split("(VI_1) Entering ").nth(1))
+        .map(|s| s.split_whitespace().next().unwrap_or("").to_string())
+        .collect()
+}
+
+#[test]
+fn vmac_master_beside_keepalived_answers_arp_with_the_virtual_mac_and_fails_over() {
+    if !require_root() || !require_tool("keepalived") || !require_tool("arping") {
+        return;
+    }
+    let mut lan = lan3("vm", false);
+    // A host with strict reverse-path filtering: keepalived moves it off `all` for the VMAC.
+    let h0 = &lan.hosts[0];
+    h0.exec(&["sysctl", "-q", "-w", "net.ipv4.conf.all.rp_filter=2"]);
+    h0.exec(&["sysctl", "-q", "-w", "net.ipv4.conf.eth0.rp_filter=1"]);
+    let base_keys = ["arp_ignore", "arp_filter", "rp_filter"];
+    let before = sysctls(h0, "eth0", &base_keys);
+    let dir = tempdir();
+    let (vd, kd) = (subdir(dir.path(), "vrrpd"), subdir(dir.path(), "ka"));
+    // `vrrpd -t` agrees that it runs every keyword (no not-run-by-vrrpd note) and makes nothing.
+    let file = vd.join("check.conf");
+    std::fs::write(&file, conf(200, "A")).unwrap();
+    let mut check = lan.hosts[0].command(bin("vrrpd"));
+    let out = check.arg("-t").arg("-f").arg(&file).output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{said}");
+    assert!(!said.contains("not-run-by-vrrpd"), "{said}");
+    assert!(link(&lan.hosts[0], VMAC).is_none(), "vrrpd -t made {VMAC}");
+    let (vrrpd, _) = Vrrpd::start(&mut lan.hosts[0], &vd, &conf(200, "A"));
+    vrrpd.wait_socket();
+    let (ka, _) = Keepalived::start(&mut lan.hosts[1], &kd, &conf(100, "B"));
+    let h0 = &lan.hosts[0];
+    assert!(
+        wait_addr_on(h0, VMAC, VIP, true),
+        "no VIP on {VMAC}: {}",
+        vrrpd.log()
+    );
+    let l = link(h0, VMAC).expect("the macvlan exists");
+    assert!(l.contains("macvlan mode private"), "{l}");
+    assert!(l.contains(&format!("link/ether {MAC}")), "{l}");
+    assert!(l.contains("addrgenmode none"), "{l}");
+    assert!(l.contains(&format!("{VMAC}@eth0")), "{l}");
+    // What keepalived 2.2.7 sets (measured the same way on it).
+    assert_eq!(
+        sysctls(
+            h0,
+            VMAC,
+            &[
+                "arp_ignore",
+                "accept_local",
+                "rp_filter",
+                "promote_secondaries"
+            ]
+        ),
+        ["1", "1", "0", "1"]
+    );
+    assert_eq!(sysctls(h0, "eth0", &base_keys), ["1", "1", "2"]);
+    assert_eq!(sysctl(h0, "all", "rp_filter"), "0");
+    assert_eq!(sysctl(h0, "default", "rp_filter"), "2");
+    let v6 = h0.exec(&[
+        "cat",
+        &format!("/proc/sys/net/ipv6/conf/{VMAC}/disable_ipv6"),
+    ]);
+    assert_eq!(String::from_utf8_lossy(&v6.stdout).trim(), "1");
+
+    // keepalived hears the adverts from the virtual MAC and stays BACKUP: no split brain.
+    std::thread::sleep(Duration::from_millis(800));
+    assert!(!has_addr_on(&lan.hosts[1], VMAC, VIP), "split brain");
+    assert_eq!(keepalived_states(&ka), ["BACKUP"], "{}", ka.log());
+    assert_eq!(arp_for_vip(&lan).as_deref(), Some(MAC));
+
+    // Graceful stop: keepalived takes over on its own VMAC (same MAC), ours is gone.
+    let pid = lan.hosts[0].procs_last().pid();
+    lan.hosts[0].procs_last().signal(libc::SIGTERM);
+    assert!(lan.hosts[0].wait_pid(pid, Duration::from_secs(5)));
+    assert!(wait_addr_on(&lan.hosts[1], VMAC, VIP, true), "{}", ka.log());
+    let h0 = &lan.hosts[0];
+    assert!(wait_gone(h0, VMAC), "{VMAC} left behind: {}", vrrpd.log());
+    assert_eq!(sysctls(h0, "eth0", &base_keys), before);
+    assert_eq!(sysctl(h0, "all", "rp_filter"), "2");
+    assert_eq!(sysctl(h0, "default", "rp_filter"), "0");
+    assert_eq!(arp_for_vip(&lan).as_deref(), Some(MAC));
+
+    // Back: vrrpd preempts keepalived, whose adverts it hears on its macvlan.
+    let (vrrpd, _) = Vrrpd::start(&mut lan.hosts[0], &vd, &conf(200, "A"));
+    assert!(
+        wait_addr_on(&lan.hosts[0], VMAC, VIP, true),
+        "{}",
+        vrrpd.log()
+    );
+    assert!(
+        vrrpd.log().contains("preempted lower priority master"),
+        "{}",
+        vrrpd.log()
+    );
+    assert!(
+        wait_addr_on(&lan.hosts[1], VMAC, VIP, false),
+        "{}",
+        ka.log()
+    );
+    assert_eq!(
+        keepalived_states(&ka),
+        ["BACKUP", "MASTER", "BACKUP"],
+        "{}",
+        ka.log()
+    );
+    let pid = lan.hosts[0].procs_last().pid();
+    lan.hosts[0].procs_last().signal(libc::SIGTERM);
+    assert!(lan.hosts[0].wait_pid(pid, Duration::from_secs(5)));
+    assert!(wait_gone(&lan.hosts[0], VMAC), "{}", vrrpd.log());
+}
+
+#[test]
+fn vmac_backup_hears_keepalived_and_a_killed_runs_vmac_is_taken_over() {
+    if !require_root() || !require_tool("keepalived") || !require_tool("arping") {
+        return;
+    }
+    let mut lan = lan3("vb", false);
+    let dir = tempdir();
+    let (vd, kd) = (subdir(dir.path(), "vrrpd"), subdir(dir.path(), "ka"));
+    let (ka, _) = Keepalived::start(&mut lan.hosts[1], &kd, &conf(200, "B"));
+    assert!(wait_addr_on(&lan.hosts[1], VMAC, VIP, true), "{}", ka.log());
+    let (vrrpd, _) = Vrrpd::start(&mut lan.hosts[0], &vd, &conf(100, "A"));
+    vrrpd.wait_socket();
+    // keepalived's adverts carry the virtual MAC vrrpd's macvlan has: they reach only that
+    // macvlan, where vrrpd reads them, so it stays BACKUP.
+    std::thread::sleep(Duration::from_millis(800));
+    assert!(link(&lan.hosts[0], VMAC).is_some(), "{}", vrrpd.log());
+    assert!(!has_addr_on(&lan.hosts[0], VMAC, VIP), "{}", vrrpd.log());
+    assert!(!vrrpd.log().contains("-> MASTER"), "{}", vrrpd.log());
+
+    // SIGKILL leaves the macvlan; the next run takes it over and cleans up at stop.
+    sigkill(lan.hosts[0].procs_last().pid());
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(link(&lan.hosts[0], VMAC).is_some());
+    let _ = std::fs::remove_file(vd.join("vrrpd.pid"));
+    let (vrrpd, _) = Vrrpd::start(&mut lan.hosts[0], &vd, &conf(100, "A"));
+    vrrpd.wait_socket();
+    assert!(
+        vrrpd.log().contains("Found matching interface vrrp.51"),
+        "{}",
+        vrrpd.log()
+    );
+    // keepalived stops: vrrpd takes over on its macvlan.
+    lan.hosts[1].procs_last().signal(libc::SIGTERM);
+    assert!(
+        wait_addr_on(&lan.hosts[0], VMAC, VIP, true),
+        "{}",
+        vrrpd.log()
+    );
+    assert_eq!(arp_for_vip(&lan).as_deref(), Some(MAC));
+    let pid = lan.hosts[0].procs_last().pid();
+    lan.hosts[0].procs_last().signal(libc::SIGTERM);
+    assert!(lan.hosts[0].wait_pid(pid, Duration::from_secs(5)));
+    assert!(wait_gone(&lan.hosts[0], VMAC), "{}", vrrpd.log());
+}
+
+#[test]
+fn ipv6_vmac_master_sends_from_its_link_local_and_keepalived_stays_backup() {
+    if !require_root() || !require_tool("keepalived") || !require_tool("ndisc6") {
+        return;
+    }
+    let mut lan = lan3("v6", true);
+    let vip = "2001:db8::100";
+    let conf6 = |priority: u8, router: &str| {
+        let mut c = InstanceConf::v3(priority, "2001:db8::100/64");
+        c.extra.push("use_vmac".into());
+        c.file(router)
+    };
+    let dir = tempdir();
+    let (vd, kd) = (subdir(dir.path(), "vrrpd"), subdir(dir.path(), "ka"));
+    let (vrrpd, _) = Vrrpd::start(&mut lan.hosts[0], &vd, &conf6(200, "A"));
+    vrrpd.wait_socket();
+    let (ka, _) = Keepalived::start(&mut lan.hosts[1], &kd, &conf6(100, "B"));
+    let h0 = &lan.hosts[0];
+    assert!(wait_addr_on(h0, VMAC, vip, true), "{}", vrrpd.log());
+    let l = link(h0, VMAC).expect("the macvlan exists");
+    assert!(l.contains("link/ether 00:00:5e:00:02:33"), "{l}");
+    assert!(l.contains("addrgenmode none"), "{l}");
+    // The VMAC carries the base's link-local (the advert source), deprecated, and nothing
+    // made from its own MAC.
+    let base_ll = h0.exec(&[
+        "ip", "-6", "-o", "addr", "show", "dev", "eth0", "scope", "link",
+    ]);
+    let base_ll = String::from_utf8_lossy(&base_ll.stdout).to_string();
+    let ll = base_ll
+        .split_whitespace()
+        .find(|w| w.starts_with("fe80"))
+        .and_then(|w| w.split('/').next())
+        .expect("eth0 has a link-local address")
+        .to_string();
+    let on_vmac = h0.exec(&[
+        "ip", "-6", "-o", "addr", "show", "dev", VMAC, "scope", "link",
+    ]);
+    let on_vmac = String::from_utf8_lossy(&on_vmac.stdout).to_string();
+    assert!(on_vmac.contains(&format!("{ll}/64")), "{on_vmac}");
+    assert!(on_vmac.contains("deprecated"), "{on_vmac}");
+    assert_eq!(on_vmac.lines().count(), 1, "{on_vmac}");
+    std::thread::sleep(Duration::from_millis(800));
+    assert!(!has_addr_on(&lan.hosts[1], VMAC, vip), "split brain");
+    assert_eq!(keepalived_states(&ka), ["BACKUP"], "{}", ka.log());
+    // The client's neighbour solicitation for the VIP is answered with the IPv6 virtual MAC.
+    let na = lan.hosts[2].try_exec(&["ndisc6", "-q", "-r", "3", "-w", "500", vip, "eth0"]);
+    assert_eq!(
+        String::from_utf8_lossy(&na.stdout).trim().to_lowercase(),
+        "00:00:5e:00:02:33",
+        "{}",
+        vrrpd.log()
+    );
+    let pid = lan.hosts[0].procs_last().pid();
+    lan.hosts[0].procs_last().signal(libc::SIGTERM);
+    assert!(lan.hosts[0].wait_pid(pid, Duration::from_secs(5)));
+    assert!(wait_addr_on(&lan.hosts[1], VMAC, vip, true), "{}", ka.log());
+    assert!(wait_gone(&lan.hosts[0], VMAC), "{}", vrrpd.log());
+}
