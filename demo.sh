@@ -286,10 +286,12 @@ stop_ping() {
   awk -v what="$2" '
     /bytes from/ { gsub(/[\[\]]/, "", $1); t = $1 + 0
                    if (last && t - last > gap) gap = t - last
-                   last = t }
+                   last = t
+                   # A ping the kernel queued while it re-resolved the VIP is answered late.
+                   for (i = 1; i <= NF; i++) if ($i ~ /^time=/) { r = substr($i, 6) + 0; if (r > rtt) rtt = r } }
     /packets transmitted/ { sent = $1; got = $4 }
-    END { printf "   %-13s longest wait between two ping replies %4d ms (50 ms without loss), %d of %d pings lost\n",
-                 what ":", gap * 1000 + 0.5, sent - got, sent }' "$WORK/$1.ping" | tee -a "$WORK/downtimes"
+    END { printf "   %-13s longest wait between two ping replies %4d ms (50 ms without loss), slowest reply %d ms, %d of %d pings lost\n",
+                 what ":", gap * 1000 + 0.5, rtt + 0.5, sent - got, sent }' "$WORK/$1.ping" | tee -a "$WORK/downtimes"
 }
 arp_entry() { ip -n "${PREFIX}-c" -4 neigh show "$VIP" dev eth0 | awk '{for (i=1;i<NF;i++) if ($i=="lladdr") print $(i+1)}'; }
 
@@ -303,6 +305,9 @@ SNIFF_PID=$!
   > >(sed -u "s/^/     [status --watch on B] /") &
 PIDS+=("$!")
 WATCH_PID=$!
+# The watch must be connected before the crash, or it would miss the transition.
+watch_ready() { ls -l "/proc/$WATCH_PID/fd" 2>/dev/null | grep -q 'socket:'; }
+wait_until 10 watch_ready || die "vrrpctl status --watch did not connect to B's vrrpd"
 start_ping crash
 say "The client pings $VIP every 50 ms; its ARP entry for the VIP points at A:"
 show "ip neigh show $VIP       # on the client"

@@ -82,6 +82,18 @@ fn leftovers(prefix: &str, work: &Path) -> Vec<String> {
     left
 }
 
+/// A process SIGKILLed by the cleanup may take a moment to go on a loaded machine.
+fn assert_nothing_left(prefix: &str, work: &Path) {
+    let gone = wait_for(Duration::from_secs(5), || {
+        leftovers(prefix, work).is_empty().then_some(())
+    });
+    let left = leftovers(prefix, work);
+    assert!(
+        gone.is_some() && left.is_empty(),
+        "the demo left: {left:#?}"
+    );
+}
+
 fn work_dir(out: &str) -> PathBuf {
     let line = out
         .lines()
@@ -90,8 +102,9 @@ fn work_dir(out: &str) -> PathBuf {
     PathBuf::from(line.trim())
 }
 
-/// The `NAME: longest wait between two ping replies N ms ..., L of S pings lost` line.
-fn downtime(out: &str, what: &str) -> (u64, u64, u64) {
+/// The `NAME: longest wait between two ping replies N ms ..., slowest reply R ms, L of S pings
+/// lost` line: (gap, slowest reply, lost, sent).
+fn downtime(out: &str, what: &str) -> (u64, u64, u64, u64) {
     let line = out
         .lines()
         .find(|l| l.trim_start().starts_with(&format!("{what}:")))
@@ -101,9 +114,9 @@ fn downtime(out: &str, what: &str) -> (u64, u64, u64) {
         .filter(|w| !w.is_empty())
         .filter_map(|w| w.parse().ok())
         .collect();
-    // [gap, 50, lost, sent]
-    assert_eq!(nums.len(), 4, "{line}");
-    (nums[0], nums[2], nums[3])
+    // [gap, 50, slowest, lost, sent]
+    assert_eq!(nums.len(), 5, "{line}");
+    (nums[0], nums[2], nums[3], nums[4])
 }
 
 #[test]
@@ -150,12 +163,15 @@ fn demo_runs_end_to_end_and_leaves_nothing() {
     let after = text.lines().find(|l| l.contains("after:  ")).unwrap();
     assert!(after.ends_with("(node B (vrrpd))"), "{after}");
     // A crash costs pings (about Master_Down_Interval, ~350 ms); the margins are generous.
-    let (gap, lost, sent) = downtime(&text, "crash of A");
+    // Pings sent while the client re-resolves the VIP are queued and answered late, not lost:
+    // the outage shows as a gap between replies or as a slow reply.
+    let (gap, slowest, lost, sent) = downtime(&text, "crash of A");
+    let outage = gap.max(slowest);
     assert!(
-        (150..3000).contains(&gap) && lost >= 1 && sent > lost,
-        "crash: gap {gap} ms, {lost} of {sent} lost"
+        (150..3000).contains(&outage) && sent > lost,
+        "crash: gap {gap} ms, slowest {slowest} ms, {lost} of {sent} lost"
     );
-    let (gap, _, sent) = downtime(&text, "demote of B");
+    let (gap, _, _, sent) = downtime(&text, "demote of B");
     assert!(gap < 3000 && sent > 0, "demote: gap {gap} ms");
     downtime(&text, "restore of B");
     // Demote and restore through vrrpctl, keepalived's K master in between.
@@ -170,8 +186,7 @@ fn demo_runs_end_to_end_and_leaves_nothing() {
     );
     assert!(text.contains("Demo complete."), "{text}");
     let work = work_dir(&text);
-    let left = leftovers(&prefix, &work);
-    assert!(left.is_empty(), "the demo left: {left:#?}");
+    assert_nothing_left(&prefix, &work);
 }
 
 #[test]
@@ -214,6 +229,5 @@ fn ctrl_c_during_the_failover_removes_everything() {
     assert!(!seen.contains("Demo complete."), "{seen}");
     assert!(err.contains("everything it made is removed"), "{err}");
     let work = work_dir(&seen);
-    let left = leftovers(&prefix, &work);
-    assert!(left.is_empty(), "the demo left after Ctrl-C: {left:#?}");
+    assert_nothing_left(&prefix, &work);
 }
