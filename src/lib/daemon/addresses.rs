@@ -50,6 +50,11 @@ impl AddressWorker {
         std::thread::Builder::new()
             .name("vrrpd-addresses".into())
             .spawn(move || {
+                // rtnetlink needs CAP_NET_ADMIN only (privileges.rs: capabilities are per
+                // thread, and this one starts before the event loop drops the rest).
+                if let Err(e) = super::privileges::drop_unneeded() {
+                    tracing::warn!("address worker: cannot drop capabilities: {e}");
+                }
                 let rt = match tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()

@@ -145,6 +145,10 @@ impl ControlSocket {
         std::thread::Builder::new()
             .name("control".into())
             .spawn(move || {
+                // Bound and chowned already: the rest needs none of what vrrpd drops.
+                if let Err(e) = super::privileges::drop_unneeded() {
+                    tracing::warn!("control thread: cannot drop capabilities: {e}");
+                }
                 rt.block_on(async move {
                     match UnixListener::from_std(listener) {
                         Ok(l) => serve(l, handle, owner_uid).await,

@@ -34,19 +34,38 @@ impl Drop for MetricsServer {
 
 /// Listen on `addr` and answer scrapes until the returned server drops.
 pub fn start(addr: SocketAddr, handle: Handle) -> Result<MetricsServer, MetricsError> {
-    let server = tiny_http::Server::http(addr).map_err(|e| MetricsError {
+    let err = |e: &dyn std::fmt::Display| MetricsError {
         addr,
         message: e.to_string(),
-    })?;
-    let server = Arc::new(server);
-    let s = server.clone();
+    };
+    // Bound here, while vrrpd may still hold CAP_NET_BIND_SERVICE for a port below 1024; the
+    // server (and the accept thread tiny_http starts) is built on the metrics thread once that
+    // thread has dropped what vrrpd does not need (privileges.rs: capabilities are per thread).
+    let listener = std::net::TcpListener::bind(addr).map_err(|e| err(&e))?;
+    let (ready_tx, ready) = std::sync::mpsc::channel();
     let thread = std::thread::Builder::new()
         .name("metrics".into())
-        .spawn(move || serve(&s, &handle))
-        .map_err(|e| MetricsError {
-            addr,
-            message: e.to_string(),
-        })?;
+        .spawn(move || {
+            if let Err(e) = super::privileges::drop_unneeded() {
+                tracing::warn!("metrics thread: cannot drop capabilities: {e}");
+            }
+            match tiny_http::Server::from_listener(listener, None) {
+                Ok(server) => {
+                    let server = Arc::new(server);
+                    let _ = ready_tx.send(Ok(server.clone()));
+                    serve(&server, &handle);
+                }
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e.to_string()));
+                }
+            }
+        })
+        .map_err(|e| err(&e))?;
+    let server = match ready.recv() {
+        Ok(Ok(s)) => s,
+        Ok(Err(m)) => return Err(err(&m)),
+        Err(e) => return Err(err(&e)),
+    };
     tracing::info!("metrics on http://{addr}/metrics");
     Ok(MetricsServer {
         server,

@@ -22,6 +22,7 @@ pub mod metrics_http;
 pub mod netlink;
 pub mod notify;
 pub mod pidfile;
+pub mod privileges;
 pub mod reactor;
 pub mod run;
 pub mod script_security;

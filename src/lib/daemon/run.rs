@@ -33,7 +33,7 @@ use super::track_file::FileTrackers;
 use super::track_process::ProcessMonitor;
 use super::track_script::{ScriptTrackers, TrackerReport};
 use super::vmac::Vmacs;
-use super::{demotion, dump, linkwatch, metrics_http, pidfile, sd_notify};
+use super::{demotion, dump, linkwatch, metrics_http, pidfile, privileges, sd_notify};
 
 mod reload;
 
@@ -288,6 +288,17 @@ pub fn run(args: Options) -> ExitCode {
             }
         };
         let users = daemon.notifier.users().clone();
+        // Everything that needed more than networking is done (files, binds); scripts
+        // exec'd as root still get the whole bounding set (privileges.rs says why).
+        match privileges::drop_unneeded() {
+            Ok(d) if d.permitted_before != d.permitted_after => tracing::info!(
+                "capabilities dropped: permitted {:#x} -> {:#x}",
+                d.permitted_before,
+                d.permitted_after
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!("cannot drop capabilities: {e}"),
+        }
         let code = match daemon.serve(signals).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

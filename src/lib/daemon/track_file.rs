@@ -285,6 +285,11 @@ fn run(
     mut watched: Vec<Watched>,
     tx: mpsc::UnboundedSender<TrackerReport>,
 ) {
+    // Started before the event loop drops what vrrpd does not need (capabilities are per
+    // thread): inotify and reading the files need none of it.
+    if let Err(e) = super::privileges::drop_unneeded() {
+        tracing::warn!("track_file thread: cannot drop capabilities: {e}");
+    }
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         let mut p = [

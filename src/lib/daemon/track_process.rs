@@ -604,6 +604,12 @@ fn run(
             None
         }
     };
+    // The socket is open (which may have needed CAP_SYS_ADMIN to enter the initial network
+    // namespace): from here on the thread reads /proc and the socket only, and keeps no more
+    // than the rest of vrrpd after start (privileges.rs; capabilities are per thread).
+    if let Err(e) = super::privileges::drop_unneeded() {
+        tracing::warn!("track_process thread: cannot drop capabilities: {e}");
+    }
     let mut table = ProcessTable::new(&defs);
     let mut cmdline = table.needs_cmdline();
     let states = table.initial_scan(&scan(cmdline));

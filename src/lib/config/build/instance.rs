@@ -18,6 +18,13 @@ use super::track::{notify_keyword, track_list};
 /// An instance as written, with the values that inherit from the globals still unset.
 pub(crate) struct Raw {
     pub inst: VrrpInstance,
+    pub pending: Pending,
+}
+
+/// What `finish` settles once the globals are known. Kept apart from the instance so that the
+/// instances are built where they stay (`Config::instances`), not moved from a second list of
+/// raw ones: a 10,000-instance config held both lists at once (vrrpctl lint's peak RSS).
+pub(crate) struct Pending {
     priority: Option<u8>,
     version: Option<u8>,
     /// As written, in microseconds (keepalived's parse), and the word; rounded in `finish`
@@ -149,12 +156,14 @@ pub(crate) fn read(r: &mut Reader, node: &Node) -> Option<Raw> {
     let name = block_name(r, node)?;
     let mut raw = Raw {
         inst: empty(name, node.span().clone()),
-        priority: None,
-        version: None,
-        advert_int: None,
-        accept: None,
-        down_timer_adverts: None,
-        native_ipv6: false,
+        pending: Pending {
+            priority: None,
+            version: None,
+            advert_int: None,
+            accept: None,
+            down_timer_adverts: None,
+            native_ipv6: false,
+        },
     };
     let i = &mut raw.inst;
     for k in node.children() {
@@ -197,15 +206,15 @@ pub(crate) fn read(r: &mut Reader, node: &Node) -> Option<Raw> {
                 }
             }
             "virtual_router_id" => i.virtual_router_id = r.int_arg(k, 1, 255).map(|v| v as u8),
-            "priority" => raw.priority = r.int_arg(k, 1, 255).map(|v| v as u8),
+            "priority" => raw.pending.priority = r.int_arg(k, 1, 255).map(|v| v as u8),
             "advert_int" => {
                 if let Some(w) = r.arg(k, 0) {
-                    raw.advert_int = r
+                    raw.pending.advert_int = r
                         .micros("advert_int", w, 10_000, 255_000_000)
                         .map(|us| (us, w.clone()));
                 }
             }
-            "version" => raw.version = r.int_arg(k, 2, 3).map(|v| v as u8),
+            "version" => raw.pending.version = r.int_arg(k, 2, 3).map(|v| v as u8),
             "authentication" => i.authentication = authentication(r, k),
             "virtual_ipaddress" => i.virtual_ipaddress.extend(vips(r, k)),
             "virtual_ipaddress_excluded" => i.virtual_ipaddress_excluded.extend(vips(r, k)),
@@ -223,8 +232,8 @@ pub(crate) fn read(r: &mut Reader, node: &Node) -> Option<Raw> {
                     i.preempt_delay = d;
                 }
             }
-            "accept" => raw.accept = Some(true),
-            "no_accept" => raw.accept = Some(false),
+            "accept" => raw.pending.accept = Some(true),
+            "no_accept" => raw.pending.accept = Some(false),
             "garp_master_delay" => i.garp_master_delay = secs_arg(r, k),
             "garp_master_repeat" => i.garp_master_repeat = count_arg(r, k).map(|v| v.max(1)),
             "garp_master_refresh" => i.garp_master_refresh = secs_arg(r, k),
@@ -233,7 +242,9 @@ pub(crate) fn read(r: &mut Reader, node: &Node) -> Option<Raw> {
             }
             "garp_lower_prio_delay" => i.garp_lower_prio_delay = secs_arg(r, k),
             "garp_lower_prio_repeat" => i.garp_lower_prio_repeat = count_arg(r, k),
-            "down_timer_adverts" => raw.down_timer_adverts = r.int_arg(k, 1, 100).map(|v| v as u32),
+            "down_timer_adverts" => {
+                raw.pending.down_timer_adverts = r.int_arg(k, 1, 100).map(|v| v as u32)
+            }
             "lower_prio_no_advert" => i.lower_prio_no_advert = r.bool_at(k, 0),
             "higher_prio_send_advert" => i.higher_prio_send_advert = r.bool_at(k, 0),
             // keepalived 2.2.7 sets the flag for any valid BOOL, `off` included.
@@ -258,7 +269,7 @@ pub(crate) fn read(r: &mut Reader, node: &Node) -> Option<Raw> {
             "use_vmac_addr" => i.use_vmac_addr = true,
             "vmac_xmit_base" => i.vmac_xmit_base = true,
             "promote_secondaries" => i.promote_secondaries = true,
-            "native_ipv6" => raw.native_ipv6 = true,
+            "native_ipv6" => raw.pending.native_ipv6 = true,
             _ => {}
         }
     }
@@ -583,8 +594,7 @@ fn peers(r: &mut Reader, k: &Node) -> Vec<UnicastPeer> {
 }
 
 /// keepalived's end-of-config fix-ups for one instance.
-pub(crate) fn finish(raw: Raw, g: &GlobalDefs, r: &mut Reader) -> VrrpInstance {
-    let mut i = raw.inst;
+pub(crate) fn finish(i: &mut VrrpInstance, raw: Pending, g: &GlobalDefs, r: &mut Reader) {
     let ipv6 = raw.native_ipv6
         || i.virtual_ipaddress
             .first()
@@ -714,8 +724,7 @@ pub(crate) fn finish(raw: Raw, g: &GlobalDefs, r: &mut Reader) -> VrrpInstance {
         i.higher_prio_send_advert = Some(false);
         i.down_timer_adverts = 3;
     }
-    vmac_fixups(&mut i, strict, r);
-    i
+    vmac_fixups(i, strict, r);
 }
 
 /// keepalived's corrections of the VMAC keywords (vrrp_parser.c's end handler and

@@ -97,8 +97,16 @@ fn not_run_yet(tree: &KeywordTree, r: &mut Reader) {
 pub(crate) fn build(tree: &KeywordTree, diags: &mut Vec<Diagnostic>) -> Config {
     let mut r = Reader::default();
     let mut cfg = Config::default();
-    let mut raw_instances = Vec::new();
-    let mut instance_names = std::collections::HashSet::new();
+    // Sized once: a 10,000-instance config would otherwise double its way to 16,384 slots of
+    // a large struct, and copy them at every doubling.
+    let n = tree
+        .nodes
+        .iter()
+        .filter(|n| n.name() == "vrrp_instance")
+        .count();
+    cfg.instances.reserve_exact(n);
+    let mut pending = Vec::with_capacity(n);
+    let mut instance_names = std::collections::HashSet::with_capacity(n);
     for node in &tree.nodes {
         match node.name() {
             "global_defs" => global::read(&mut r, node, &mut cfg.global),
@@ -127,7 +135,8 @@ pub(crate) fn build(tree: &KeywordTree, diags: &mut Vec<Diagnostic>) -> Config {
                     if !instance_names.insert(i.inst.name.clone()) {
                         r.push(duplicate_name("vrrp_instance", &i.inst.name, &i.inst.span));
                     } else {
-                        raw_instances.push(i);
+                        cfg.instances.push(i.inst);
+                        pending.push(i.pending);
                     }
                 }
             }
@@ -137,10 +146,9 @@ pub(crate) fn build(tree: &KeywordTree, diags: &mut Vec<Diagnostic>) -> Config {
             _ => {}
         }
     }
-    cfg.instances = raw_instances
-        .into_iter()
-        .map(|raw| instance::finish(raw, &cfg.global, &mut r))
-        .collect();
+    for (inst, p) in cfg.instances.iter_mut().zip(pending) {
+        instance::finish(inst, p, &cfg.global, &mut r);
+    }
     not_run_yet(tree, &mut r);
     diags.extend(r.diags);
     cfg
