@@ -28,7 +28,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use common::{data, require_root, require_tool, Netns};
+use common::{corpus_netns, data, require_root, require_tool};
 
 /// What a keepalived message means for the config.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -658,17 +658,7 @@ fn lint_errors_iff_keepalived_refuses_or_ignores() {
     if !require_root() || !require_tool("keepalived") {
         return;
     }
-    let ns = Netns::new("ldiff");
-    for (i, ifname) in ["eth0", "eth1"].iter().enumerate() {
-        let peer = format!("p{i}");
-        ns.exec(&[
-            "ip", "link", "add", ifname, "type", "veth", "peer", "name", &peer,
-        ]);
-        ns.exec(&["ip", "link", "set", ifname, "up"]);
-        ns.exec(&["ip", "link", "set", &peer, "up"]);
-    }
-    ns.exec(&["ip", "addr", "add", "192.0.2.1/24", "dev", "eth0"]);
-    ns.exec(&["ip", "addr", "add", "198.51.100.1/24", "dev", "eth1"]);
+    let ns = corpus_netns("ldiff");
 
     let mut corpus: Vec<(String, String)> = std::fs::read_dir(data("conf"))
         .unwrap()

@@ -4,24 +4,14 @@
 
 mod common;
 
-use common::{data, require_root, require_tool, Netns};
+use common::{corpus_netns, data, require_root, require_tool};
 
 #[test]
 fn keepalived_accepts_implies_no_lint_error() {
     if !require_root() || !require_tool("keepalived") {
         return;
     }
-    let ns = Netns::new("lint");
-    for (i, ifname) in ["eth0", "eth1"].iter().enumerate() {
-        let peer = format!("p{i}");
-        ns.exec(&[
-            "ip", "link", "add", ifname, "type", "veth", "peer", "name", &peer,
-        ]);
-        ns.exec(&["ip", "link", "set", ifname, "up"]);
-        ns.exec(&["ip", "link", "set", &peer, "up"]);
-    }
-    ns.exec(&["ip", "addr", "add", "192.0.2.1/24", "dev", "eth0"]);
-    ns.exec(&["ip", "addr", "add", "198.51.100.1/24", "dev", "eth1"]);
+    let ns = corpus_netns("lint");
 
     let mut corpus: Vec<_> = std::fs::read_dir(data("conf"))
         .unwrap()

@@ -284,3 +284,20 @@ impl Keepalived {
         std::fs::read_to_string(self.dir.join("keepalived.log")).unwrap_or_default()
     }
 }
+
+/// A namespace with the interfaces the config corpus names (eth0 192.0.2.1/24, eth1
+/// 198.51.100.1/24, veth-backed), so `keepalived -t` and lint verdicts do not depend on the host.
+pub fn corpus_netns(tag: &str) -> Netns {
+    let ns = Netns::new(tag);
+    for (i, ifname) in ["eth0", "eth1"].iter().enumerate() {
+        let peer = format!("p{i}");
+        ns.exec(&[
+            "ip", "link", "add", ifname, "type", "veth", "peer", "name", &peer,
+        ]);
+        ns.exec(&["ip", "link", "set", ifname, "up"]);
+        ns.exec(&["ip", "link", "set", &peer, "up"]);
+    }
+    ns.exec(&["ip", "addr", "add", "192.0.2.1/24", "dev", "eth0"]);
+    ns.exec(&["ip", "addr", "add", "198.51.100.1/24", "dev", "eth1"]);
+    ns
+}

@@ -445,6 +445,26 @@ pub struct VrrpTrackProcess {
     pub full_command: bool,
 }
 
+impl VrrpTrackProcess {
+    /// A block with keepalived's defaults (quorum 1, no delays, weight 0) and no process yet.
+    pub fn new(name: String, span: Span) -> VrrpTrackProcess {
+        VrrpTrackProcess {
+            name,
+            span,
+            process: String::new(),
+            args: Vec::new(),
+            param_match: None,
+            weight: 0,
+            reverse: false,
+            quorum: 1,
+            quorum_max: None,
+            terminate_delay: Duration::ZERO,
+            fork_delay: Duration::ZERO,
+            full_command: false,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct VrrpTrackFile {
     pub name: String,

@@ -340,18 +340,9 @@ mod tests {
     fn def(process: &str) -> VrrpTrackProcess {
         let mut words = process.split(' ');
         VrrpTrackProcess {
-            name: "P".into(),
-            span: Span::default(),
             process: words.next().unwrap().into(),
             args: words.map(String::from).collect(),
-            param_match: None,
-            weight: 0,
-            reverse: false,
-            quorum: 1,
-            quorum_max: None,
-            terminate_delay: Duration::ZERO,
-            fork_delay: Duration::ZERO,
-            full_command: false,
+            ..VrrpTrackProcess::new("P".into(), Span::default())
         }
     }
 

@@ -132,20 +132,7 @@ pub(super) fn script(r: &mut Reader, node: &Node) -> Option<VrrpScript> {
 
 pub(super) fn process(r: &mut Reader, node: &Node) -> Option<VrrpTrackProcess> {
     let name = block_name(r, node)?;
-    let mut p = VrrpTrackProcess {
-        name: name.clone(),
-        span: node.span().clone(),
-        process: String::new(),
-        args: Vec::new(),
-        param_match: None,
-        weight: 0,
-        reverse: false,
-        quorum: 1,
-        quorum_max: None,
-        terminate_delay: Duration::ZERO,
-        fork_delay: Duration::ZERO,
-        full_command: false,
-    };
+    let mut p = VrrpTrackProcess::new(name.clone(), node.span().clone());
     let mut have = false;
     for k in node.children() {
         match k.name() {
