@@ -278,3 +278,64 @@ fn ipv6_vmac_master_sends_from_its_link_local_and_keepalived_stays_backup() {
     assert!(wait_addr_on(&lan.hosts[1], VMAC, vip, true), "{}", ka.log());
     assert!(wait_gone(&lan.hosts[0], VMAC), "{}", vrrpd.log());
 }
+
+/// Node A with an IPv4 (VRID 51) and an IPv6 (VRID 52) instance on use_vmac, under `daemon`:
+/// the nftables ruleset of its namespace once both are master, and after a graceful stop.
+fn igmp_ruleset(daemon: common::daemon::Daemon, tag: &str) -> (String, String) {
+    use common::notify::Node;
+    let mut lan = lan3(tag, true);
+    let dir = tempdir();
+    let mut v4 = InstanceConf::v3(150, "192.0.2.100/24");
+    v4.extra.push("use_vmac".into());
+    let mut v6 = InstanceConf::v3(150, "2001:db8::100/64");
+    v6.name = "VI_6";
+    v6.vrid = 52;
+    v6.extra.push("use_vmac".into());
+    let t6 = v6.file("A");
+    let text = v4.file("A") + &t6[t6.find("vrrp_instance").unwrap_or(0)..];
+    let a = Node::start(daemon, &mut lan.hosts[0], dir.path(), &text);
+    let h0 = &lan.hosts[0];
+    assert!(wait_addr_on(h0, VMAC, VIP, true), "{daemon:?}: {}", a.log());
+    assert!(
+        wait_addr_on(h0, "vrrp.52", "2001:db8::100", true),
+        "{daemon:?}: {}",
+        a.log()
+    );
+    let rules = |h: &Netns| {
+        String::from_utf8_lossy(&h.exec(&["nft", "list", "ruleset"]).stdout).to_string()
+    };
+    let up = rules(h0);
+    a.stop();
+    assert!(
+        wait_gone(h0, VMAC) && wait_gone(h0, "vrrp.52"),
+        "{daemon:?}: {}",
+        a.log()
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    (up, rules(h0))
+}
+
+/// keepalived 2.2.7 with use_vmac and no firewall keyword makes `table ip keepalived` and
+/// `table ip6 keepalived` whose output rules send the VMACs' IGMP / MLD reports out of the base
+/// interface (and drop router solicitations from them), and deletes them at stop: vrrpd's
+/// ruleset is the same, line for line.
+#[test]
+fn vmac_igmp_and_mld_reports_are_moved_to_the_base_as_keepalived_does() {
+    if !require_root() || !require_tool("keepalived") || !require_tool("nft") {
+        return;
+    }
+    let theirs = igmp_ruleset(common::daemon::Daemon::Keepalived, "vik");
+    let ours = igmp_ruleset(common::daemon::Daemon::Vrrpd, "viv");
+    assert!(
+        theirs.0.contains("ip protocol igmp meta oifkind \"macvlan\" dup to ip daddr device oif map @vmac_map drop"),
+        "keepalived: {}",
+        theirs.0
+    );
+    assert!(theirs.0.contains("table ip6 keepalived"), "{}", theirs.0);
+    assert_eq!(
+        ours.0, theirs.0,
+        "ruleset while running: vrrpd (left) vs keepalived (right)"
+    );
+    assert_eq!(theirs.1.trim(), "", "keepalived left rules");
+    assert_eq!(ours.1.trim(), "", "vrrpd left rules");
+}

@@ -13,6 +13,9 @@
 //! - a non-zero net.ipv4.conf.all.rp_filter is moved onto default and every interface, and
 //!   all set to 0 (the VMAC's own 0 then counts), restored at stop.
 //!
+//! IGMP/MLD reports of the VMACs go out on the base interface through keepalived's nftables
+//! rule (vmac_igmp.rs).
+//!
 //! The VMAC stays up in every state (keepalived never sets it down); the instance's FAULT
 //! still follows the base interface, whose carrier the macvlan follows anyway.
 //!
@@ -33,6 +36,7 @@ use crate::node::{Family, InstanceSpec};
 use crate::wire::ethernet::format_mac;
 
 use super::netlink::interface_mac;
+use super::vmac_igmp::IgmpRules;
 
 /// One VMAC this run made (or took over).
 #[derive(Debug, Clone)]
@@ -68,6 +72,8 @@ pub struct Vmacs {
     made: Vec<Made>,
     bases: Vec<BaseConf>,
     rp_filter: Option<RpFilter>,
+    /// keepalived's nftables rules moving the VMACs' IGMP/MLD reports to their base.
+    igmp: IgmpRules,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -253,7 +259,18 @@ impl Vmacs {
                 }
             }
         }
+        self.sync_igmp();
         failed
+    }
+
+    /// The IGMP/MLD rules for the VMACs now made.
+    fn sync_igmp(&mut self) {
+        let list: Vec<(String, String, Family)> = self
+            .made
+            .iter()
+            .map(|m| (m.ifname.clone(), m.base.clone(), m.family))
+            .collect();
+        self.igmp.sync(&list);
     }
 
     fn create_one(&mut self, spec: &InstanceSpec) -> Result<(), VmacError> {
@@ -438,8 +455,12 @@ impl Vmacs {
             .filter(|m| !keep.contains(&m.ifname.as_str()))
             .cloned()
             .collect();
+        let changed = !gone.is_empty();
         for m in gone {
             self.remove_one(&m);
+        }
+        if changed {
+            self.sync_igmp();
         }
         if self.made.iter().all(|m| m.family != Family::V4) {
             if let Some(rp) = self.rp_filter.take() {
