@@ -179,7 +179,13 @@ impl Daemon {
         let keep: Vec<String> = self
             .node
             .instances()
-            .filter_map(|(_, i)| i.spec.vmac.as_ref().map(|v| v.ifname.clone()))
+            .flat_map(|(_, i)| {
+                i.spec
+                    .vmac
+                    .iter()
+                    .map(|v| v.ifname.clone())
+                    .chain(i.spec.addr_vmacs.iter().map(|a| a.ifname.clone()))
+            })
             .collect();
         self.vmacs
             .retain(&keep.iter().map(String::as_str).collect::<Vec<_>>());
