@@ -497,3 +497,47 @@ fn demoting_a_sync_group_member_demotes_its_group_and_restoring_any_member_resto
         state: State::Master
     }));
 }
+
+#[test]
+fn an_instance_a_reload_adds_to_a_demoted_sync_group_starts_demoted() {
+    let h = host();
+    let group = |members: &str| format!("vrrp_sync_group SG1 {{\n group {{\n{members} }}\n}}\n");
+    let text = format!(
+        "{}{}",
+        group("  VI_IN\n"),
+        inst("VI_IN", "eth0", 1, "192.0.2.100", "")
+    );
+    let mut n = build(&text, &h);
+    let mut out = Vec::new();
+    n.handle(Time::ZERO, Input::Startup, &mut out);
+    run_until(&mut n, Time::from_secs(5), &mut out);
+    let vi_in = n.by_name("VI_IN").unwrap();
+    n.demote(Time::from_secs(5), vi_in, "maintenance".into(), &mut out);
+    assert_eq!(state(&n, "VI_IN"), State::Backup);
+
+    // VI_OUT joins SG1 while it is demoted: it is demoted too and never becomes master.
+    let text = format!(
+        "{}{}{}",
+        group("  VI_IN\n  VI_OUT\n"),
+        inst("VI_IN", "eth0", 1, "192.0.2.100", ""),
+        inst("VI_OUT", "eth1", 2, "198.51.100.100", "")
+    );
+    let l = load_str("t.conf", &text);
+    let (specs, refused) = node::build_all(&l.config, &h);
+    assert!(refused.is_empty(), "{refused:?}");
+    out.clear();
+    n.reload(Time::from_secs(6), specs, &h, &mut out);
+    let vi_out = n.by_name("VI_OUT").unwrap();
+    assert_eq!(
+        n.get(vi_out).unwrap().demoted.as_deref(),
+        Some("maintenance")
+    );
+    run_until(&mut n, Time::from_secs(30), &mut out);
+    assert_eq!(state(&n, "VI_OUT"), State::Backup, "{out:?}");
+    assert_eq!(state(&n, "VI_IN"), State::Backup);
+    // Restoring either brings both back.
+    n.restore(Time::from_secs(30), vi_out, &mut out);
+    run_until(&mut n, Time::from_secs(40), &mut out);
+    assert_eq!(state(&n, "VI_OUT"), State::Master);
+    assert_eq!(state(&n, "VI_IN"), State::Master);
+}

@@ -162,7 +162,7 @@ pub struct Node {
     /// Each vrrp_sync_group of the node and the state last notified for it.
     groups: Vec<(String, State)>,
     /// Moving the other members of a group: their transitions do not move the group again.
-    syncing: bool,
+    pub(super) syncing: bool,
     /// Adverts heard per interface for a VRID no instance runs there.
     unknown_vrid: BTreeMap<String, u64>,
     /// Adverts sent at the current instant, to spread large bursts (node/pacing.rs).
