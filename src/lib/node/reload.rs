@@ -6,7 +6,7 @@
 use crate::config::model::{Span, VirtualIp, VirtualRoute};
 use crate::fsm::{self, State, Time};
 
-use super::{Effect, HostView, InstanceId, InstanceSpec, Node};
+use super::{Effect, FaultSource, HostView, InstanceId, InstanceSpec, Node};
 
 /// What a reload does, by index into the old and the new instance lists.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -180,7 +180,22 @@ impl Node {
         inst.trackers = states;
         inst.fsm.reconfigure(spec.fsm.clone());
         inst.spec = spec;
+        // A script in init that the new config no longer follows holds nothing any more.
+        let gone: Vec<FaultSource> = inst
+            .faults
+            .keys()
+            .filter(|k| match k {
+                FaultSource::ScriptInit(name) => {
+                    !inst.spec.trackers.iter().any(|d| d.id.to_string() == *name)
+                }
+                _ => false,
+            })
+            .cloned()
+            .collect();
         self.apply_trackers(now, id.0, "reload", out);
+        for source in gone {
+            self.set_fault(now, id, source, None, out);
+        }
         self.reindex();
     }
 }
