@@ -229,3 +229,293 @@ fn config_id_selects_lines() {
         100
     );
 }
+
+// ---- Every keyword keepalived accepts in a VRRP block is either run or noted (issue 9) ----
+
+/// The keywords vrrpd runs: (block, keyword, context lines of the block, the keyword's line,
+/// blocks after the instance). The keyword's line must change the built model (against the
+/// same file without it) and get no `not-run-by-vrrpd` note. Which model fields the daemon
+/// reads was audited by hand; this keeps the parser side honest.
+#[rustfmt::skip]
+const RUNS: &[(&str, &str, &str, &str, &str)] = &[
+    ("global_defs", "router_id", "", "router_id r1", ""),
+    ("global_defs", "vrrp_version", "", "vrrp_version 3", ""),
+    ("global_defs", "vrrp_mcast_group4", "", "vrrp_mcast_group4 224.0.0.19", ""),
+    ("global_defs", "vrrp_mcast_group6", "", "vrrp_mcast_group6 ff02::13", ""),
+    ("global_defs", "vrrp_garp_master_delay", "", "vrrp_garp_master_delay 7", ""),
+    ("global_defs", "vrrp_garp_master_repeat", "", "vrrp_garp_master_repeat 7", ""),
+    ("global_defs", "vrrp_garp_master_refresh", "", "vrrp_garp_master_refresh 7", ""),
+    ("global_defs", "vrrp_garp_master_refresh_repeat", "", "vrrp_garp_master_refresh_repeat 7", ""),
+    ("global_defs", "vrrp_garp_lower_prio_delay", "", "vrrp_garp_lower_prio_delay 7", ""),
+    ("global_defs", "vrrp_garp_lower_prio_repeat", "", "vrrp_garp_lower_prio_repeat 7", ""),
+    ("global_defs", "vrrp_garp_interval", "", "vrrp_garp_interval 0.5", ""),
+    ("global_defs", "vrrp_gna_interval", "", "vrrp_gna_interval 0.5", ""),
+    ("global_defs", "vrrp_min_garp", "", "vrrp_min_garp true", ""),
+    ("global_defs", "vrrp_down_timer_adverts", "", "vrrp_down_timer_adverts 7", ""),
+    ("global_defs", "vrrp_lower_prio_no_advert", "", "vrrp_lower_prio_no_advert true", ""),
+    ("global_defs", "vrrp_higher_prio_send_advert", "", "vrrp_higher_prio_send_advert true", ""),
+    ("global_defs", "vrrp_strict", "", "vrrp_strict", ""),
+    ("global_defs", "vrrp_skip_check_adv_addr", "", "vrrp_skip_check_adv_addr", ""),
+    ("global_defs", "vrrp_check_unicast_src", "", "vrrp_check_unicast_src", ""),
+    ("global_defs", "enable_script_security", "", "enable_script_security", ""),
+    ("global_defs", "fifo_write_vrrp_states_on_reload", "", "fifo_write_vrrp_states_on_reload", ""),
+    ("global_defs", "no_email_faults", "", "no_email_faults", ""),
+    ("global_defs", "script_user", "", "script_user nobody", ""),
+    ("global_defs", "notification_email", "", "notification_email {\na@example.com\n}", ""),
+    ("global_defs", "notification_email_from", "", "notification_email_from a@example.com", ""),
+    ("global_defs", "smtp_server", "", "smtp_server 192.0.2.9", ""),
+    ("global_defs", "smtp_helo_name", "", "smtp_helo_name h1", ""),
+    ("global_defs", "smtp_connect_timeout", "", "smtp_connect_timeout 7", ""),
+    ("global_defs", "smtp_alert", "", "smtp_alert true", ""),
+    ("global_defs", "smtp_alert_vrrp", "", "smtp_alert_vrrp true", ""),
+    ("global_defs", "vrrp_notify_priority_changes", "", "vrrp_notify_priority_changes true", ""),
+    ("global_defs", "startup_script", "", "startup_script /bin/true", ""),
+    ("global_defs", "shutdown_script", "", "shutdown_script /bin/true", ""),
+    ("global_defs", "startup_script_timeout", "", "startup_script_timeout 7", ""),
+    ("global_defs", "shutdown_script_timeout", "", "shutdown_script_timeout 7", ""),
+    ("global_defs", "notify_fifo", "", "notify_fifo /tmp/f1", ""),
+    ("global_defs", "notify_fifo_script", "notify_fifo /tmp/f1", "notify_fifo_script /bin/true", ""),
+    ("global_defs", "vrrp_notify_fifo", "", "vrrp_notify_fifo /tmp/f2", ""),
+    ("global_defs", "vrrp_notify_fifo_script", "vrrp_notify_fifo /tmp/f2", "vrrp_notify_fifo_script /bin/true", ""),
+    ("global_defs", "vmac_prefix", "", "vmac_prefix vm", ""),
+    ("global_defs", "vmac_addr_prefix", "", "vmac_addr_prefix vm", ""),
+    ("global_defs", "process_monitor_rcv_bufs", "", "process_monitor_rcv_bufs 4096", ""),
+    ("global_defs", "process_monitor_rcv_bufs_force", "", "process_monitor_rcv_bufs_force true", ""),
+    // interface and virtual_router_id are in every instance of this table (they are required).
+    ("vrrp_instance", "interface", "", "", ""),
+    ("vrrp_instance", "virtual_router_id", "", "", ""),
+    ("vrrp_instance", "state", "", "state BACKUP", ""),
+    ("vrrp_instance", "priority", "", "priority 50", ""),
+    ("vrrp_instance", "advert_int", "", "advert_int 2", ""),
+    ("vrrp_instance", "version", "", "version 3", ""),
+    ("vrrp_instance", "authentication", "", "authentication {\nauth_type PASS\nauth_pass secret\n}", ""),
+    ("vrrp_instance", "virtual_ipaddress", "", "virtual_ipaddress {\n192.0.2.1\n}", ""),
+    ("vrrp_instance", "virtual_ipaddress_excluded", "", "virtual_ipaddress_excluded {\n192.0.2.2\n}", ""),
+    ("vrrp_instance", "virtual_routes", "", "virtual_routes {\n198.51.100.0/24 via 192.0.2.254\n}", ""),
+    ("vrrp_instance", "mcast_src_ip", "", "mcast_src_ip 192.0.2.3", ""),
+    ("vrrp_instance", "unicast_src_ip", "", "unicast_src_ip 192.0.2.3", ""),
+    ("vrrp_instance", "mcast_dst_ip", "", "mcast_dst_ip 224.0.0.19", ""),
+    ("vrrp_instance", "unicast_peer", "", "unicast_peer {\n192.0.2.4\n}", ""),
+    ("vrrp_instance", "unicast_ttl", "", "unicast_ttl 7", ""),
+    ("vrrp_instance", "check_unicast_src", "", "check_unicast_src", ""),
+    ("vrrp_instance", "nopreempt", "", "nopreempt", ""),
+    ("vrrp_instance", "preempt", "nopreempt", "preempt", ""),
+    ("vrrp_instance", "preempt_delay", "", "preempt_delay 7", ""),
+    ("vrrp_instance", "accept", "no_accept", "accept", ""),
+    ("vrrp_instance", "no_accept", "", "no_accept", ""),
+    ("vrrp_instance", "garp_master_delay", "", "garp_master_delay 7", ""),
+    ("vrrp_instance", "garp_master_repeat", "", "garp_master_repeat 7", ""),
+    ("vrrp_instance", "garp_master_refresh", "", "garp_master_refresh 7", ""),
+    ("vrrp_instance", "garp_master_refresh_repeat", "", "garp_master_refresh_repeat 7", ""),
+    ("vrrp_instance", "garp_lower_prio_delay", "", "garp_lower_prio_delay 7", ""),
+    ("vrrp_instance", "garp_lower_prio_repeat", "", "garp_lower_prio_repeat 7", ""),
+    ("vrrp_instance", "down_timer_adverts", "", "down_timer_adverts 7", ""),
+    ("vrrp_instance", "lower_prio_no_advert", "", "lower_prio_no_advert true", ""),
+    ("vrrp_instance", "higher_prio_send_advert", "", "higher_prio_send_advert true", ""),
+    ("vrrp_instance", "skip_check_adv_addr", "", "skip_check_adv_addr", ""),
+    ("vrrp_instance", "strict_mode", "", "strict_mode true", ""),
+    ("vrrp_instance", "dont_track_primary", "", "dont_track_primary", ""),
+    ("vrrp_instance", "track_interface", "", "track_interface {\neth1\n}", ""),
+    ("vrrp_instance", "track_script", "", "track_script {\nchk\n}", "vrrp_script chk {\nscript /bin/true\n}"),
+    ("vrrp_instance", "track_process", "", "track_process {\np1\n}", "vrrp_track_process p1 {\nprocess x\n}"),
+    ("vrrp_instance", "track_file", "", "track_file {\nf1\n}", "track_file f1 {\nfile /tmp/x\n}"),
+    ("vrrp_instance", "notify_master", "", "notify_master /bin/true", ""),
+    ("vrrp_instance", "notify_backup", "", "notify_backup /bin/true", ""),
+    ("vrrp_instance", "notify_fault", "", "notify_fault /bin/true", ""),
+    ("vrrp_instance", "notify_stop", "", "notify_stop /bin/true", ""),
+    ("vrrp_instance", "notify_deleted", "", "notify_deleted /bin/true", ""),
+    ("vrrp_instance", "notify", "", "notify /bin/true", ""),
+    ("vrrp_instance", "notify_master_rx_lower_pri", "", "notify_master_rx_lower_pri /bin/true", ""),
+    ("vrrp_instance", "notify_priority_changes", "", "notify_priority_changes true", ""),
+    ("vrrp_instance", "smtp_alert", "", "smtp_alert true", ""),
+    ("vrrp_instance", "use_vmac", "", "use_vmac", ""),
+    ("vrrp_instance", "use_vmac_addr", "", "use_vmac_addr", ""),
+    ("vrrp_instance", "vmac_xmit_base", "use_vmac", "vmac_xmit_base", ""),
+    ("vrrp_instance", "native_ipv6", "", "native_ipv6", ""),
+    ("authentication", "auth_type", "", "authentication {\nauth_type PASS\nauth_pass secret\n}", ""),
+    ("authentication", "auth_pass", "authentication {\nauth_type PASS", "auth_pass secret\n}", ""),
+    ("vrrp_script", "script", "interval 3", "script /bin/true", ""),
+    ("vrrp_script", "interval", "script /bin/true", "interval 3", ""),
+    ("vrrp_script", "timeout", "script /bin/true", "timeout 3", ""),
+    ("vrrp_script", "weight", "script /bin/true", "weight 10", ""),
+    ("vrrp_script", "rise", "script /bin/true", "rise 3", ""),
+    ("vrrp_script", "fall", "script /bin/true", "fall 3", ""),
+    ("vrrp_script", "user", "script /bin/true", "user nobody", ""),
+    ("vrrp_script", "init_fail", "script /bin/true", "init_fail", ""),
+    ("vrrp_track_process", "process", "weight 1", "process x", ""),
+    ("vrrp_track_process", "param_match", "process x", "param_match initial", ""),
+    ("vrrp_track_process", "weight", "process x", "weight 10", ""),
+    ("vrrp_track_process", "quorum", "process x", "quorum 2", ""),
+    ("vrrp_track_process", "quorum_max", "process x", "quorum_max 3", ""),
+    ("vrrp_track_process", "delay", "process x", "delay 3", ""),
+    ("vrrp_track_process", "fork_delay", "process x", "fork_delay 3", ""),
+    ("vrrp_track_process", "terminate_delay", "process x", "terminate_delay 3", ""),
+    ("vrrp_track_process", "full_command", "process x", "full_command", ""),
+    ("track_file", "file", "weight 1", "file /tmp/x", ""),
+    ("track_file", "weight", "file /tmp/x", "weight 10", ""),
+    ("track_file", "init_file", "file /tmp/x", "init_file", ""),
+    ("vrrp_sync_group", "group", "", "group {\nVI\n}", ""),
+    ("vrrp_sync_group", "track_interface", "group {\nVI\n}", "track_interface {\neth1\n}", ""),
+    ("vrrp_sync_group", "track_script", "group {\nVI\n}", "track_script {\nchk\n}", "vrrp_script chk {\nscript /bin/true\n}"),
+    ("vrrp_sync_group", "track_file", "group {\nVI\n}", "track_file {\nf1\n}", "track_file f1 {\nfile /tmp/x\n}"),
+    ("vrrp_sync_group", "track_process", "group {\nVI\n}", "track_process {\np1\n}", "vrrp_track_process p1 {\nprocess x\n}"),
+    ("vrrp_sync_group", "notify_master", "group {\nVI\n}", "notify_master /bin/true", ""),
+    ("vrrp_sync_group", "notify_backup", "group {\nVI\n}", "notify_backup /bin/true", ""),
+    ("vrrp_sync_group", "notify_fault", "group {\nVI\n}", "notify_fault /bin/true", ""),
+    ("vrrp_sync_group", "notify_stop", "group {\nVI\n}", "notify_stop /bin/true", ""),
+    ("vrrp_sync_group", "notify", "group {\nVI\n}", "notify /bin/true", ""),
+    ("vrrp_sync_group", "smtp_alert", "group {\nVI\n}", "smtp_alert true", ""),
+    ("vrrp_sync_group", "global_tracking", "group {\nVI\n}", "global_tracking", ""),
+    ("vrrp_sync_group", "sync_group_tracking_weight", "group {\nVI\n}", "sync_group_tracking_weight", ""),
+    ("vrrp_sync_group", "notify_priority_changes", "group {\nVI\n}", "notify_priority_changes true", ""),
+];
+
+/// One file: an instance `VI` on eth0, then `block` (when not the instance) holding `body`,
+/// then `after`.
+fn keyword_file(block: &str, body: &str, after: &str) -> String {
+    let (inst, outer) = match block {
+        "vrrp_instance" | "authentication" => (body.to_string(), String::new()),
+        "global_defs" => (String::new(), format!("global_defs {{\n{body}\n}}\n")),
+        b => (String::new(), format!("{b} x1 {{\n{body}\n}}\n")),
+    };
+    format!(
+        "vrrp_instance VI {{\ninterface eth0\nvirtual_router_id 51\n{inst}\n}}\n{outer}{after}\n"
+    )
+}
+
+fn not_run_notes(l: &vrrp::config::Loaded) -> Vec<String> {
+    l.diagnostics
+        .iter()
+        .filter(|d| d.code == "not-run-by-vrrpd")
+        .map(|d| d.message.clone())
+        .collect()
+}
+
+#[test]
+fn every_vrrp_keyword_is_run_or_noted() {
+    use vrrp::config::keywords;
+    let lists: &[(&str, &[&str])] = &[
+        ("global_defs", keywords::GLOBAL_DEFS),
+        ("vrrp_instance", keywords::VRRP_INSTANCE),
+        ("authentication", keywords::AUTHENTICATION),
+        ("vrrp_script", keywords::VRRP_SCRIPT),
+        ("vrrp_track_process", keywords::VRRP_TRACK_PROCESS),
+        ("track_file", keywords::TRACK_FILE),
+        ("vrrp_sync_group", keywords::VRRP_SYNC_GROUP),
+    ];
+    let mut unclassified = Vec::new();
+    for (block, list) in lists {
+        for kw in *list {
+            let runs = RUNS.iter().filter(|r| r.0 == *block && r.1 == *kw).count();
+            let noted = vrrp::config::NOT_RUN_YET
+                .iter()
+                .filter(|n| n.0 == *block && n.1 == *kw)
+                .count();
+            if runs + noted != 1 {
+                unclassified.push(format!("{block} {kw}: {runs} run rows, {noted} notes"));
+            }
+        }
+    }
+    assert!(
+        unclassified.is_empty(),
+        "each keyword needs one row in RUNS (with an effect) or in config::build::NOT_RUN_YET:\n{}",
+        unclassified.join("\n")
+    );
+}
+
+#[test]
+fn run_keywords_change_the_model_without_a_note() {
+    let mut bad = Vec::new();
+    for (block, kw, ctx, line, after) in RUNS {
+        if line.is_empty() {
+            continue;
+        }
+        let base = load_str("/t/k.conf", &keyword_file(block, ctx, after));
+        let with = load_str(
+            "/t/k.conf",
+            &keyword_file(block, &format!("{ctx}\n{line}"), after),
+        );
+        if with.has_errors() {
+            bad.push(format!("{block} {kw}: errors {:?}", with.diagnostics));
+        } else if !not_run_notes(&with).is_empty() {
+            bad.push(format!("{block} {kw}: noted {:?}", not_run_notes(&with)));
+        } else if format!("{:?}", base.config) == format!("{:?}", with.config) {
+            bad.push(format!(
+                "{block} {kw}: `{line}` changes nothing in the model"
+            ));
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+#[test]
+fn not_run_keywords_get_their_note() {
+    let mut missing = Vec::new();
+    for (block, kw, why) in vrrp::config::NOT_RUN_YET {
+        // A table other than keepalived's is what vrrpd does not run (see below).
+        let line = if *kw == "nftables" {
+            "nftables mytable".to_string()
+        } else {
+            format!("{kw} 1")
+        };
+        let file = match *block {
+            "vrrp_sync_group" => keyword_file(block, &format!("group {{\nVI\n}}\n{line}"), ""),
+            b => keyword_file(b, &line, ""),
+        };
+        let l = load_str("/t/k.conf", &file);
+        let notes = not_run_notes(&l);
+        if !notes
+            .iter()
+            .any(|m| m.contains(&format!("`{kw}`")) && m.contains(why))
+        {
+            missing.push(format!("{block} {kw}: {notes:?}"));
+        }
+    }
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
+}
+
+#[test]
+fn nftables_with_keepalived_table_runs_and_other_table_is_noted() {
+    for (line, noted) in [
+        ("nftables", false),
+        ("nftables keepalived", false),
+        ("nftables mytable", true),
+    ] {
+        let l = load_str("/t/k.conf", &keyword_file("global_defs", line, ""));
+        assert_eq!(
+            !not_run_notes(&l).is_empty(),
+            noted,
+            "{line}: {:?}",
+            l.diagnostics
+        );
+    }
+}
+
+#[test]
+fn virtual_address_options_not_applied_are_noted() {
+    for (opt, why) in vrrp::config::VIP_OPTIONS_NOT_RUN_YET {
+        let value = match *opt {
+            "peer" => " 192.0.2.99",
+            "preferred_lft" => " 0",
+            "track_group" => " g1",
+            _ => "",
+        };
+        let l = load_str(
+            "/t/k.conf",
+            &keyword_file(
+                "vrrp_instance",
+                &format!("virtual_ipaddress {{\n192.0.2.1/24 {opt}{value}\n}}"),
+                "",
+            ),
+        );
+        let notes = not_run_notes(&l);
+        assert!(
+            notes
+                .iter()
+                .any(|m| m.contains(&format!("`{opt}`")) && m.contains(why)),
+            "{opt}: {:?}",
+            l.diagnostics
+        );
+        assert_eq!(l.config.instances[0].virtual_ipaddress.len(), 1, "{opt}");
+    }
+}

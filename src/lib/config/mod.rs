@@ -18,7 +18,7 @@ mod values;
 
 use std::path::{Path, PathBuf};
 
-pub use build::NOT_RUN_BY_VRRPD;
+pub use build::{NFTABLES_TABLE, NOT_RUN_BY_VRRPD, NOT_RUN_YET, VIP_OPTIONS_NOT_RUN_YET};
 pub use diag::{Diagnostic, Severity};
 pub use lexer::Word;
 pub use source::SourceMap;

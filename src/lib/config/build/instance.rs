@@ -510,13 +510,19 @@ fn vips(r: &mut Reader, k: &Node) -> Vec<VirtualIp> {
                     v.label = val.clone();
                     true
                 }
-                "peer" | "preferred_lft" | "track_group" => true,
+                "peer" | "preferred_lft" | "track_group" => {
+                    vip_option_not_run(r, w);
+                    true
+                }
                 "no_track" => {
                     v.no_track = true;
                     false
                 }
                 "use_vmac" | "home" | "-nodad" | "nodad" | "mngtmpaddr" | "noprefixroute"
-                | "autojoin" => false,
+                | "autojoin" => {
+                    vip_option_not_run(r, w);
+                    false
+                }
                 other => {
                     r.push(
                         Diagnostic::error(
@@ -546,6 +552,17 @@ fn vips(r: &mut Reader, k: &Node) -> Vec<VirtualIp> {
         }
     }
     out
+}
+
+/// The `not-run-by-vrrpd` note for an option of a virtual_ipaddress line vrrpd does not apply.
+fn vip_option_not_run(r: &mut Reader, w: &Word) {
+    if let Some((_, why)) = super::VIP_OPTIONS_NOT_RUN_YET
+        .iter()
+        .find(|(o, _)| *o == w.text)
+    {
+        let what = format!("`{}` on a virtual address", w.text);
+        r.push(super::not_run_yet_note(&w.span, &what, why));
+    }
 }
 
 fn routes(k: &Node) -> Vec<VirtualRoute> {

@@ -51,6 +51,91 @@ pub const NOT_RUN_YET: &[(&str, &str, &str)] = &[
     ("global_defs", "enable_snmp_rfcv3", "vrrpd has no SNMP"),
     ("global_defs", "enable_dbus", "vrrpd has no DBus"),
     ("global_defs", "lvs_sync_daemon", "vrrpd runs no LVS"),
+    // VRRP-side keywords vrrpd does not act on yet.
+    ("vrrp_instance", "vrf", "vrrpd does not bind instances to a VRF"),
+    ("vrrp_instance", "unicast_fault_no_peer", "vrrpd does not go to FAULT for an empty unicast_peer"),
+    ("vrrp_instance", "old_unicast_checksum", "vrrpd sends only the RFC checksum"),
+    ("vrrp_instance", "garp_extra_if", "vrrpd sends no extra gratuitous ARPs on a timer"),
+    ("vrrp_instance", "vmac_garp_intvl", "vrrpd sends no extra gratuitous ARPs on a timer"),
+    ("vrrp_instance", "linkbeat_use_polling", "vrrpd watches links by netlink only"),
+    ("vrrp_instance", "debug", "vrrpd has no per-instance debug level"),
+    ("vrrp_instance", "kernel_rx_buf_size", "vrrpd keeps the kernel's receive buffer size"),
+    ("vrrp_instance", "track_src_ip", "vrrpd does not track the source address"),
+    ("vrrp_instance", "promote_secondaries", "vrrpd does not set the promote_secondaries sysctl of the interface"),
+    ("global_defs", "tmp_config_directory", "vrrpd reads the config file itself"),
+    ("global_defs", "config_save_dir", "vrrpd saves no config copies"),
+    ("global_defs", "process_names", "vrrpd keeps its own process name"),
+    ("global_defs", "process_name", "vrrpd keeps its own process name"),
+    ("global_defs", "vrrp_process_name", "vrrpd keeps its own process name"),
+    ("global_defs", "default_interface", "vrrpd uses no default interface"),
+    ("global_defs", "vrrp_garp_extra_if", "vrrpd sends no extra gratuitous ARPs on a timer"),
+    ("global_defs", "vrrp_vmac_garp_intvl", "vrrpd sends no extra gratuitous ARPs on a timer"),
+    ("global_defs", "nftables", "vrrpd always uses nftables table `keepalived`"),
+    ("global_defs", "nftables_priority", "vrrpd's nftables chains keep keepalived's default priority"),
+    ("global_defs", "nftables_counters", "vrrpd's nftables rules have no counters"),
+    ("global_defs", "nftables_ifindex", "vrrpd's nftables rules match interfaces its own way"),
+    ("global_defs", "vrrp_iptables", "vrrpd writes no iptables rules"),
+    ("global_defs", "disable_local_igmp", "vrrpd does not change the IGMP sysctls"),
+    ("global_defs", "max_auto_priority", "vrrpd sets no realtime scheduling priority"),
+    ("global_defs", "min_auto_priority_delay", "vrrpd sets no realtime scheduling priority"),
+    ("global_defs", "vrrp_priority", "vrrpd keeps its scheduling priority"),
+    ("global_defs", "vrrp_no_swap", "vrrpd does not lock its memory"),
+    ("global_defs", "vrrp_cpu_affinity", "vrrpd sets no CPU affinity"),
+    ("global_defs", "vrrp_rt_priority", "vrrpd sets no realtime scheduling priority"),
+    ("global_defs", "vrrp_rlimit_rttime", "vrrpd sets no realtime scheduling priority"),
+    ("global_defs", "vrrp_rlimit_rtime", "vrrpd sets no realtime scheduling priority"),
+    ("global_defs", "snmp_socket", "vrrpd has no SNMP"),
+    ("global_defs", "dbus_service_name", "vrrpd has no DBus"),
+    ("global_defs", "vrrp_netlink_cmd_rcv_bufs", "vrrpd keeps the kernel's netlink buffer sizes"),
+    ("global_defs", "vrrp_netlink_cmd_rcv_bufs_force", "vrrpd keeps the kernel's netlink buffer sizes"),
+    ("global_defs", "vrrp_netlink_monitor_rcv_bufs", "vrrpd keeps the kernel's netlink buffer sizes"),
+    ("global_defs", "vrrp_netlink_monitor_rcv_bufs_force", "vrrpd keeps the kernel's netlink buffer sizes"),
+    ("global_defs", "vrrp_rx_bufs_policy", "vrrpd keeps the kernel's receive buffer size"),
+    ("global_defs", "vrrp_rx_bufs_multiplier", "vrrpd keeps the kernel's receive buffer size"),
+    ("global_defs", "umask", "vrrpd keeps the umask it is started with"),
+    ("global_defs", "vrrp_startup_delay", "vrrpd starts its instances at once"),
+    ("global_defs", "log_unknown_vrids", "vrrpd counts adverts of unknown VRIDs but does not log them"),
+    ("global_defs", "random_seed", "vrrpd seeds its random numbers itself"),
+    ("global_defs", "reload_check_config", "vrrpd reloads without a separate check"),
+    ("global_defs", "include_check", "vrrpd does not check included files at reload"),
+    ("global_defs", "reload_time_file", "vrrpd has no timed reload"),
+    ("global_defs", "reload_repeat", "vrrpd has no timed reload"),
+    ("global_defs", "reload_file", "vrrpd has no timed reload"),
+    ("global_defs", "data_use_instance", "vrrpd names its dump files its own way"),
+    ("global_defs", "dynamic_interfaces", "vrrpd refuses an instance whose interface is missing at start"),
+    // keepalived's other processes (checker, BFD, LVS): never run by vrrpd.
+    ("global_defs", "checker_process_name", "vrrpd runs no checker"),
+    ("global_defs", "bfd_process_name", "vrrpd runs no BFD"),
+    ("global_defs", "lvs_process_name", "vrrpd runs no checker"),
+    ("global_defs", "smtp_alert_checker", "vrrpd runs no checker"),
+    ("global_defs", "checker_log_all_failures", "vrrpd runs no checker"),
+    ("global_defs", "no_checker_emails", "vrrpd runs no checker"),
+    ("global_defs", "rs_init_notifies", "vrrpd runs no checker"),
+    ("global_defs", "enable_snmp_checker", "vrrpd has no SNMP"),
+    ("global_defs", "checker_priority", "vrrpd runs no checker"),
+    ("global_defs", "checker_no_swap", "vrrpd runs no checker"),
+    ("global_defs", "checker_cpu_affinity", "vrrpd runs no checker"),
+    ("global_defs", "checker_rt_priority", "vrrpd runs no checker"),
+    ("global_defs", "checker_rlimit_rttime", "vrrpd runs no checker"),
+    ("global_defs", "checker_rlimit_rtime", "vrrpd runs no checker"),
+    ("global_defs", "bfd_priority", "vrrpd runs no BFD"),
+    ("global_defs", "bfd_no_swap", "vrrpd runs no BFD"),
+    ("global_defs", "bfd_cpu_affinity", "vrrpd runs no BFD"),
+    ("global_defs", "bfd_rt_priority", "vrrpd runs no BFD"),
+    ("global_defs", "bfd_rlimit_rttime", "vrrpd runs no BFD"),
+    ("global_defs", "bfd_rlimit_rtime", "vrrpd runs no BFD"),
+    ("global_defs", "lvs_timeouts", "vrrpd runs no LVS"),
+    ("global_defs", "lvs_flush", "vrrpd runs no LVS"),
+    ("global_defs", "lvs_flush_on_stop", "vrrpd runs no LVS"),
+    ("global_defs", "lvs_notify_fifo", "vrrpd runs no LVS"),
+    ("global_defs", "lvs_notify_fifo_script", "vrrpd runs no LVS"),
+    ("global_defs", "lvs_netlink_cmd_rcv_bufs", "vrrpd runs no LVS"),
+    ("global_defs", "lvs_netlink_cmd_rcv_bufs_force", "vrrpd runs no LVS"),
+    ("global_defs", "lvs_netlink_monitor_rcv_bufs", "vrrpd runs no LVS"),
+    ("global_defs", "lvs_netlink_monitor_rcv_bufs_force", "vrrpd runs no LVS"),
+    ("global_defs", "nftables_ipvs", "vrrpd runs no LVS"),
+    ("global_defs", "nftables_ipvs_priority", "vrrpd runs no LVS"),
+    ("global_defs", "nftables_ipvs_start_fwmark", "vrrpd runs no LVS"),
 ];
 
 /// `not-run-by-vrrpd` notes for the keywords of `NOT_RUN_YET` the tree uses.
@@ -61,14 +146,7 @@ fn not_run_yet(tree: &KeywordTree, r: &mut Reader) {
         } else {
             format!("`{}` in {block}", node.name())
         };
-        Diagnostic::note(
-            "not-run-by-vrrpd",
-            node.span(),
-            format!("{what} is read but not run by vrrpd ({why})"),
-        )
-        .with_help(
-            "vrrpd -t fails while the config uses it; remove it or keep keepalived for this config",
-        )
+        not_run_yet_note(node.span(), &what, why)
     };
     let find = |block: &str, kw: &str| {
         NOT_RUN_YET
@@ -85,11 +163,56 @@ fn not_run_yet(tree: &KeywordTree, r: &mut Reader) {
             _ => continue,
         };
         for k in node.children() {
+            if runs_anyway(block, k) {
+                continue;
+            }
             if let Some(why) = find(block, k.name()) {
                 r.push(note(k, block, why));
             }
         }
     }
+}
+
+/// A keyword of `NOT_RUN_YET` that vrrpd does run as written: `nftables` naming no table, or
+/// keepalived's default one, is what vrrpd does anyway (the VMACs' IGMP/MLD tables are
+/// `keepalived`, daemon::vmac_igmp::TABLE).
+fn runs_anyway(block: &str, k: &Node) -> bool {
+    block == "global_defs"
+        && k.name() == "nftables"
+        && k.args.len() <= 1
+        && k.arg(0).is_none_or(|w| w.text == NFTABLES_TABLE)
+}
+
+/// The nftables table vrrpd writes (keepalived's default name).
+pub const NFTABLES_TABLE: &str = "keepalived";
+
+/// Options of a virtual_ipaddress line that vrrpd reads (and checks) but does not apply to the
+/// address it adds: (option, why). Each use gets a `not-run-by-vrrpd` note.
+#[rustfmt::skip]
+pub const VIP_OPTIONS_NOT_RUN_YET: &[(&str, &str)] = &[
+    ("use_vmac", "vrrpd puts a VIP on a VMAC only through the instance's use_vmac / use_vmac_addr"),
+    ("peer", "vrrpd adds no peer address"),
+    ("preferred_lft", "vrrpd adds addresses with the kernel's default lifetime"),
+    ("track_group", "vrrpd runs no track_group"),
+    ("home", "vrrpd sets no IPv6 address flags"),
+    ("-nodad", "vrrpd sets no IPv6 address flags"),
+    ("nodad", "vrrpd sets no IPv6 address flags"),
+    ("mngtmpaddr", "vrrpd sets no IPv6 address flags"),
+    ("noprefixroute", "vrrpd sets no IPv6 address flags"),
+    ("autojoin", "vrrpd sets no IPv6 address flags"),
+];
+
+/// The `not-run-by-vrrpd` note for `what` (already quoted), shared by block keywords and the
+/// options of a value line.
+pub(super) fn not_run_yet_note(span: &super::model::Span, what: &str, why: &str) -> Diagnostic {
+    Diagnostic::note(
+        "not-run-by-vrrpd",
+        span,
+        format!("{what} is read but not run by vrrpd ({why})"),
+    )
+    .with_help(
+        "vrrpd -t fails while the config uses it; remove it or keep keepalived for this config",
+    )
 }
 
 pub(crate) fn build(tree: &KeywordTree, diags: &mut Vec<Diagnostic>) -> Config {
