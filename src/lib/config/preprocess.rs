@@ -821,7 +821,11 @@ mod tests {
     fn a_growing_self_reference_stops_at_keepalived_line_length() {
         let p = run("$BASE=${BASE}F\n${BASE}\n", None);
         assert_eq!(p.diags.len(), 1, "{:?}", p.diags);
-        assert!(p.diags[0].message.contains("1024 bytes"), "{}", p.diags[0].message);
+        assert!(
+            p.diags[0].message.contains("1024 bytes"),
+            "{}",
+            p.diags[0].message
+        );
         assert_eq!((p.diags[0].span.line, p.diags[0].span.column), (2, 1));
         let text = lines(&p).concat();
         assert!(text.len() < MAX_LINE && text.ends_with("FFFF"), "{text}");
@@ -832,7 +836,11 @@ mod tests {
         for t in ["$A=${A}\nx $A\n", "$A=$A\n$A\n", "$M=\\\n $M\n\n$M\n"] {
             let p = run(t, None);
             assert_eq!(p.diags.len(), 1, "{t:?}: {:?}", p.diags);
-            assert!(p.diags[0].message.contains("does not terminate"), "{t:?}: {:?}", p.diags);
+            assert!(
+                p.diags[0].message.contains("does not terminate"),
+                "{t:?}: {:?}",
+                p.diags
+            );
         }
     }
 
