@@ -1,8 +1,10 @@
 //! The control socket, `vrrpctl status` / `dump-stats` and the metrics endpoint against real
 //! daemons in namespaces: vrrpd beside keepalived across a failover (both sides' status, the
 //! keepalived side through its JSON dump, `--watch` latency), counters moved by the malformed
-//! adverts of tests/data, a non-root client, abuse of the socket while the adverts on the wire
-//! are timed, and a real Prometheus scraping vrrpd.
+//! adverts of tests/data, our extra counters from real causes (a frozen master, a VRID we do not
+//! run, failing and timed-out scripts, failing notify scripts), a non-root client, the socket's
+//! group under the unit's capabilities, abuse of the socket while the adverts on the wire are
+//! timed, and a real Prometheus scraping vrrpd.
 
 mod common;
 use common::daemon::*;
@@ -303,6 +305,218 @@ fn malformed_adverts_move_the_counters() {
     assert_eq!(v["instances"].as_array().unwrap().len(), 1);
 }
 
+/// Our extra counters from real causes, in every output: keepalived (the master of VRID 51)
+/// also runs VRID 77, which vrrpd does not (unknown VRID); its VRRP process is frozen with
+/// SIGSTOP for 1.8 s, longer than 1.5 advert intervals and shorter than vrrpd's
+/// Master_Down_Interval (3.6 s), so its next advert is late and vrrpd stays BACKUP; vrrpd's
+/// own vrrp_scripts succeed, fail and time out; its notify_master scripts and its sync
+/// group's fail. `dump-stats` text and JSON, and the metrics endpoint (promtool-checked), all
+/// show them.
+#[test]
+fn extra_counters_count_real_late_adverts_unknown_vrids_scripts_and_notify_failures() {
+    if !require_root() || !require_tool("keepalived") || !require_tool("promtool") {
+        return;
+    }
+    let mut lan = lan3("cx", false);
+    let dir = tempdir();
+    let (vd, kd) = (subdir(dir.path(), "vrrpd"), subdir(dir.path(), "ka"));
+    let mut followed = InstanceConf::v3(150, VIP_CIDR);
+    followed.advert_int = "1";
+    let mut stranger = InstanceConf::v3(100, "192.0.2.177/24");
+    stranger.name = "VI_77";
+    stranger.vrid = 77;
+    let ka_text = followed.file("K")
+        + &stranger
+            .file("K")
+            .split_once("vrrp_instance")
+            .map(|(_, b)| format!("vrrp_instance{b}"))
+            .unwrap();
+    let ka = Keepalived::start(&mut lan.hosts[1], &kd, &ka_text).0;
+    assert!(
+        wait_addr(&lan.hosts[1], VIP, true, Duration::from_secs(5)).is_some(),
+        "keepalived never became master: {}",
+        ka.log()
+    );
+
+    // The scripts are VI_1's (keepalived ignores weighted scripts of a sync group's members):
+    // 100 + 10 - 10 - 10 stays below keepalived's 150 whatever they say.
+    let mut backup = followed.clone();
+    backup.priority = 100;
+    backup
+        .extra
+        .push("track_script {\n    ok\n    bad\n    slow\n  }".into());
+    let alone = |name: &'static str, vrid: u8, vip: &'static str| {
+        let mut c = InstanceConf::v3(100, vip);
+        c.name = name;
+        c.vrid = vrid;
+        c.extra.push("notify_master /bin/false".into());
+        c.file("V")
+            .split_once("vrrp_instance")
+            .map(|(_, b)| format!("vrrp_instance{b}"))
+            .unwrap()
+    };
+    let scripts = "vrrp_script ok {\n  script /bin/true\n  interval 1\n  weight 10\n}\nvrrp_script bad {\n  script /bin/false\n  interval 1\n  weight -10\n}\nvrrp_script slow {\n  script \"/bin/sleep 5\"\n  interval 1\n  timeout 1\n  weight -10\n}\nvrrp_sync_group SG_N {\n  group {\n    VI_2\n    VI_3\n  }\n  notify_master /bin/false\n}\n";
+    let v_text = backup
+        .file("V")
+        .replacen("vrrp_instance", &format!("{scripts}vrrp_instance"), 1)
+        + &alone("VI_2", 52, "192.0.2.102/24")
+        + &alone("VI_3", 53, "192.0.2.103/24");
+    let (vrrpd, _) = Vrrpd::start_with(
+        &mut lan.hosts[0],
+        &vd,
+        &v_text,
+        &["--metrics-listen", "127.0.0.1:9651"],
+    );
+    vrrpd.wait_socket();
+    let sock = vrrpd.socket.to_str().unwrap();
+    let json = || {
+        let o = vrrpctl(&["--json", "dump-stats", "--socket", sock]);
+        serde_json::from_slice::<Value>(&o.stdout).unwrap_or(Value::Null)
+    };
+    let inst = |v: &Value, name: &str| {
+        v["instances"]
+            .as_array()
+            .and_then(|a| a.iter().find(|i| i["name"] == name).cloned())
+            .unwrap_or(Value::Null)
+    };
+    // Following keepalived, on time so far.
+    wait_for(Duration::from_secs(5), || {
+        let s = status_of(&vrrpd.socket);
+        (s["state"] == "BACKUP" && s["master_ip"] == "192.0.2.2").then_some(())
+    })
+    .unwrap_or_else(|| panic!("vrrpd never followed keepalived: {}", vrrpd.log()));
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(inst(&json(), "VI_1")["late_advert_rcvd"], 0, "{}", json());
+
+    // Freeze keepalived's VRRP process between two adverts.
+    let child = wait_for(Duration::from_secs(2), || ka.vrrp_child_pid()).expect("vrrp child pid");
+    // SAFETY: kill(2) of the keepalived this test started.
+    unsafe { libc::kill(child, libc::SIGSTOP) };
+    std::thread::sleep(Duration::from_millis(1800));
+    // SAFETY: as above.
+    unsafe { libc::kill(child, libc::SIGCONT) };
+    let v = wait_for(Duration::from_secs(3), || {
+        let v = json();
+        let late = inst(&v, "VI_1")["late_advert_rcvd"].as_u64() == Some(1);
+        let slow = v["node"]["scripts"].as_array().is_some_and(|a| {
+            a.iter()
+                .any(|s| s["name"] == "slow" && s["timeouts"].as_u64() >= Some(1))
+        });
+        (late && slow).then_some(v)
+    })
+    .unwrap_or_else(|| panic!("counters: {}\n{}", json(), vrrpd.log()));
+    assert_eq!(
+        status_of(&vrrpd.socket)["state"],
+        "BACKUP",
+        "a late advert is not a dead master: {}",
+        vrrpd.log()
+    );
+    let unknown = v["node"]["unknown_vrid"].as_array().unwrap();
+    assert_eq!(unknown.len(), 1, "{v}");
+    assert_eq!(unknown[0]["interface"], "eth0");
+    let unknown_count = unknown[0]["count"].as_u64().unwrap();
+    assert!(unknown_count >= 3, "keepalived's VRID 77 adverts: {v}");
+    let script = |name: &str| {
+        v["node"]["scripts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no script {name}: {v}"))
+    };
+    let (ok, bad, slow) = (script("ok"), script("bad"), script("slow"));
+    assert!(
+        ok["runs"].as_u64() >= Some(3) && ok["failures"] == 0,
+        "{ok}"
+    );
+    assert!(
+        bad["runs"].as_u64() >= Some(3) && bad["failures"] == bad["runs"] && bad["timeouts"] == 0,
+        "{bad}"
+    );
+    assert!(
+        slow["timeouts"].as_u64() >= Some(1) && slow["failures"] == slow["runs"],
+        "{slow}"
+    );
+    for name in ["VI_2", "VI_3"] {
+        assert!(
+            inst(&v, name)["notify_failures"].as_u64() >= Some(1),
+            "{name}'s notify_master /bin/false: {v}"
+        );
+    }
+    assert_eq!(inst(&v, "VI_1")["notify_failures"], 0, "{v}");
+    let group = &v["node"]["sync_groups"][0];
+    assert_eq!(group["name"], "SG_N", "{v}");
+    assert!(group["notify_failures"].as_u64() >= Some(1), "{v}");
+
+    // The same counters in the text of dump-stats...
+    let o = vrrpctl(&["dump-stats", "--socket", sock]);
+    let t = text(&o);
+    for line in [
+        "  Late master adverts: 1\n",
+        "Unknown VRID:\n  eth0: ",
+        "VRRP Script: slow\n",
+        "VRRP Sync Group: SG_N\n  Notify failures: ",
+    ] {
+        assert!(t.contains(line), "no {line:?} in:\n{t}");
+    }
+    // ...and on the metrics endpoint, which promtool accepts.
+    let body = http_get(&lan.hosts[0], "127.0.0.1:9651", "/metrics").expect("scrape");
+    let metrics = body
+        .split("\r\n\r\n")
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
+    let value = |prefix: &str| -> Option<u64> {
+        metrics
+            .lines()
+            .find(|l| l.starts_with(prefix))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|n| n.parse().ok())
+    };
+    assert_eq!(
+        value("vrrpd_advertisements_late_total{iname=\"VI_1\",intf=\"eth0\",vrid=\"51\",state=\"BACKUP\"}"),
+        Some(1),
+        "{metrics}"
+    );
+    assert!(
+        value("vrrpd_unknown_vrid_total{intf=\"eth0\"}") >= Some(unknown_count),
+        "{metrics}"
+    );
+    assert!(
+        value("vrrpd_script_timeouts_total{name=\"slow\"}") >= Some(1),
+        "{metrics}"
+    );
+    assert!(
+        value("vrrpd_script_failures_total{name=\"bad\"}") >= Some(3),
+        "{metrics}"
+    );
+    assert!(
+        value("vrrpd_script_runs_total{name=\"ok\"}") >= Some(3),
+        "{metrics}"
+    );
+    assert!(value("vrrpd_notify_failures_total{iname=\"VI_2\",intf=\"eth0\",vrid=\"52\",state=\"MASTER\"}") >= Some(1), "{metrics}");
+    assert!(
+        value("vrrpd_sync_group_notify_failures_total{group=\"SG_N\"}") >= Some(1),
+        "{metrics}"
+    );
+    let mut check = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    check
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(metrics.as_bytes())
+        .unwrap();
+    let check = check.wait_with_output().unwrap();
+    assert!(check.status.success(), "promtool: {}", text(&check));
+}
+
 /// Let `nobody` reach the socket: every directory on its path must be searchable.
 fn open_path(p: &Path) {
     use std::os::unix::fs::PermissionsExt;
@@ -377,6 +591,95 @@ fn non_root_reads_but_may_not_mutate() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert!(
         vrrpd.log().contains("refused clear-stats from uid 65534"),
+        "{}",
+        vrrpd.log()
+    );
+}
+
+/// `setpriv` flags that give vrrpd exactly vrrpd.service's CapabilityBoundingSet (a root
+/// process's permitted set is its bounding set): no CAP_CHOWN, as under systemd.
+fn unit_bounding_set() -> String {
+    let unit = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("packaging/vrrpd.service"),
+    )
+    .unwrap();
+    let caps: Vec<String> = unit
+        .lines()
+        .find_map(|l| l.strip_prefix("CapabilityBoundingSet="))
+        .expect("the unit sets CapabilityBoundingSet")
+        .split_whitespace()
+        .map(|c| format!("+{}", c.trim_start_matches("CAP_").to_lowercase()))
+        .collect();
+    format!("--bounding-set=-all,{}", caps.join(","))
+}
+
+/// `--socket-group` with the unit's capabilities, which do not include CAP_CHOWN: the socket is
+/// still created root:GROUP 0660, a member of the group reads status but may not demote, and
+/// anyone else cannot connect at all.
+#[test]
+fn socket_group_works_with_the_units_capabilities() {
+    if !require_root() || !require_tool("setpriv") {
+        return;
+    }
+    let mut lan = lan3("cg", false);
+    let dir = tempdir();
+    let bounding = unit_bounding_set();
+    let (vrrpd, pid) = {
+        let (v, p) = Vrrpd::start_via(
+            &mut lan.hosts[0],
+            dir.path(),
+            &InstanceConf::v3(150, VIP_CIDR).file("A"),
+            &["setpriv", &bounding],
+            &["--socket-group", "nogroup"],
+        );
+        (v, p.pid())
+    };
+    wait_for(Duration::from_secs(5), || {
+        std::fs::metadata(&vrrpd.socket).ok().map(|_| ())
+    })
+    .unwrap_or_else(|| panic!("no control socket: {}", vrrpd.log()));
+    // The scenario is the unit's: vrrpd has no CAP_CHOWN (bit 0) to chown with.
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let bnd = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapBnd:"))
+        .map(|v| u64::from_str_radix(v.trim(), 16).unwrap())
+        .unwrap();
+    assert_eq!(bnd & 1, 0, "CAP_CHOWN still in the bounding set: {status}");
+    open_path(&vrrpd.socket);
+    {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let m = std::fs::metadata(&vrrpd.socket).unwrap();
+        assert_eq!(m.permissions().mode() & 0o777, 0o660, "{}", vrrpd.log());
+        assert_eq!((m.uid(), m.gid()), (0, 65534), "{}", vrrpd.log());
+    }
+    let sock = vrrpd.socket.to_str().unwrap();
+    wait_addr(&lan.hosts[0], VIP, true, Duration::from_secs(3))
+        .unwrap_or_else(|| panic!("never master: {}", vrrpd.log()));
+    let o = vrrpctl_as("nobody", "nogroup", &["--json", "status", "--socket", sock]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["instances"][0]["state"], "MASTER", "{v}");
+    let o = vrrpctl_as(
+        "nobody",
+        "nogroup",
+        &["demote", "VI_1", "--force", "--socket", sock],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("only root or uid 0 may ask"),
+        "{}",
+        text(&o)
+    );
+    assert!(
+        has_addr(&lan.hosts[0], VIP),
+        "a refused demote moved the VIP"
+    );
+    let o = vrrpctl_as("nobody", "daemon", &["status", "--socket", sock]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("no permission"), "{}", text(&o));
+    assert!(
+        !vrrpd.log().contains("running without a control socket"),
         "{}",
         vrrpd.log()
     );

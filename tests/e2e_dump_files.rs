@@ -444,5 +444,15 @@ fn dump_files_match_keepalived_for_the_same_config() {
     assert_eq!(inst[0]["sync_group"], "SG1");
     assert_eq!(inst[2]["vrid"], 53);
     assert_eq!(inst[0]["source"], "vrrpd");
+    // The table names the daemon that answered: vrrpd, not keepalived.
+    let o = vrrpctl(&[
+        "status",
+        "--socket",
+        vd.join("nothing.sock").to_str().unwrap(),
+        "--keepalived-pid",
+        vd.join("vrrpd.pid").to_str().unwrap(),
+    ]);
+    let t = String::from_utf8_lossy(&o.stdout);
+    assert!(t.starts_with("source: vrrpd (pid "), "{t}");
     drop(vrrpd);
 }

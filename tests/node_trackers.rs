@@ -254,3 +254,82 @@ fn a_sync_groups_track_process_and_track_file_move_its_members() {
     n.set_tracker(Time::from_secs(14), &f, TrackerState::Value(0), &mut out);
     assert_eq!(state(&n, "VI_OUT"), State::Backup);
 }
+
+#[test]
+fn demoting_a_sync_group_member_demotes_its_group_and_restoring_any_member_restores_it() {
+    let h = host();
+    let text = format!(
+        "vrrp_sync_group SG1 {{\n group {{\n  VI_IN\n  VI_OUT\n }}\n}}\n{}{}{}",
+        inst("VI_IN", "eth0", 1, "192.0.2.100", ""),
+        inst("VI_OUT", "eth1", 2, "198.51.100.100", ""),
+        inst("VI_ALONE", "eth0", 3, "192.0.2.103", "")
+    );
+    let mut n = build(&text, &h);
+    let mut out = Vec::new();
+    n.handle(Time::ZERO, Input::Startup, &mut out);
+    run_until(&mut n, Time::from_secs(5), &mut out);
+    for name in ["VI_IN", "VI_OUT", "VI_ALONE"] {
+        assert_eq!(state(&n, name), State::Master, "{name}");
+    }
+    let (vi_in, vi_out, alone) = (
+        n.by_name("VI_IN").unwrap(),
+        n.by_name("VI_OUT").unwrap(),
+        n.by_name("VI_ALONE").unwrap(),
+    );
+    assert_eq!(n.demotion_scope(vi_out), vec![vi_in, vi_out]);
+    assert_eq!(n.demotion_scope(alone), vec![alone]);
+
+    out.clear();
+    n.demote(Time::from_secs(5), vi_in, "kernel update".into(), &mut out);
+    for name in ["VI_IN", "VI_OUT"] {
+        let i = n.get(n.by_name(name).unwrap()).unwrap();
+        assert_eq!(i.fsm.state(), State::Backup, "{name}");
+        assert_eq!(i.demoted.as_deref(), Some("kernel update"), "{name}");
+    }
+    assert_eq!(state(&n, "VI_ALONE"), State::Master, "not in the group");
+    // Each member hands over itself: a priority-0 advert from both (byte 2 of the VRRP
+    // header, after the 20-byte IPv4 header), not a silent sync to BACKUP.
+    let zero_from: Vec<_> = out
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Send { id, bytes, .. } if bytes.get(22) == Some(&0) => Some(*id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(zero_from, vec![vi_in, vi_out], "{out:?}");
+    assert!(transitions(&out)
+        .iter()
+        .all(|(r, from, to)| r.contains("kernel update")
+            && *from == State::Master
+            && *to == State::Backup));
+    let group_notifies: Vec<_> = out
+        .iter()
+        .filter(|e| matches!(e, Effect::GroupNotify { .. }))
+        .collect();
+    assert_eq!(
+        group_notifies,
+        vec![&Effect::GroupNotify {
+            group: "SG1".into(),
+            state: State::Backup
+        }]
+    );
+    // Held: with nobody else on the wire neither member takes over again.
+    run_until(&mut n, Time::from_secs(30), &mut out);
+    assert_eq!(state(&n, "VI_IN"), State::Backup);
+    assert_eq!(state(&n, "VI_OUT"), State::Backup);
+
+    // Restoring the other member ends the demotion of both; they compete and take over.
+    out.clear();
+    n.restore(Time::from_secs(30), vi_out, &mut out);
+    for name in ["VI_IN", "VI_OUT"] {
+        let i = n.get(n.by_name(name).unwrap()).unwrap();
+        assert_eq!(i.demoted, None, "{name}");
+    }
+    run_until(&mut n, Time::from_secs(40), &mut out);
+    assert_eq!(state(&n, "VI_IN"), State::Master);
+    assert_eq!(state(&n, "VI_OUT"), State::Master);
+    assert!(out.contains(&Effect::GroupNotify {
+        group: "SG1".into(),
+        state: State::Master
+    }));
+}

@@ -40,6 +40,9 @@ fn the_unit_verifies_and_asks_for_what_vrrpd_needs() {
         "AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW CAP_NET_BROADCAST",
         "Conflicts=keepalived.service",
         "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK AF_PACKET",
+        // Scripts write where keepalived lets them (/var, /run, /tmp): only the OS is read-only.
+        "ProtectSystem=full",
+        "ProtectHome=read-only",
     ] {
         assert!(unit.lines().any(|l| l.starts_with(line)), "no {line}");
     }

@@ -28,10 +28,29 @@ impl Vrrpd {
         conf_text: &str,
         extra: &[&str],
     ) -> (Vrrpd, &'a mut Proc) {
+        Vrrpd::start_via(ns, dir, conf_text, &[], extra)
+    }
+
+    /// As `start_with`, run through `wrapper` (e.g. `setpriv --bounding-set=...`): the
+    /// wrapper's first word is the program, vrrpd and its flags follow the rest.
+    pub fn start_via<'a>(
+        ns: &'a mut Netns,
+        dir: &Path,
+        conf_text: &str,
+        wrapper: &[&str],
+        extra: &[&str],
+    ) -> (Vrrpd, &'a mut Proc) {
         let conf = dir.join("vrrpd.conf");
         let log = dir.join("vrrpd.log");
         let socket = dir.join("vrrpd.sock");
-        let mut cmd = ns.command(bin("vrrpd"));
+        let mut cmd = match wrapper.split_first() {
+            Some((prog, args)) => {
+                let mut c = ns.command(prog);
+                c.args(args).arg(bin("vrrpd"));
+                c
+            }
+            None => ns.command(bin("vrrpd")),
+        };
         cmd.arg("-f")
             .arg(&conf)
             .args(["-l", "-D", "-p"])

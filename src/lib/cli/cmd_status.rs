@@ -48,12 +48,23 @@ pub fn human_duration(ms: u64) -> String {
     }
 }
 
+/// The state, and what it is headed for when keepalived's wantstate says another ("BACKUP
+/// (wants MASTER)": a `state MASTER` instance waiting out Master_Down_Interval).
+fn state_text(i: &InstanceSnapshot) -> String {
+    let mut text = i.state.clone();
+    if let Some(w) = i.wantstate.as_deref().filter(|w| *w != i.state) {
+        text += &format!(" (wants {w})");
+    }
+    match &i.demoted {
+        Some(r) if r.is_empty() => text += " (demoted)",
+        Some(r) => text += &format!(" (demoted: {r})"),
+        None => {}
+    }
+    text
+}
+
 fn state_cell(i: &InstanceSnapshot, out: &Output) -> Cell {
-    let text = match &i.demoted {
-        Some(r) if r.is_empty() => format!("{} (demoted)", i.state),
-        Some(r) => format!("{} (demoted: {r})", i.state),
-        None => i.state.clone(),
-    };
+    let text = state_text(i);
     let cell = Cell::new(text);
     if !out.color {
         return cell;
@@ -267,6 +278,17 @@ pub fn connect_vrrpd(a: &super::DaemonArgs) -> Result<Client, CmdError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn state_shows_wantstate_when_it_differs_and_the_demotion() {
+        let mut i = crate::control::snapshot::sample();
+        assert_eq!(state_text(&i), "MASTER");
+        i.state = "BACKUP".into();
+        assert_eq!(state_text(&i), "BACKUP (wants MASTER)");
+        i.wantstate = None;
+        i.demoted = Some("kernel update".into());
+        assert_eq!(state_text(&i), "BACKUP (demoted: kernel update)");
+    }
 
     #[test]
     fn durations_read_well() {

@@ -66,12 +66,13 @@ fn mtime(p: &Path) -> Option<SystemTime> {
     std::fs::metadata(p).ok()?.modified().ok()
 }
 
-fn signal(pid: i32, sig: i32) -> Result<(), CmdError> {
-    // SAFETY: kill(2) with a pid read from keepalived's pid file and checked to be keepalived.
+/// Signal `who` (the daemon's name, for the message) `pid`.
+fn signal(who: &str, pid: i32, sig: i32) -> Result<(), CmdError> {
+    // SAFETY: kill(2) with a pid read from the pid file and checked to be keepalived or vrrpd.
     if unsafe { libc::kill(pid, sig) } != 0 {
         let e = std::io::Error::last_os_error();
         return Err(CmdError::usage(format!(
-            "cannot signal keepalived (pid {pid}): {e}{}",
+            "cannot signal {who} (pid {pid}): {e}{}",
             if e.kind() == std::io::ErrorKind::PermissionDenied {
                 "; run as root"
             } else {
@@ -85,13 +86,14 @@ fn signal(pid: i32, sig: i32) -> Result<(), CmdError> {
 /// Signal `pid` with `sig` and wait until `file` is rewritten and `parse` accepts it (keepalived
 /// writes in place, so a half-written file is read again).
 fn dump<T>(
+    who: &str,
     pid: i32,
     sig: i32,
     file: &Path,
     parse: impl Fn(&str) -> Option<T>,
 ) -> Result<T, CmdError> {
     let before = mtime(file);
-    signal(pid, sig)?;
+    signal(who, pid, sig)?;
     let deadline = Instant::now() + DUMP_TIMEOUT;
     loop {
         let now = mtime(file);
@@ -106,23 +108,32 @@ fn dump<T>(
         }
         if Instant::now() >= deadline {
             return Err(CmdError::usage(format!(
-                "keepalived (pid {pid}) did not write {} within {} s of its signal; is it built with JSON support (keepalived -v)?",
+                "{who} (pid {pid}) did not write {} within {} s of its signal{}",
                 file.display(),
-                DUMP_TIMEOUT.as_secs()
+                DUMP_TIMEOUT.as_secs(),
+                if who == SOURCE_KEEPALIVED {
+                    "; is it built with JSON support (keepalived -v)?"
+                } else {
+                    ""
+                }
             )));
         }
         std::thread::sleep(Duration::from_millis(10));
     }
 }
 
-/// keepalived's instances, or None when no keepalived runs under `pidfile`.
-pub fn fetch(pidfile: &Path) -> Result<Option<(i32, PathBuf, Vec<InstanceSnapshot>)>, CmdError> {
+/// The daemon's name ("keepalived" or "vrrpd"), pid, JSON dump and instances, or None when
+/// neither runs under `pidfile`.
+#[allow(clippy::type_complexity)]
+pub fn fetch(
+    pidfile: &Path,
+) -> Result<Option<(&'static str, i32, PathBuf, Vec<InstanceSnapshot>)>, CmdError> {
     let Some((pid, daemon)) = live_daemon(pidfile) else {
         return Ok(None);
     };
     let dir = dump_dir(pid);
     let json = dir.join("keepalived.json");
-    let text = dump(pid, sig_json(), &json, |t| {
+    let text = dump(daemon, pid, sig_json(), &json, |t| {
         // Complete when it parses.
         keepalived_dump::parse(t, &DataInfo::default(), 0.0)
             .ok()
@@ -131,7 +142,7 @@ pub fn fetch(pidfile: &Path) -> Result<Option<(i32, PathBuf, Vec<InstanceSnapsho
     // The JSON dump has neither a backup's master address nor sync groups; the data dump
     // (USR1) has both. Its Interfaces section comes after the topology: wait for it.
     let data_file = dir.join("keepalived.data");
-    let info = dump(pid, libc::SIGUSR1, &data_file, |t| {
+    let info = dump(daemon, pid, libc::SIGUSR1, &data_file, |t| {
         t.contains("------< Interfaces >------")
             .then(|| keepalived_dump::data_info(t))
     })?;
@@ -140,13 +151,13 @@ pub fn fetch(pidfile: &Path) -> Result<Option<(i32, PathBuf, Vec<InstanceSnapsho
     for i in &mut snap {
         i.source = daemon.to_string();
     }
-    Ok(Some((pid, json, snap)))
+    Ok(Some((daemon, pid, json, snap)))
 }
 
 /// keepalived's STATS_CLEAR: it writes keepalived.stats and zeroes its counters.
 pub fn clear_stats(pidfile: &Path) -> Result<(), CmdError> {
-    match live_pid(pidfile) {
-        Some(pid) => signal(pid, sig_stats_clear()),
+    match live_daemon(pidfile) {
+        Some((pid, daemon)) => signal(daemon, pid, sig_stats_clear()),
         None => Err(CmdError::usage(format!(
             "keepalived is not running (no live pid in {})",
             pidfile.display()

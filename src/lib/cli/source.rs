@@ -11,16 +11,24 @@ use super::{CmdError, DaemonArgs};
 /// The daemon that answered.
 #[derive(Debug, Clone)]
 pub enum Source {
-    Vrrpd { socket: PathBuf },
-    Keepalived { pid: i32, json: PathBuf },
+    Vrrpd {
+        socket: PathBuf,
+    },
+    /// A daemon that answered keepalived's dump signals: keepalived, or a vrrpd whose control
+    /// socket is not where we looked (`daemon` says which, from /proc/PID/comm).
+    Keepalived {
+        daemon: &'static str,
+        pid: i32,
+        json: PathBuf,
+    },
 }
 
 impl std::fmt::Display for Source {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Source::Vrrpd { socket } => write!(f, "vrrpd ({})", socket.display()),
-            Source::Keepalived { pid, json } => {
-                write!(f, "keepalived (pid {pid}, {})", json.display())
+            Source::Keepalived { daemon, pid, json } => {
+                write!(f, "{daemon} (pid {pid}, {})", json.display())
             }
         }
     }
@@ -86,10 +94,10 @@ pub fn fetch_with_node(
         ));
     }
     match keepalived_source::fetch(&d.keepalived_pid)? {
-        Some((pid, json, snap)) => {
+        Some((daemon, pid, json, snap)) => {
             unknown(names, &snap)?;
             let snap = snap.into_iter().filter(|i| i.selected(names)).collect();
-            Ok((Source::Keepalived { pid, json }, snap, None))
+            Ok((Source::Keepalived { daemon, pid, json }, snap, None))
         }
         None => Err(not_running(d)),
     }

@@ -70,6 +70,8 @@ struct Data {
     effective_priority: u8,
     state: u8,
     #[serde(default)]
+    wantstate: Option<u8>,
+    #[serde(default)]
     version: u8,
     #[serde(default)]
     vips: Vec<String>,
@@ -121,6 +123,7 @@ pub fn parse(text: &str, data: &DataInfo, now: f64) -> Result<Vec<InstanceSnapsh
                 vrid: d.vrid,
                 version: d.version,
                 state,
+                wantstate: d.wantstate.map(|w| state_name(w).to_string()),
                 priority: d.base_priority,
                 base_priority: d.base_priority,
                 effective_priority: d.effective_priority,
@@ -210,7 +213,9 @@ mod tests {
         assert_eq!(vi1.master_priority, Some(150));
         assert_eq!(vi1.since_ms, Some(10_000));
         assert_eq!(vi1.source, "keepalived");
+        assert_eq!(vi1.wantstate.as_deref(), Some("BACKUP"));
         assert_eq!(snap[1].state, "MASTER");
+        assert_eq!(snap[1].wantstate.as_deref(), Some("MASTER"));
         assert_eq!(snap[1].vips.len(), 2);
     }
 

@@ -157,6 +157,11 @@ pub struct InstanceSnapshot {
     pub version: u8,
     /// "INIT" | "BACKUP" | "MASTER" | "FAULT" | "STOP"
     pub state: String,
+    /// keepalived's `wantstate`: the state the instance is headed for (its configured state
+    /// before it starts; MASTER for a `state MASTER` instance still waiting in BACKUP for its
+    /// Master_Down_Interval), else `state`. None from an older vrrpd.
+    #[serde(default)]
+    pub wantstate: Option<String>,
     /// The configured priority.
     pub priority: u8,
     /// The base priority in force (254 instead of 255 after an address-owner conflict).
@@ -238,6 +243,7 @@ pub(crate) fn sample() -> InstanceSnapshot {
         vrid: 51,
         version: 2,
         state: "MASTER".into(),
+        wantstate: Some("MASTER".into()),
         priority: 150,
         base_priority: 150,
         effective_priority: 150,

@@ -54,6 +54,35 @@ pub enum ControlError {
     NoGroup(String),
     #[error("control socket {path}: {1}", path = .0.display())]
     Io(PathBuf, std::io::Error),
+    #[error("cannot give control socket {path} to group {1:?} (--socket-group): {2}; vrrpd needs CAP_SETGID (or membership of the group)", path = .0.display())]
+    Group(PathBuf, String, std::io::Error),
+}
+
+/// Files created by this thread get group `gid` until this is dropped (setfsgid(2), per
+/// thread). This is how the control socket gets its `--socket-group` without CAP_CHOWN, which
+/// vrrpd.service does not grant (chown(2) to a group root is not in needs it): CAP_SETGID,
+/// kept for script_user anyway, is enough. None when the kernel refused (no CAP_SETGID).
+struct FsGid {
+    old: libc::gid_t,
+}
+
+impl FsGid {
+    fn set(gid: libc::gid_t) -> Option<FsGid> {
+        // SAFETY: setfsgid has no memory effects; it returns the previous fsgid whether or not
+        // it changed it, and an invalid id (-1) changes nothing: that asks what it is now.
+        let (old, now) = unsafe {
+            let old = libc::setfsgid(gid) as libc::gid_t;
+            (old, libc::setfsgid(libc::gid_t::MAX) as libc::gid_t)
+        };
+        (now == gid).then_some(FsGid { old })
+    }
+}
+
+impl Drop for FsGid {
+    fn drop(&mut self) {
+        // SAFETY: as above, back to the fsgid this thread had.
+        unsafe { libc::setfsgid(self.old) };
+    }
 }
 
 /// The bound socket. The file is removed when this (or the thread serving it) ends.
@@ -105,10 +134,13 @@ impl ControlSocket {
             }
             Err(_) => {}
         }
-        // The socket file is created by bind(2) with the umask's mode: make it 0660 from the
-        // first instant rather than chmod-ing a window later.
+        // The socket file is created by bind(2) with the umask's mode and this thread's fsgid:
+        // make it 0660 and the group's from the first instant rather than chmod-ing and
+        // chown-ing a window later.
         let old = nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o117));
+        let fsgid = gid.and_then(|g| FsGid::set(g.as_raw()));
         let bound = std::os::unix::net::UnixListener::bind(path);
+        drop(fsgid);
         nix::sys::stat::umask(old);
         let listener = bound.map_err(io)?;
         let sock = ControlSocket {
@@ -119,7 +151,19 @@ impl ControlSocket {
         };
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660)).map_err(io)?;
         if let Some(gid) = gid {
-            nix::unistd::chown(path, None, Some(gid)).map_err(|e| io(e.into()))?;
+            use std::os::unix::fs::MetadataExt;
+            let has = std::fs::metadata(path).map_err(io)?.gid();
+            // Without CAP_SETGID (vrrpd run by a non-root user): chown(2), which lets an owner
+            // give the file to a group it is in.
+            if has != gid.as_raw() {
+                nix::unistd::chown(path, None, Some(gid)).map_err(|e| {
+                    ControlError::Group(
+                        path.to_path_buf(),
+                        group.unwrap_or_default().to_string(),
+                        e.into(),
+                    )
+                })?;
+            }
         }
         raise_nofile_limit();
         Ok(sock)

@@ -320,9 +320,8 @@ pub fn json_text(input: &DumpInput<'_>, snap: &[InstanceSnapshot]) -> String {
         put("accept", u8::from(cfg.accept).into());
         put("nopreempt", (!cfg.preempt).into());
         put("preempt_delay", cfg.preempt_delay.as_secs().into());
-        let state = state_number(inst.fsm.state());
-        put("state", state.into());
-        put("wantstate", state.into());
+        put("state", state_number(inst.fsm.state()).into());
+        put("wantstate", state_number(inst.fsm.want_state()).into());
         put("version", cfg.version.number().into());
         put("smtp_alert", spec.smtp_alert.into());
         put("notify_deleted", spec.notify.deleted.is_some().into());

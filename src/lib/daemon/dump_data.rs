@@ -322,7 +322,7 @@ fn topology(s: &mut String, input: &DumpInput<'_>) {
         } else {
             line!(s, "   Flags: none");
         }
-        line!(s, "   Wantstate = {}", state_text(state));
+        line!(s, "   Wantstate = {}", state_text(fsm.want_state()));
         line!(s, "   Number of config faults = 0");
         line!(
             s,

@@ -70,6 +70,7 @@ pub fn snapshot(inst: &NodeInstance, io: &InstanceIo) -> InstanceSnapshot {
         vrid: cfg.vrid,
         version: cfg.version.number(),
         state: inst.fsm.state().as_str().to_string(),
+        wantstate: Some(inst.fsm.want_state().as_str().to_string()),
         priority: cfg.priority,
         base_priority: inst.fsm.base_priority(),
         effective_priority: inst.fsm.effective_priority(),

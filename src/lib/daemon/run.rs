@@ -714,6 +714,19 @@ impl Daemon {
         if !unknown.is_empty() {
             return Err(DemoteError::Unknown(unknown));
         }
+        // A member of a vrrp_sync_group takes its whole group along (node's demotion_scope).
+        let mut scope: Vec<InstanceId> = Vec::new();
+        for (id, _) in &ids {
+            for m in self.node.demotion_scope(*id) {
+                if !scope.contains(&m) {
+                    scope.push(m);
+                }
+            }
+        }
+        let ids: Vec<(InstanceId, String)> = scope
+            .into_iter()
+            .filter_map(|id| Some((id, self.node.get(id)?.spec.name.clone())))
+            .collect();
         let now = self.now();
         if let (Some(_), false) = (&reason, force) {
             let lonely: Vec<String> = ids
@@ -762,10 +775,21 @@ impl Daemon {
                 return Err(DemoteError::Save(format!("{}: {e}", path.display())));
             }
         }
-        for (_, name) in &ids {
+        for (id, name) in &ids {
+            // Named by the operator, or taken along by its sync group.
+            let along = match self
+                .node
+                .get(*id)
+                .and_then(|i| i.spec.sync_group.as_deref())
+            {
+                Some(g) if !names.is_empty() && !names.contains(name) => {
+                    format!(" with its vrrp_sync_group {g}")
+                }
+                _ => String::new(),
+            };
             match &reason {
-                Some(r) => tracing::info!("{name}: demoted ({r})"),
-                None => tracing::info!("{name}: restored"),
+                Some(r) => tracing::info!("{name}: demoted{along} ({r})"),
+                None => tracing::info!("{name}: restored{along}"),
             }
         }
         Ok(ids.into_iter().map(|(_, n)| n).collect())

@@ -117,6 +117,32 @@ impl Instance {
     pub fn state(&self) -> State {
         self.state
     }
+    /// keepalived's `wantstate` as its dumps show it: before the start, the configured initial
+    /// state; a `state MASTER` instance that started in BACKUP wants MASTER until it hears a
+    /// master (keepalived's vrrp_state_backup sets BACKUP on the first accepted advert) or
+    /// takes over; otherwise the state it is in (keepalived's other differences last only
+    /// inside one transition).
+    pub fn want_state(&self) -> State {
+        let configured = match self.cfg.initial_state {
+            InitialState::Master => State::Master,
+            InitialState::Backup => State::Backup,
+        };
+        match self.state {
+            State::Initialize => configured,
+            State::Backup
+                if configured == State::Master
+                    && !self.held
+                    && self.master_addr.is_none()
+                    && self
+                        .last_transition
+                        .as_ref()
+                        .is_some_and(|t| t.reason == Reason::Startup) =>
+            {
+                State::Master
+            }
+            s => s,
+        }
+    }
     /// Base priority (the configured one, unless an owner conflict lowered it to 254).
     pub fn base_priority(&self) -> u8 {
         self.base_priority
@@ -716,6 +742,43 @@ mod tests {
         // (256 - 100) x 1 s / 256 = 609375 us; 3 x 1 s + skew.
         assert_eq!(vi.skew_time(), Duration::from_micros(609_375));
         assert_eq!(vi.master_down_interval(), Duration::from_micros(3_609_375));
+    }
+
+    #[test]
+    fn wantstate_is_keepalived_s_configured_state_until_a_master_is_heard() {
+        let mut cfg = InstanceConfig::new("VI_1", 1, 100, addr(1));
+        cfg.initial_state = InitialState::Master;
+        let mut vi = Instance::new(cfg.clone());
+        assert_eq!(vi.want_state(), State::Master, "INIT: the configured state");
+        vi.handle(Time::ZERO, Input::Startup);
+        assert_eq!(vi.state(), State::Backup);
+        assert_eq!(
+            vi.want_state(),
+            State::Master,
+            "a non-owner `state MASTER` waits in BACKUP"
+        );
+        // A master is heard: it wants BACKUP from now on.
+        vi.handle(
+            Time::from_millis(100),
+            Input::AdvertReceived {
+                src: addr(2),
+                priority: 150,
+                advert_int_cs: 100,
+            },
+        );
+        assert_eq!(vi.want_state(), State::Backup);
+        // Nobody heard: it takes over, and wants what it is.
+        let mut vi = Instance::new(cfg);
+        vi.handle(Time::ZERO, Input::Startup);
+        let due = vi.next_deadline().unwrap();
+        vi.handle(due, Input::TimerExpired);
+        assert_eq!(
+            (vi.state(), vi.want_state()),
+            (State::Master, State::Master)
+        );
+        // `state BACKUP` (the default): wants BACKUP from the start.
+        let vi = Instance::new(InstanceConfig::new("VI_2", 2, 100, addr(1)));
+        assert_eq!(vi.want_state(), State::Backup);
     }
 
     #[test]

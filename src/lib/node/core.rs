@@ -340,23 +340,63 @@ impl Node {
         }
     }
 
-    /// Demote instance `id` for maintenance: a master hands over with a priority-0 advert and
-    /// the instance holds BACKUP until [`Node::restore`]. Demoting again updates the reason.
-    pub fn demote(&mut self, now: Time, id: InstanceId, reason: String, out: &mut Vec<Effect>) {
-        let Some(inst) = self.slot_mut(id.0) else {
-            return;
-        };
-        inst.demoted = Some(reason.clone());
-        self.feed(id.0, now, fsm::Input::Demote { reason }, out);
+    /// The instances that a demote or restore of `id` applies to: its whole vrrp_sync_group
+    /// (keepalived moves a group as one, so a member demoted alone would be pulled back to
+    /// MASTER by the others, or would drag them to BACKUP without holding them there), else
+    /// `id` alone. In config order.
+    pub fn demotion_scope(&self, id: InstanceId) -> Vec<InstanceId> {
+        match self.get(id).and_then(|i| i.spec.sync_group.as_deref()) {
+            Some(group) => self.members(group).into_iter().map(InstanceId).collect(),
+            None if self.get(id).is_some() => vec![id],
+            None => Vec::new(),
+        }
     }
 
-    /// End the demotion of instance `id`.
+    /// Demote instance `id` for maintenance, with the rest of its sync group: each master
+    /// hands over with a priority-0 advert and every member holds BACKUP until
+    /// [`Node::restore`]. Demoting again updates the reason.
+    pub fn demote(&mut self, now: Time, id: InstanceId, reason: String, out: &mut Vec<Effect>) {
+        let scope = self.demotion_scope(id);
+        for m in &scope {
+            if let Some(inst) = self.slot_mut(m.0) {
+                inst.demoted = Some(reason.clone());
+            }
+        }
+        // Every member hands over by itself (its own priority-0 advert, so the peer takes each
+        // VIP after Skew_Time); none drags the others through the group's BACKUP sync.
+        self.move_group(now, id, &scope, fsm::Input::Demote { reason }, out);
+    }
+
+    /// End the demotion of instance `id` and of the rest of its sync group.
     pub fn restore(&mut self, now: Time, id: InstanceId, out: &mut Vec<Effect>) {
-        let Some(inst) = self.slot_mut(id.0) else {
-            return;
-        };
-        if inst.demoted.take().is_some() {
-            self.feed(id.0, now, fsm::Input::Restore, out);
+        let scope: Vec<InstanceId> = self
+            .demotion_scope(id)
+            .into_iter()
+            .filter(|m| {
+                self.slot_mut(m.0)
+                    .is_some_and(|i| i.demoted.take().is_some())
+            })
+            .collect();
+        self.move_group(now, id, &scope, fsm::Input::Restore, out);
+    }
+
+    /// Feed `input` to each of `scope` (the sync group of `id`, or `id`), the group's sync
+    /// suspended while they move, then notify the group's new state once.
+    fn move_group(
+        &mut self,
+        now: Time,
+        id: InstanceId,
+        scope: &[InstanceId],
+        input: fsm::Input,
+        out: &mut Vec<Effect>,
+    ) {
+        let was_syncing = std::mem::replace(&mut self.syncing, true);
+        for m in scope {
+            self.feed(m.0, now, input.clone(), out);
+        }
+        self.syncing = was_syncing;
+        if let Some(group) = self.get(id).and_then(|i| i.spec.sync_group.clone()) {
+            self.update_group(&group, out);
         }
     }
 
