@@ -275,8 +275,12 @@ impl Observer {
         master_mac: Option<[u8; 6]>,
         master_ip: IpAddr,
     ) {
+        let took_over = self.new_master.as_ref().map_or(f64::MAX, |m| m.ts);
         if mac.is_none() || mac == master_mac {
             self.garp.get_or_insert(ts);
+        } else if mac == self.own_mac && ts < took_over {
+            // This node's own announcement (a garp_master_delay repeat) sent before the
+            // demotion took effect: it was still the master.
         } else {
             let who = mac.map_or_else(|| "?".to_string(), |m| mac_text(&m));
             self.claim(
@@ -1088,6 +1092,20 @@ mod tests {
         assert_eq!(o.claims.len(), 2, "{:?}", o.claims);
         assert!(o.claims[0].message.contains("192.0.2.3 also advertises"));
         assert!(o.claims[1].message.contains("announces 192.0.2.100"));
+    }
+
+    #[test]
+    fn our_own_late_garp_before_the_takeover_is_no_claim() {
+        let mut o = observer();
+        o.demote_sent(100.15);
+        o.feed(&garp(100.1505, 1));
+        o.feed(&advert(100.151, OURS, 1, 0));
+        o.feed(&advert(100.212, PEER, 2, 100));
+        o.feed(&garp(100.213, 2));
+        assert!(o.claims.is_empty(), "{:?}", o.claims);
+        // After the takeover it would be.
+        o.feed(&garp(100.5, 1));
+        assert_eq!(o.claims.len(), 1);
     }
 
     #[test]
