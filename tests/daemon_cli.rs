@@ -191,3 +191,56 @@ fn config_test_fails_where_the_daemon_would_refuse() {
         assert!(err.contains("vrrpd would not start this instance"), "{err}");
     }
 }
+
+/// keepalived 2.2.7 measured: `keepalived -t` on a vrrp_script whose file is missing prints
+/// "Disabling track script chk since not found/accessible" and exits 5; under
+/// enable_script_security a world-writable script (root runs it) prints "... due to insecure"
+/// and exits 5 too.
+#[test]
+fn config_test_names_a_script_keepalived_would_disable_and_exits_5() {
+    let dir = tempdir();
+    let conf = |script: &str| {
+        format!(
+            "global_defs {{\n  enable_script_security\n  script_user root\n}}\nvrrp_script chk {{\n  script \"{script}\"\n  interval 1\n}}\n{}",
+            GOOD.replace(
+                "  priority 100\n",
+                "  priority 100\n  track_script {\n    chk\n  }\n"
+            )
+        )
+    };
+    let missing = dir.path().join("nonexistent.sh");
+    let path = write(
+        dir.path(),
+        "missing.conf",
+        &conf(&missing.display().to_string()),
+    );
+    let out = vrrpd(&["-t", "-f", &path]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(5), "{err}");
+    assert!(
+        err.contains("Disabling track script chk since not found/accessible"),
+        "{err}"
+    );
+    // The same config with a script that is there and safe passes.
+    let ok = dir.path().join("ok.sh");
+    std::fs::write(&ok, "#!/bin/sh\nexit 0\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&ok, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = write(dir.path(), "ok.conf", &conf(&ok.display().to_string()));
+    let out = vrrpd(&["-t", "-f", &path]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(!err.contains("Disabling"), "{err}");
+    if unsafe { libc::geteuid() } != 0 {
+        return; // The path check applies to scripts run as root.
+    }
+    std::fs::set_permissions(&ok, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let out = vrrpd(&["-t", "-f", &path]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(5), "{err}");
+    assert!(
+        err.contains("Disabling track script chk due to insecure"),
+        "{err}"
+    );
+}

@@ -114,6 +114,23 @@ fn status_and_watch_on_both_sides_of_a_failover() {
     ]);
     let t = text(&o);
     assert!(t.starts_with("source: keepalived (pid "), "{t}");
+    // keepalived has no demote: say so, not "no keepalived either".
+    let o = vrrpctl(&[
+        "demote",
+        "VI_1",
+        "--socket",
+        "/nonexistent/vrrpd.sock",
+        "--keepalived-pid",
+        kd.join("keepalived.pid").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains(&format!(
+            "keepalived (pid {ka_pid}) runs here, and it has no such request"
+        )),
+        "{}",
+        text(&o)
+    );
     assert!(
         t.contains("VI_1") && t.contains("MASTER") && t.contains(VIP),
         "{t}"
@@ -578,7 +595,7 @@ fn non_root_reads_but_may_not_mutate() {
     );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(
-        text(&o).contains("only root or uid 0 may ask"),
+        text(&o).contains("only root may ask (you are uid 65534)"),
         "{}",
         text(&o)
     );
@@ -667,7 +684,7 @@ fn socket_group_works_with_the_units_capabilities() {
     );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(
-        text(&o).contains("only root or uid 0 may ask"),
+        text(&o).contains("only root may ask (you are uid 65534)"),
         "{}",
         text(&o)
     );

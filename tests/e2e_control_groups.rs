@@ -232,9 +232,8 @@ fn wantstate_matches_keepalived_while_a_state_master_instance_waits_in_backup() 
     let mut vd_conf = ka_conf.clone();
     vd_conf.vrid = 52;
     vd_conf.vips = vec!["192.0.2.101/24"];
+    // Each daemon is asked right after its own start: its 3.6 s in BACKUP are its own.
     let _ka = Keepalived::start(&mut lan.hosts[0], &kd, &ka_conf.file("A")).0;
-    let vrrpd = Vrrpd::start(&mut lan.hosts[1], &vd, &vd_conf.file("B")).0;
-    vrrpd.wait_socket();
     let ka_pid = kd.join("keepalived.pid");
     let none = dir.path().join("no-vrrpd.sock");
     let ka_status = || {
@@ -250,12 +249,14 @@ fn wantstate_matches_keepalived_while_a_state_master_instance_waits_in_backup() 
     };
     let pair = |v: &Value| (v["state"].clone(), v["wantstate"].clone());
     let waiting = (Value::from("BACKUP"), Value::from("MASTER"));
-    let k = wait_for(Duration::from_secs(2), || {
+    let k = wait_for(Duration::from_secs(3), || {
         let k = ka_status();
         (k["state"] == "BACKUP").then_some(k)
     })
     .unwrap_or_else(|| panic!("keepalived not in BACKUP: {}", ka_status()));
     assert_eq!(pair(&k), waiting, "keepalived: {k}");
+    let vrrpd = Vrrpd::start(&mut lan.hosts[1], &vd, &vd_conf.file("B")).0;
+    vrrpd.wait_socket();
     let (_, v) = status(&vrrpd.socket);
     assert_eq!(pair(&v["instances"][0]), waiting, "vrrpd: {v}");
     let o = vrrpctl(&["status", "--socket", vrrpd.socket.to_str().unwrap()]);

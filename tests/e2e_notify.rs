@@ -153,8 +153,11 @@ fn mails(log: &str) -> Vec<Vec<String>> {
 }
 
 /// Node A alone, with smtp_alert and a real SMTP server on its loopback: it starts (BACKUP),
-/// takes over (MASTER) and stops. Returns the mails the server printed.
-fn smtp_scenario(daemon: Daemon, tag: &str) -> Vec<Vec<String>> {
+/// takes over (MASTER) and stops. With `faults`, global no_email_faults and an unweighted
+/// vrrp_script that fails while a flag file exists: after MASTER the flag puts it in FAULT and
+/// its removal brings it back to BACKUP and MASTER before the stop. Returns the mails the
+/// server printed.
+fn smtp_scenario(daemon: Daemon, tag: &str, faults: bool) -> Vec<Vec<String>> {
     let mut lan = lan3(tag, false);
     let ns = &mut lan.hosts[0];
     let dir = tempdir();
@@ -187,11 +190,29 @@ fn smtp_scenario(daemon: Daemon, tag: &str) -> Vec<Vec<String>> {
     );
     let mut vi = InstanceConf::v3(150, "192.0.2.100/24");
     vi.extra.push("smtp_alert".into());
-    let text = vi.file("A").replacen(
+    let flag = dir.path().join("fail");
+    let mut text = vi.file("A").replacen(
         "  router_id A\n",
         "  router_id A\n  notification_email {\n    ops@example.com\n    noc@example.com\n  }\n  notification_email_from vrrp@example.com\n  smtp_server 127.0.0.1 2525\n  smtp_helo_name a.example.com\n  smtp_connect_timeout 5\n",
         1,
     );
+    if faults {
+        text = text
+            .replacen("  router_id A\n", "  router_id A\n  no_email_faults\n", 1)
+            .replacen(
+                "vrrp_instance",
+                &format!(
+                    "vrrp_script chk {{\n  script \"/usr/bin/test ! -e {}\"\n  interval 1\n}}\n\nvrrp_instance",
+                    flag.display()
+                ),
+                1,
+            )
+            .replacen(
+                "  smtp_alert\n",
+                "  smtp_alert\n  track_script {\n    chk\n  }\n",
+                1,
+            );
+    }
     let a = Node::start(daemon, ns, dir.path(), &text);
     let got = |n: usize, secs: u64| {
         wait_for(Duration::from_secs(secs), || {
@@ -205,10 +226,58 @@ fn smtp_scenario(daemon: Daemon, tag: &str) -> Vec<Vec<String>> {
         read(&log),
         a.log()
     );
+    let mut expect = 2;
+    if faults {
+        std::fs::write(&flag, "").unwrap();
+        let gone = wait_addr(&lan.hosts[0], "192.0.2.100", false, Duration::from_secs(5));
+        assert!(gone.is_some(), "{daemon:?} kept the VIP: {}", a.log());
+        // Time for a FAULT mail that must not come.
+        std::thread::sleep(Duration::from_millis(500));
+        std::fs::remove_file(&flag).unwrap();
+        assert!(
+            got(4, 8).is_some(),
+            "{daemon:?}: no BACKUP and MASTER mails after the fault: {}\nlog:\n{}",
+            read(&log),
+            a.log()
+        );
+        expect = 4;
+    }
     a.stop();
-    // keepalived's child exits right after its STOP notifies; give a third mail time.
-    let _ = got(3, 2);
+    // keepalived's child exits right after its STOP notifies; give the stop mail time.
+    let _ = got(expect + 1, 2);
     mails(&read(&log))
+}
+
+fn subjects(mails: &[Vec<String>]) -> Vec<String> {
+    mails
+        .iter()
+        .flat_map(|m| m.iter().filter(|l| l.starts_with("Subject:")))
+        .cloned()
+        .collect()
+}
+
+/// keepalived's vrrp_smtp_notifier with no_email_faults: no mail for FAULT, and the BACKUP
+/// after it is mailed (the last mailed state was MASTER).
+#[test]
+fn no_email_faults_mails_every_state_but_fault_as_keepalived() {
+    if !require_root() || !require_tool("keepalived") || !require_tool("/usr/bin/python3") {
+        return;
+    }
+    let ours = smtp_scenario(Daemon::Vrrpd, "mfv", true);
+    let theirs = smtp_scenario(Daemon::Keepalived, "mfk", true);
+    let want = [
+        "Subject: [A] VRRP Instance VI_1 - Entering BACKUP state",
+        "Subject: [A] VRRP Instance VI_1 - Entering MASTER state",
+        "Subject: [A] VRRP Instance VI_1 - Entering BACKUP state",
+        "Subject: [A] VRRP Instance VI_1 - Entering MASTER state",
+    ];
+    assert_eq!(subjects(&theirs), want, "keepalived");
+    assert_eq!(subjects(&ours)[..4], want, "vrrpd");
+    assert_eq!(
+        ours[..4],
+        theirs[..],
+        "mails: vrrpd (left) vs keepalived (right)"
+    );
 }
 
 #[test]
@@ -216,8 +285,8 @@ fn smtp_alert_mails_what_keepalived_mails() {
     if !require_root() || !require_tool("keepalived") || !require_tool("/usr/bin/python3") {
         return;
     }
-    let ours = smtp_scenario(Daemon::Vrrpd, "mv");
-    let theirs = smtp_scenario(Daemon::Keepalived, "mk");
+    let ours = smtp_scenario(Daemon::Vrrpd, "mv", false);
+    let theirs = smtp_scenario(Daemon::Keepalived, "mk", false);
     // keepalived 2.2.7 queues the "Stopping" mail but its VRRP child exits before sending
     // it (measured here: two mails); vrrpd waits for it. The mails both send are identical.
     assert_eq!(theirs.len(), 2, "keepalived's mails: {theirs:?}");
@@ -249,5 +318,79 @@ fn smtp_alert_mails_what_keepalived_mails() {
     assert!(
         ours[1].contains(&"=> VRRP Instance is now owning VRRP VIPs <=".to_string()),
         "{ours:?}"
+    );
+}
+
+/// A: VI_1 (150, alone: MASTER), VI_2 (100; keepalived B runs VRID 52 at 200: BACKUP) and
+/// VI_3 (150, alone) in sync group G; vrrp_notify_fifo with fifo_write_vrrp_states_on_reload.
+/// A reload of the same file changes nothing. Returns the FIFO lines written after it.
+fn reload_states_scenario(daemon: Daemon, tag: &str) -> String {
+    let mut lan = lan3(tag, false);
+    let dir = tempdir();
+    let (ad, bd) = (subdir(dir.path(), "a"), subdir(dir.path(), "b"));
+    write_script(
+        &ad.join("reader.sh"),
+        "trap '' TERM\nout=$1\nwhile IFS= read -r line; do echo \"$line\" >> \"$out\"; done < \"$2\"\n",
+    );
+    let rec = ad.join("fifo.txt");
+    let mut b = InstanceConf::v3(200, "192.0.2.101/24");
+    b.vrid = 52;
+    let _b = Keepalived::start(&mut lan.hosts[1], &bd, &b.file("B"));
+    let mut text = format!(
+        "global_defs {{\n  router_id A\n  vrrp_notify_fifo {d}/notify.fifo\n  vrrp_notify_fifo_script \"{d}/reader.sh {d}/fifo.txt\"\n  fifo_write_vrrp_states_on_reload\n}}\n\nvrrp_sync_group G {{\n  group {{\n    VI_3\n  }}\n}}\n\n",
+        d = ad.display()
+    );
+    for (name, vrid, prio, vip) in [
+        ("VI_1", 51, 150, "192.0.2.100/24"),
+        ("VI_2", 52, 100, "192.0.2.101/24"),
+        ("VI_3", 53, 150, "192.0.2.102/24"),
+    ] {
+        let mut vi = InstanceConf::v3(prio, vip);
+        vi.name = name;
+        vi.vrid = vrid;
+        let t = vi.file("A");
+        text += &t[t.find("vrrp_instance").unwrap_or(0)..];
+    }
+    let a = Node::start(daemon, &mut lan.hosts[0], &ad, &text);
+    wait_file(&rec, "GROUP \"G\" MASTER 0", &a);
+    wait_file(&rec, "INSTANCE \"VI_1\" MASTER 150", &a);
+    // VI_2 stays BACKUP under B.
+    std::thread::sleep(Duration::from_millis(500));
+    let before = read(&rec);
+    assert!(
+        before.contains("INSTANCE \"VI_2\" BACKUP 100") && !before.contains("\"VI_2\" MASTER"),
+        "{daemon:?}: {before}"
+    );
+    a.reload(&text);
+    let after = wait_for(Duration::from_secs(5), || {
+        let t = read(&rec);
+        let tail = t.strip_prefix(&before)?.to_string();
+        tail.contains("INSTANCE \"VI_2\"").then_some(tail)
+    })
+    .unwrap_or_else(|| panic!("{daemon:?}: nothing after the reload: {}", read(&rec)));
+    // Anything more the reload writes would show in the comparison.
+    std::thread::sleep(Duration::from_millis(500));
+    let t = read(&rec);
+    let all = t.strip_prefix(&before).unwrap_or(&after).to_string();
+    a.stop();
+    all
+}
+
+/// keepalived 2.2.7 measured: after a reload that changes nothing, the group's state and the
+/// BACKUP instance's go to the FIFO; the kept masters write nothing.
+#[test]
+fn fifo_write_vrrp_states_on_reload_writes_what_keepalived_writes() {
+    if !require_root() || !require_tool("keepalived") {
+        return;
+    }
+    let ours = reload_states_scenario(Daemon::Vrrpd, "rsv");
+    let theirs = reload_states_scenario(Daemon::Keepalived, "rsk");
+    assert_eq!(
+        theirs, "GROUP \"G\" MASTER 0\nINSTANCE \"VI_2\" BACKUP 100\n",
+        "keepalived"
+    );
+    assert_eq!(
+        ours, theirs,
+        "FIFO after reload: vrrpd (left) vs keepalived (right)"
     );
 }

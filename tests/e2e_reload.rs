@@ -92,7 +92,7 @@ fn config_test_fails_on_keywords_vrrpd_does_not_run() {
     let dir = tempdir();
     let conf = dir.path().join("k.conf");
     let mut c = InstanceConf::v3(150, "192.0.2.100/24");
-    c.extra.push("use_vmac_addr".into());
+    c.extra.push("use_ipvlan".into());
     std::fs::write(&conf, c.file("A").replace("interface eth0", "interface lo")).unwrap();
     let out = std::process::Command::new(bin("vrrpd"))
         .arg("-t")
@@ -103,7 +103,7 @@ fn config_test_fails_on_keywords_vrrpd_does_not_run() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{err}");
     assert!(
-        err.contains("`use_vmac_addr` in vrrp_instance is read but not run by vrrpd"),
+        err.contains("`use_ipvlan` in vrrp_instance is read but not run by vrrpd"),
         "{err}"
     );
     assert!(

@@ -293,16 +293,16 @@ fn seed_configs_get_no_not_run_note_and_vrrpd_t_agrees_with_keepalived_t() {
     h.exec(&["ip", "link", "set", "ens9", "up"]);
     h.exec(&["ip", "link", "set", "ens9p", "up"]);
     let keepalived = require_tool("keepalived");
-    // (seed, compare with keepalived -t): the scripts the last three name are not on this
-    // host, which keepalived -t counts as a config error ("Disabling track script ... since
-    // not found/accessible") and vrrpd -t does not check (script security's job).
+    // (seed, its scripts are missing here): the scripts the last three name are not on this
+    // host, which both -t count as a config error ("Disabling track script ... since not
+    // found/accessible", exit 5) when a vrrp_script names them.
     for (seed, compare) in [
         ("001-basic.conf", true),
         ("001-track-process.conf", true),
         ("001-track-interface.conf", true),
-        ("001-track-script.conf", false),
-        ("001-notify.conf", false),
-        ("002-vrrp-script.conf", false),
+        ("001-track-script.conf", true),
+        ("001-notify.conf", true),
+        ("002-vrrp-script.conf", true),
     ] {
         let path = data("conf/seeds").join(seed);
         let out = h.try_exec(&[
@@ -320,7 +320,16 @@ fn seed_configs_get_no_not_run_note_and_vrrpd_t_agrees_with_keepalived_t() {
             !text.contains("not-run-by-vrrpd") && !text.contains("does not run"),
             "{seed}: {text}"
         );
-        assert!(out.status.code().is_some_and(|c| c < 2), "{seed}: {text}");
+        // 5: a script keepalived would disable (keepalived -t's status), else 0 or 1.
+        assert!(
+            out.status.code().is_some_and(|c| c < 2 || c == 5),
+            "{seed}: {text}"
+        );
+        assert_eq!(
+            out.status.code() == Some(5),
+            text.contains("Disabling track script"),
+            "{seed}: {text}"
+        );
         if keepalived && compare {
             // keepalived -t: 0 clean, nonzero on a config error (the seeds' `//` "comments").
             let ka = h.try_exec(&["keepalived", "-t", "-n", "-l", "-f", path.to_str().unwrap()]);

@@ -278,3 +278,184 @@ fn ipv6_vmac_master_sends_from_its_link_local_and_keepalived_stays_backup() {
     assert!(wait_addr_on(&lan.hosts[1], VMAC, vip, true), "{}", ka.log());
     assert!(wait_gone(&lan.hosts[0], VMAC), "{}", vrrpd.log());
 }
+
+/// Node A with an IPv4 (VRID 51) and an IPv6 (VRID 52) instance on use_vmac, under `daemon`:
+/// the nftables ruleset of its namespace once both are master, and after a graceful stop.
+fn igmp_ruleset(daemon: common::daemon::Daemon, tag: &str) -> (String, String) {
+    use common::notify::Node;
+    let mut lan = lan3(tag, true);
+    let dir = tempdir();
+    let mut v4 = InstanceConf::v3(150, "192.0.2.100/24");
+    v4.extra.push("use_vmac".into());
+    let mut v6 = InstanceConf::v3(150, "2001:db8::100/64");
+    v6.name = "VI_6";
+    v6.vrid = 52;
+    v6.extra.push("use_vmac".into());
+    let t6 = v6.file("A");
+    let text = v4.file("A") + &t6[t6.find("vrrp_instance").unwrap_or(0)..];
+    let a = Node::start(daemon, &mut lan.hosts[0], dir.path(), &text);
+    let h0 = &lan.hosts[0];
+    assert!(wait_addr_on(h0, VMAC, VIP, true), "{daemon:?}: {}", a.log());
+    assert!(
+        wait_addr_on(h0, "vrrp.52", "2001:db8::100", true),
+        "{daemon:?}: {}",
+        a.log()
+    );
+    let rules = |h: &Netns| {
+        String::from_utf8_lossy(&h.exec(&["nft", "list", "ruleset"]).stdout).to_string()
+    };
+    let up = rules(h0);
+    a.stop();
+    assert!(
+        wait_gone(h0, VMAC) && wait_gone(h0, "vrrp.52"),
+        "{daemon:?}: {}",
+        a.log()
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    (up, rules(h0))
+}
+
+/// keepalived 2.2.7 with use_vmac and no firewall keyword makes `table ip keepalived` and
+/// `table ip6 keepalived` whose output rules send the VMACs' IGMP / MLD reports out of the base
+/// interface (and drop router solicitations from them), and deletes them at stop: vrrpd's
+/// ruleset is the same, line for line.
+#[test]
+fn vmac_igmp_and_mld_reports_are_moved_to_the_base_as_keepalived_does() {
+    if !require_root() || !require_tool("keepalived") || !require_tool("nft") {
+        return;
+    }
+    let theirs = igmp_ruleset(common::daemon::Daemon::Keepalived, "vik");
+    let ours = igmp_ruleset(common::daemon::Daemon::Vrrpd, "viv");
+    assert!(
+        theirs.0.contains("ip protocol igmp meta oifkind \"macvlan\" dup to ip daddr device oif map @vmac_map drop"),
+        "keepalived: {}",
+        theirs.0
+    );
+    assert!(theirs.0.contains("table ip6 keepalived"), "{}", theirs.0);
+    assert_eq!(
+        ours.0, theirs.0,
+        "ruleset while running: vrrpd (left) vs keepalived (right)"
+    );
+    assert_eq!(theirs.1.trim(), "", "keepalived left rules");
+    assert_eq!(ours.1.trim(), "", "vrrpd left rules");
+}
+
+/// What the VMACs of a use_vmac_addr instance look like under `daemon` (VIPs on eth0, on eth1
+/// and an IPv6 eVIP): each macvlan's base, MAC and mode, its addresses (the base's link-local
+/// shown as LL), the sysctls keepalived sets, the nftables ruleset; and whether all of it is
+/// gone after a graceful stop.
+fn addr_vmacs(daemon: common::daemon::Daemon, tag: &str) -> (String, bool) {
+    use common::notify::Node;
+    let mut lan = lan3(tag, true);
+    let h = &lan.hosts[0];
+    h.exec(&[
+        "ip", "link", "add", "eth1", "type", "veth", "peer", "name", "p1",
+    ]);
+    h.exec(&["ip", "link", "set", "eth1", "up"]);
+    h.exec(&["ip", "link", "set", "p1", "up"]);
+    h.exec(&["ip", "addr", "add", "198.51.100.1/24", "dev", "eth1"]);
+    let dir = tempdir();
+    let mut c = InstanceConf::v3(150, "192.0.2.100/24");
+    c.vips.push("198.51.100.100/24 dev eth1");
+    c.extra.push("use_vmac_addr".into());
+    c.extra
+        .push("virtual_ipaddress_excluded {\n    2001:db8::100/64\n  }".into());
+    let a = Node::start(daemon, &mut lan.hosts[0], dir.path(), &c.file("A"));
+    let h = &lan.hosts[0];
+    assert!(
+        wait_addr_on(h, "vrrp.51", "198.51.100.100", true),
+        "{daemon:?}: {}",
+        a.log()
+    );
+    assert!(
+        wait_addr_on(h, "vrrp6.51", "2001:db8::100", true),
+        "{daemon:?}: {}",
+        a.log()
+    );
+    assert!(has_addr_on(h, "eth0", VIP), "{daemon:?}: {}", a.log());
+    let ll = |dev: &str| {
+        let o = h.exec(&[
+            "ip", "-6", "-o", "addr", "show", "dev", dev, "scope", "link",
+        ]);
+        String::from_utf8_lossy(&o.stdout)
+            .split_whitespace()
+            .find(|w| w.starts_with("fe80"))
+            .map(str::to_string)
+    };
+    let base_ll = ll("eth0").unwrap_or_default();
+    let mut out = String::new();
+    for dev in ["vrrp.51", "vrrp6.51"] {
+        let l = link(h, dev).unwrap_or_default();
+        let words: Vec<&str> = l.split_whitespace().collect();
+        let after = |k: &str| {
+            words
+                .iter()
+                .position(|w| *w == k)
+                .and_then(|i| words.get(i + 1))
+                .copied()
+                .unwrap_or("")
+        };
+        out += &format!(
+            "{} ether {} macvlan mode {}\n",
+            words.get(1).unwrap_or(&""),
+            after("link/ether"),
+            after("macvlan")
+                .eq("mode")
+                .then(|| words.iter().skip_while(|w| **w != "macvlan").nth(2))
+                .flatten()
+                .unwrap_or(&"")
+        );
+        let o = h.exec(&["ip", "-o", "addr", "show", "dev", dev]);
+        for line in String::from_utf8_lossy(&o.stdout).lines() {
+            let w: Vec<&str> = line.split_whitespace().collect();
+            let addr = w.get(3).copied().unwrap_or("");
+            let addr = if addr == base_ll { "LL" } else { addr };
+            out += &format!("  {} {addr}\n", w.get(2).unwrap_or(&""));
+        }
+    }
+    for (fam, dev, keys) in [
+        (
+            "ipv4",
+            "vrrp.51",
+            "arp_ignore accept_local rp_filter promote_secondaries",
+        ),
+        ("ipv4", "eth1", "arp_ignore arp_filter"),
+        ("ipv4", "eth0", "arp_ignore arp_filter"),
+        ("ipv6", "vrrp.51", "disable_ipv6 addr_gen_mode"),
+        ("ipv6", "vrrp6.51", "disable_ipv6 addr_gen_mode"),
+    ] {
+        for k in keys.split(' ') {
+            let o = h.exec(&["cat", &format!("/proc/sys/net/{fam}/conf/{dev}/{k}")]);
+            out += &format!("{fam}.{dev}.{k} = {}", String::from_utf8_lossy(&o.stdout));
+        }
+    }
+    out += &String::from_utf8_lossy(&h.exec(&["nft", "list", "ruleset"]).stdout);
+    a.stop();
+    let gone = wait_gone(h, "vrrp.51") && wait_gone(h, "vrrp6.51");
+    (out, gone)
+}
+
+/// keepalived 2.2.7 measured: with use_vmac_addr a VIP `dev eth1` gets `vrrp.51@eth1`
+/// (00:00:5e:00:01:33) and the IPv6 eVIP of the IPv4 instance `vrrp6.51@eth0`
+/// (00:00:5e:00:02:33, eth0's link-local, deprecated), with the sysctls of a VMAC of their
+/// family and no nftables rule; the VIP of eth0 stays on eth0. vrrpd builds the same.
+#[test]
+fn use_vmac_addr_makes_the_vmacs_keepalived_makes() {
+    if !require_root() || !require_tool("keepalived") || !require_tool("nft") {
+        return;
+    }
+    let theirs = addr_vmacs(common::daemon::Daemon::Keepalived, "vak");
+    let ours = addr_vmacs(common::daemon::Daemon::Vrrpd, "vav");
+    assert!(
+        theirs.0.starts_with("vrrp.51@eth1: ether 00:00:5e:00:01:33 macvlan mode private\n  inet 198.51.100.100/24\n"),
+        "keepalived: {}",
+        theirs.0
+    );
+    assert!(
+        theirs.0.contains("vrrp6.51@eth0: ether 00:00:5e:00:02:33"),
+        "{}",
+        theirs.0
+    );
+    assert_eq!(ours.0, theirs.0, "vrrpd (left) vs keepalived (right)");
+    assert!(theirs.1 && ours.1, "a VMAC stayed after the stop");
+}

@@ -90,6 +90,9 @@ fn script_weight_moves_priority_and_weight_0_means_fault() {
     let mut n = build(&text, &h);
     let mut out = Vec::new();
     n.handle(Time::ZERO, Input::Startup, &mut out);
+    // The unweighted script holds FAULT until its first exit.
+    let f = TrackerId::new(TrackerKind::Script, "f");
+    n.set_tracker(Time::ZERO, &f, TrackerState::Up, &mut out);
     run_until(&mut n, Time::from_secs(5), &mut out);
     assert_eq!(state(&n, "VI_1"), State::Master);
     out.clear();
@@ -109,7 +112,6 @@ fn script_weight_moves_priority_and_weight_0_means_fault() {
     let id = n.by_name("VI_1").unwrap();
     assert_eq!(n.get(id).unwrap().fsm.effective_priority(), 90);
     out.clear();
-    let f = TrackerId::new(TrackerKind::Script, "f");
     n.set_tracker(Time::from_secs(6), &f, TrackerState::Down, &mut out);
     assert_eq!(
         transitions(&out),
@@ -255,6 +257,168 @@ fn a_sync_groups_track_process_and_track_file_move_its_members() {
     assert_eq!(state(&n, "VI_OUT"), State::Backup);
 }
 
+fn notifies(out: &[Effect]) -> Vec<State> {
+    out.iter()
+        .filter_map(|e| match e {
+            Effect::Notify { state, .. } => Some(*state),
+            _ => None,
+        })
+        .collect()
+}
+
+fn group_notifies(out: &[Effect]) -> Vec<State> {
+    out.iter()
+        .filter_map(|e| match e {
+            Effect::GroupNotify { state, .. } => Some(*state),
+            _ => None,
+        })
+        .collect()
+}
+
+/// keepalived 2.2.7 measured (a weight-0 script that sleeps 2 s before its first exit): the
+/// instance is FAULT in the data dump ("Number of track scripts init = 1") and no notify runs;
+/// the first success notifies BACKUP, a first failure notifies FAULT (no new transition);
+/// a weighted script that has not run holds nothing.
+#[test]
+fn an_unweighted_script_that_has_not_run_holds_fault_without_a_notify() {
+    let h = host();
+    let text = format!(
+        "{}{}{}",
+        script("f", 0),
+        script("w", -10),
+        inst(
+            "VI_1",
+            "eth0",
+            1,
+            "192.0.2.100",
+            " track_script {\n  f\n }\n"
+        )
+    ) + &inst(
+        "VI_2",
+        "eth1",
+        2,
+        "198.51.100.100",
+        " track_script {\n  w\n }\n",
+    );
+    let f = TrackerId::new(TrackerKind::Script, "f");
+    for first in [TrackerState::Up, TrackerState::Down] {
+        let mut n = build(&text, &h);
+        let mut out = Vec::new();
+        n.handle(Time::ZERO, Input::Startup, &mut out);
+        assert_eq!(state(&n, "VI_1"), State::Fault);
+        assert_eq!(state(&n, "VI_2"), State::Backup);
+        let one = n.by_name("VI_1").unwrap();
+        let notified: Vec<_> = out
+            .iter()
+            .filter(|e| matches!(e, Effect::Notify { id, .. } if *id == one))
+            .collect();
+        assert!(notified.is_empty(), "{notified:?}");
+        assert_eq!(
+            transitions(&out)[0],
+            (
+                "fault: vrrp_script f has not run yet".to_string(),
+                State::Initialize,
+                State::Fault
+            )
+        );
+        // The node keeps FAULT through its timers.
+        run_until(&mut n, Time::from_secs(2), &mut out);
+        assert_eq!(state(&n, "VI_1"), State::Fault);
+        out.clear();
+        n.set_tracker(Time::from_secs(2), &f, first, &mut out);
+        if first == TrackerState::Up {
+            assert_eq!(
+                transitions(&out),
+                vec![("fault cleared".to_string(), State::Fault, State::Backup)]
+            );
+            assert_eq!(notifies(&out), vec![State::Backup]);
+        } else {
+            assert!(transitions(&out).is_empty(), "{out:?}");
+            assert_eq!(notifies(&out), vec![State::Fault]);
+            assert_eq!(state(&n, "VI_1"), State::Fault);
+            // Later results notify as usual, once.
+            out.clear();
+            n.set_tracker(Time::from_secs(3), &f, TrackerState::Up, &mut out);
+            assert_eq!(notifies(&out), vec![State::Backup]);
+        }
+    }
+}
+
+#[test]
+fn a_script_in_init_holds_its_sync_group_quietly_and_a_reload_adds_none() {
+    let h = host();
+    let text = format!(
+        "{}vrrp_sync_group SG1 {{\n group {{\n  VI_IN\n  VI_OUT\n }}\n}}\n{}{}",
+        script("f", 0),
+        inst("VI_IN", "eth0", 1, "192.0.2.100", ""),
+        inst(
+            "VI_OUT",
+            "eth1",
+            2,
+            "198.51.100.100",
+            " track_script {\n  f\n }\n"
+        )
+    );
+    let f = TrackerId::new(TrackerKind::Script, "f");
+    let mut n = build(&text, &h);
+    let mut out = Vec::new();
+    n.handle(Time::ZERO, Input::Startup, &mut out);
+    // Both members FAULT (VI_IN never BACKUP first), nothing notified.
+    assert_eq!(state(&n, "VI_IN"), State::Fault);
+    assert_eq!(state(&n, "VI_OUT"), State::Fault);
+    assert!(
+        notifies(&out).is_empty() && group_notifies(&out).is_empty(),
+        "{out:?}"
+    );
+    assert!(!transitions(&out)
+        .iter()
+        .any(|(_, _, to)| *to == State::Backup));
+    out.clear();
+    n.set_tracker(Time::from_secs(1), &f, TrackerState::Up, &mut out);
+    assert_eq!(state(&n, "VI_IN"), State::Backup);
+    assert_eq!(state(&n, "VI_OUT"), State::Backup);
+    assert_eq!(notifies(&out), vec![State::Backup, State::Backup]);
+    assert_eq!(group_notifies(&out), vec![State::Backup]);
+
+    // A first failure instead: the member and the group are notified FAULT.
+    let mut n = build(&text, &h);
+    let mut out = Vec::new();
+    n.handle(Time::ZERO, Input::Startup, &mut out);
+    out.clear();
+    n.set_tracker(Time::from_secs(1), &f, TrackerState::Down, &mut out);
+    assert_eq!(notifies(&out), vec![State::Fault]);
+    assert_eq!(group_notifies(&out), vec![State::Fault]);
+
+    // A reload that adds an unweighted script to a running instance: it holds nothing
+    // (keepalived's SCRIPT_INIT_STATE_INIT_RELOAD).
+    let plain = format!(
+        "{}{}",
+        script("g", 0),
+        inst("VI_1", "eth0", 1, "192.0.2.100", "")
+    );
+    let mut n = build(&plain, &h);
+    let mut out = Vec::new();
+    n.handle(Time::ZERO, Input::Startup, &mut out);
+    run_until(&mut n, Time::from_secs(5), &mut out);
+    assert_eq!(state(&n, "VI_1"), State::Master);
+    let with = format!(
+        "{}{}",
+        script("g", 0),
+        inst(
+            "VI_1",
+            "eth0",
+            1,
+            "192.0.2.100",
+            " track_script {\n  g\n }\n"
+        )
+    );
+    let l = load_str("t.conf", &with);
+    let (specs, _) = node::build_all(&l.config, &h);
+    out.clear();
+    n.reload(Time::from_secs(5), specs, &h, &mut out);
+    assert_eq!(state(&n, "VI_1"), State::Master, "{out:?}");
+}
+
 #[test]
 fn demoting_a_sync_group_member_demotes_its_group_and_restoring_any_member_restores_it() {
     let h = host();
@@ -332,4 +496,48 @@ fn demoting_a_sync_group_member_demotes_its_group_and_restoring_any_member_resto
         group: "SG1".into(),
         state: State::Master
     }));
+}
+
+#[test]
+fn an_instance_a_reload_adds_to_a_demoted_sync_group_starts_demoted() {
+    let h = host();
+    let group = |members: &str| format!("vrrp_sync_group SG1 {{\n group {{\n{members} }}\n}}\n");
+    let text = format!(
+        "{}{}",
+        group("  VI_IN\n"),
+        inst("VI_IN", "eth0", 1, "192.0.2.100", "")
+    );
+    let mut n = build(&text, &h);
+    let mut out = Vec::new();
+    n.handle(Time::ZERO, Input::Startup, &mut out);
+    run_until(&mut n, Time::from_secs(5), &mut out);
+    let vi_in = n.by_name("VI_IN").unwrap();
+    n.demote(Time::from_secs(5), vi_in, "maintenance".into(), &mut out);
+    assert_eq!(state(&n, "VI_IN"), State::Backup);
+
+    // VI_OUT joins SG1 while it is demoted: it is demoted too and never becomes master.
+    let text = format!(
+        "{}{}{}",
+        group("  VI_IN\n  VI_OUT\n"),
+        inst("VI_IN", "eth0", 1, "192.0.2.100", ""),
+        inst("VI_OUT", "eth1", 2, "198.51.100.100", "")
+    );
+    let l = load_str("t.conf", &text);
+    let (specs, refused) = node::build_all(&l.config, &h);
+    assert!(refused.is_empty(), "{refused:?}");
+    out.clear();
+    n.reload(Time::from_secs(6), specs, &h, &mut out);
+    let vi_out = n.by_name("VI_OUT").unwrap();
+    assert_eq!(
+        n.get(vi_out).unwrap().demoted.as_deref(),
+        Some("maintenance")
+    );
+    run_until(&mut n, Time::from_secs(30), &mut out);
+    assert_eq!(state(&n, "VI_OUT"), State::Backup, "{out:?}");
+    assert_eq!(state(&n, "VI_IN"), State::Backup);
+    // Restoring either brings both back.
+    n.restore(Time::from_secs(30), vi_out, &mut out);
+    run_until(&mut n, Time::from_secs(40), &mut out);
+    assert_eq!(state(&n, "VI_OUT"), State::Master);
+    assert_eq!(state(&n, "VI_IN"), State::Master);
 }

@@ -270,9 +270,23 @@ fn watch(a: &StatusArgs, out: &Output) -> CmdResult {
     ))
 }
 
-/// Used by the demote command too: a fresh connection for a mutating request.
+/// Used by the demote command too: a fresh connection for a mutating request. Without vrrpd
+/// on a node where keepalived runs, say so: keepalived has no such request.
 pub fn connect_vrrpd(a: &super::DaemonArgs) -> Result<Client, CmdError> {
-    source::connect(a)?.ok_or_else(|| source::not_running(a))
+    source::connect(a)?.ok_or_else(|| {
+        let no_socket = crate::control::ClientError::NotRunning(a.socket.clone());
+        match super::keepalived_source::live_daemon(&a.keepalived_pid) {
+            Some((pid, d)) if d == crate::control::snapshot::SOURCE_KEEPALIVED => {
+                CmdError::usage(format!(
+                    "{no_socket}; keepalived (pid {pid}) runs here, and it has no such request"
+                ))
+            }
+            Some((pid, _)) => CmdError::usage(format!(
+                "{no_socket}; vrrpd (pid {pid}) runs here with its control socket elsewhere: pass --socket"
+            )),
+            None => source::not_running(a),
+        }
+    })
 }
 
 #[cfg(test)]

@@ -269,6 +269,11 @@ failure after start (runtime, pid file, signals).
 .B 2
 The configuration cannot run: it cannot be read, or no vrrp_instance can run on this host
 (each refused instance is logged with file:line:column).
+.TP
+.B 5
+With \fB\-t\fR: a vrrp_script would be disabled on this host (not found, not executable, or
+writable by non\-root under \fBenable_script_security\fR), with keepalived's line
+("Disabling track script NAME due to insecure"); keepalived \fB\-t\fR exits 5 too.
 .SH SIGNALS
 .TP
 .B TERM, INT

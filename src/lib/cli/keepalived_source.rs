@@ -31,7 +31,7 @@ pub fn live_pid(pidfile: &Path) -> Option<i32> {
 }
 
 /// As [`live_pid`], with which daemon it is ("keepalived" or "vrrpd").
-fn live_daemon(pidfile: &Path) -> Option<(i32, &'static str)> {
+pub fn live_daemon(pidfile: &Path) -> Option<(i32, &'static str)> {
     let pid: i32 = std::fs::read_to_string(pidfile).ok()?.trim().parse().ok()?;
     if pid <= 0 {
         return None;

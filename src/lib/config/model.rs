@@ -100,6 +100,11 @@ pub struct GlobalDefs {
     pub notify_fifo: Option<NotifyFifo>,
     /// `vrrp_notify_priority_changes`: the default of the instances' notify_priority_changes.
     pub vrrp_notify_priority_changes: bool,
+    /// `fifo_write_vrrp_states_on_reload`: after a reload, the FIFO gets the state of every
+    /// instance and group that the reload notified nothing for.
+    pub fifo_write_vrrp_states_on_reload: bool,
+    /// `no_email_faults`: smtp_alert sends no mail for FAULT.
+    pub no_email_faults: bool,
     /// `startup_script` / `shutdown_script` with their timeouts (keepalived: 10 s by default).
     pub startup_script: Option<NotifyScript>,
     pub startup_script_timeout: Duration,
@@ -151,6 +156,8 @@ impl Default for GlobalDefs {
             vrrp_notify_fifo: None,
             notify_fifo: None,
             vrrp_notify_priority_changes: false,
+            fifo_write_vrrp_states_on_reload: false,
+            no_email_faults: false,
             startup_script: None,
             startup_script_timeout: Duration::from_secs(10),
             shutdown_script: None,

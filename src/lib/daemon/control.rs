@@ -395,16 +395,21 @@ async fn connection(stream: UnixStream, handle: Handle, owner_uid: u32) {
         };
         if req.cmd.is_mutating() && !may_mutate(peer.uid, owner_uid) {
             tracing::info!(
-                "control socket: refused {} from uid {} (pid {:?})",
+                "control socket: refused {} from uid {}{}",
                 req.cmd.name(),
                 peer.uid,
-                peer.pid
+                peer.pid.map(|p| format!(" (pid {p})")).unwrap_or_default()
             );
             let reply = Reply::error(
                 ErrorCode::PermissionDenied,
                 format!(
-                    "{} changes the daemon: only root or uid {owner_uid} may ask (you are uid {})",
+                    "{} changes the daemon: only {} may ask (you are uid {})",
                     req.cmd.name(),
+                    if owner_uid == 0 {
+                        "root".to_string()
+                    } else {
+                        format!("root or the socket's owner (uid {owner_uid})")
+                    },
                     peer.uid
                 ),
             );

@@ -230,7 +230,12 @@ fn global(s: &mut String, g: &GlobalDefs) {
 fn script_if_faults(inst: &NodeInstance) -> usize {
     inst.faults
         .keys()
-        .filter(|f| !matches!(f, FaultSource::External | FaultSource::NoAddress))
+        .filter(|f| {
+            !matches!(
+                f,
+                FaultSource::External | FaultSource::NoAddress | FaultSource::ScriptInit(_)
+            )
+        })
         .count()
 }
 
@@ -329,11 +334,11 @@ fn topology(s: &mut String, input: &DumpInput<'_>) {
             "   Number of interface and track script faults = {}",
             script_if_faults(inst)
         );
-        let script_init = spec
-            .trackers
-            .iter()
-            .zip(&inst.trackers)
-            .filter(|(d, st)| d.id.kind == TrackerKind::Script && **st == TrackerState::Unknown)
+        // keepalived's num_script_init: unweighted scripts that have not exited once.
+        let script_init = inst
+            .faults
+            .keys()
+            .filter(|k| matches!(k, FaultSource::ScriptInit(_)))
             .count();
         line!(s, "   Number of track scripts init = {script_init}");
         if let Some(t) = io

@@ -36,6 +36,7 @@ pub mod track_file;
 pub mod track_process;
 pub mod track_script;
 pub mod vmac;
+pub mod vmac_igmp;
 pub mod watchdog;
 
 pub use run::{run, Daemon, Handle, Options};

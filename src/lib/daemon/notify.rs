@@ -225,6 +225,11 @@ impl Notifier {
             .write(Subject::Instance, name, "MASTER_RX_LOWER_PRI", priority);
     }
 
+    /// The FIFO line of `state` alone (keepalived's notify_instance_fifo / notify_group_fifo).
+    pub fn fifo_line(&mut self, subject: Subject, name: &str, state: NotifyState, priority: u8) {
+        self.fifos.write(subject, name, state.word(), priority);
+    }
+
     /// notify_priority_changes: the effective priority changed (FIFO only, as keepalived).
     pub fn priority_change(&mut self, name: &str, master: bool, priority: u8) {
         let word = if master {

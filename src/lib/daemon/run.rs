@@ -39,6 +39,8 @@ mod reload;
 
 /// keepalived's exit code for a configuration that cannot run.
 const EXIT_CONFIG: u8 = 2;
+/// `vrrpd -t` when a script would be disabled: keepalived -t's KEEPALIVED_CHK_EXIT_CONFIG_TEST.
+const EXIT_CONFIG_TEST_SCRIPT: u8 = 5;
 /// Datagrams queued between the socket readers and the loop; beyond it the kernel drops.
 const RX_QUEUE: usize = 1024;
 
@@ -216,7 +218,7 @@ pub fn run(args: Options) -> ExitCode {
     rt.block_on(async move {
         let mut loaded = loaded;
         let users = super::script_user::ScriptUsers::new(&loaded.config.global);
-        super::script_security::apply(&mut loaded.config, &users);
+        super::script_security::apply(&mut loaded.config, &users).log();
         let global = loaded.config.global.clone();
         if let Some(s) = &global.startup_script {
             notify::run_lifecycle_script("startup", s, global.startup_script_timeout, &users).await;
@@ -351,12 +353,30 @@ fn config_test(args: &Options) -> ExitCode {
         );
         refused += 1;
     }
+    let mut disabled = 0;
     for loaded in &report.configs {
-        let (_, errors) = node::build_all(&loaded.config, &HostSnapshot::take());
+        // The scripts as they are on this host, keepalived's way: a script it would disable
+        // (missing, not executable, or insecure under enable_script_security) is named with
+        // keepalived's line and fails the test with keepalived -t's status (5).
+        let mut cfg = loaded.config.clone();
+        let users = super::script_user::ScriptUsers::new(&cfg.global);
+        let scripts = super::script_security::apply(&mut cfg, &users);
+        for line in &scripts.disabled {
+            eprintln!("{line}");
+            disabled += 1;
+        }
+        if let Some(v) = &scripts.violation {
+            // keepalived -t exits 6 here; vrrpd -t warns only (see README: ExecStartPre).
+            eprintln!("warning: {v}");
+        }
+        let (_, errors) = node::build_all(&cfg, &HostSnapshot::take());
         for e in errors {
             eprintln!("error: {e}; vrrpd would not start this instance");
             refused += 1;
         }
+    }
+    if disabled > 0 {
+        return ExitCode::from(EXIT_CONFIG_TEST_SCRIPT);
     }
     ExitCode::from(u8::from(report.has_errors() || refused > 0))
 }

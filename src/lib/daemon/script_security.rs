@@ -92,12 +92,20 @@ pub fn check(line: &str, uid: u32, gid: u32, enforce: bool) -> Verdict {
             None => return Verdict::default(),
         }
     };
-    let Ok(real) = std::fs::canonicalize(&prog) else {
-        tracing::info!("Script {prog} cannot be accessed - disabling");
-        return Verdict {
-            disabled: true,
-            ..Verdict::default()
-        };
+    let real = match std::fs::canonicalize(&prog) {
+        Ok(r) => r,
+        Err(e) => {
+            // keepalived logs strerror(errno) here.
+            let why = e
+                .raw_os_error()
+                .map(|n| nix::errno::Errno::from_raw(n).desc().to_string())
+                .unwrap_or_else(|| e.to_string());
+            tracing::info!("Script {prog} cannot be accessed - {why}");
+            return Verdict {
+                disabled: true,
+                ..Verdict::default()
+            };
+        }
     };
     let Ok(md) = std::fs::metadata(&real) else {
         return Verdict {
@@ -147,10 +155,36 @@ fn which(name: &str) -> Option<String> {
         .map(|p| p.to_string_lossy().into_owned())
 }
 
+/// What [`apply`] reports as keepalived's report_config_error does (its log at run time, and
+/// stderr and the exit status of `vrrpd -t`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    /// "Disabling track script NAME due to insecure" / "... since not found/accessible".
+    pub disabled: Vec<String>,
+    /// "SECURITY VIOLATION - scripts are being executed but script_security not enabled."
+    /// (keepalived's CONFIG_SECURITY_ERROR), when scripts run without enable_script_security.
+    pub violation: Option<String>,
+}
+
+impl Report {
+    /// Log it the way keepalived does at start and reload.
+    pub fn log(&self) {
+        for line in &self.disabled {
+            tracing::error!("{line}");
+        }
+        if let Some(v) = &self.violation {
+            tracing::warn!("{v}");
+        }
+    }
+}
+
 /// Check every script of `cfg` as keepalived does before starting (and at reload), and take
 /// out the ones that must not run. The path check applies to scripts that run with root's
 /// rights; a vrrpd that is not root runs its scripts as itself, which needs no check.
-pub fn apply(cfg: &mut Config, users: &ScriptUsers) {
+/// keepalived's per-file lines ("Unsafe permissions found ...") are logged here; the
+/// report's lines are the caller's to log or print.
+pub fn apply(cfg: &mut Config, users: &ScriptUsers) -> Report {
+    let mut report = Report::default();
     let enforce = cfg.global.enable_script_security;
     let mut any_script = false;
     let mut any_insecure = false;
@@ -172,14 +206,14 @@ pub fn apply(cfg: &mut Config, users: &ScriptUsers) {
         );
         let v = check(&s.script, uid, gid, enforce);
         if v.disabled {
-            if v.insecure {
-                tracing::error!("Disabling track script {} due to insecure", s.name);
+            report.disabled.push(if v.insecure {
+                format!("Disabling track script {} due to insecure", s.name)
             } else {
-                tracing::error!(
+                format!(
                     "Disabling track script {} since not found/accessible",
                     s.name
-                );
-            }
+                )
+            });
         }
         !seen(v)
     });
@@ -221,15 +255,16 @@ pub fn apply(cfg: &mut Config, users: &ScriptUsers) {
     notify_script(&mut cfg.global.startup_script);
     notify_script(&mut cfg.global.shutdown_script);
     if !enforce && any_script {
-        tracing::warn!(
+        report.violation = Some(format!(
             "SECURITY VIOLATION - scripts are being executed but script_security not enabled.{}",
             if any_insecure {
                 " There are insecure scripts."
             } else {
                 ""
             }
-        );
+        ));
     }
+    report
 }
 
 #[cfg(test)]
@@ -298,8 +333,13 @@ mod tests {
             b = bad.display()
         );
         let mut cfg = crate::config::load_str("t.conf", &text).config;
-        apply(&mut cfg, &ScriptUsers::default());
+        let report = apply(&mut cfg, &ScriptUsers::default());
         assert!(cfg.scripts.is_empty());
+        assert_eq!(
+            report.disabled,
+            vec!["Disabling track script chk due to insecure".to_string()]
+        );
+        assert_eq!(report.violation, None);
         assert!(cfg.instances[0].notify.master.is_none());
         assert!(cfg.instances[0].notify.generic.is_some());
     }

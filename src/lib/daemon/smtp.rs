@@ -25,6 +25,8 @@ pub struct Mailer {
     to: Vec<String>,
     timeout: Duration,
     router_id: String,
+    /// `no_email_faults`: no mail for FAULT (vrrp_smtp_notifier's check, groups too).
+    no_email_faults: bool,
 }
 
 /// keepalived's subject tail and body line for an instance or a group entering `state`
@@ -121,6 +123,7 @@ impl Mailer {
             to: g.notification_email.clone(),
             timeout: g.smtp_connect_timeout.unwrap_or(Duration::from_secs(30)),
             router_id: g.router_id.clone().unwrap_or(host),
+            no_email_faults: g.no_email_faults,
         })
     }
 
@@ -150,6 +153,9 @@ impl Mailer {
         name: &str,
         state: NotifyState,
     ) -> Option<tokio::task::JoinHandle<()>> {
+        if self.no_email_faults && state == NotifyState::Fault {
+            return None;
+        }
         let (tail, body) = text(subject, state)?;
         let subj = self.subject(subject, name, tail);
         let msg = self.message(&subj, body);

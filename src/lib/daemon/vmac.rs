@@ -13,6 +13,9 @@
 //! - a non-zero net.ipv4.conf.all.rp_filter is moved onto default and every interface, and
 //!   all set to 0 (the VMAC's own 0 then counts), restored at stop.
 //!
+//! IGMP/MLD reports of the VMACs go out on the base interface through keepalived's nftables
+//! rule (vmac_igmp.rs).
+//!
 //! The VMAC stays up in every state (keepalived never sets it down); the instance's FAULT
 //! still follows the base interface, whose carrier the macvlan follows anyway.
 //!
@@ -33,6 +36,7 @@ use crate::node::{Family, InstanceSpec};
 use crate::wire::ethernet::format_mac;
 
 use super::netlink::interface_mac;
+use super::vmac_igmp::IgmpRules;
 
 /// One VMAC this run made (or took over).
 #[derive(Debug, Clone)]
@@ -41,6 +45,20 @@ struct Made {
     ifname: String,
     base: String,
     family: Family,
+    /// The instance's own VMAC (not a use_vmac_addr one): its IGMP/MLD reports are moved.
+    own: bool,
+}
+
+/// One macvlan to make: an instance's own VMAC or one of its use_vmac_addr VMACs.
+struct Want {
+    ifname: String,
+    base: String,
+    mac: [u8; 6],
+    family: Family,
+    own: bool,
+    /// IPv6: the link-local address to put on it (None: none, vmac_xmit_base; Some(None):
+    /// wanted but unknown).
+    link_local: Option<Option<Ipv6Addr>>,
 }
 
 /// arp_ignore / arp_filter of a base interface before its first IPv4 VMAC, and how many of
@@ -68,6 +86,8 @@ pub struct Vmacs {
     made: Vec<Made>,
     bases: Vec<BaseConf>,
     rp_filter: Option<RpFilter>,
+    /// keepalived's nftables rules moving the VMACs' IGMP/MLD reports to their base.
+    igmp: IgmpRules,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -241,32 +261,62 @@ impl Vmacs {
     pub fn create(&mut self, specs: &[InstanceSpec]) -> Vec<(String, String)> {
         let mut failed = Vec::new();
         for spec in specs {
-            let Some(v) = &spec.vmac else { continue };
-            if self.made.iter().any(|m| m.ifname == v.ifname) {
-                continue;
-            }
-            match self.create_one(spec) {
-                Ok(()) => {}
-                Err(e) => {
-                    tracing::error!("({}) cannot set up VMAC {}: {e}", spec.name, v.ifname);
-                    failed.push((spec.name.clone(), format!("VMAC {}: {e}", v.ifname)));
+            let own = spec.vmac.as_ref().map(|v| Want {
+                ifname: v.ifname.clone(),
+                base: spec.ifname.clone(),
+                mac: v.mac,
+                family: spec.family,
+                own: true,
+                // The advert source on an IPv6 VMAC (none with vmac_xmit_base).
+                link_local: (!v.xmit_base).then(|| match spec.src {
+                    Some(IpAddr::V6(a)) => Some(a),
+                    _ => interface_mac(&spec.ifname).map(eui64_link_local),
+                }),
+            });
+            // use_vmac_addr: keepalived gives an IPv6 one the base's link-local.
+            let addrs = spec.addr_vmacs.iter().map(|a| Want {
+                ifname: a.ifname.clone(),
+                base: a.base.clone(),
+                mac: a.mac,
+                family: a.family,
+                own: false,
+                link_local: Some(interface_mac(&a.base).map(eui64_link_local)),
+            });
+            for w in own.into_iter().chain(addrs) {
+                if self.made.iter().any(|m| m.ifname == w.ifname) {
+                    continue;
+                }
+                if let Err(e) = self.create_one(&spec.name, &w) {
+                    tracing::error!("({}) cannot set up VMAC {}: {e}", spec.name, w.ifname);
+                    failed.push((spec.name.clone(), format!("VMAC {}: {e}", w.ifname)));
                 }
             }
         }
+        self.sync_igmp();
         failed
     }
 
-    fn create_one(&mut self, spec: &InstanceSpec) -> Result<(), VmacError> {
-        let Some(v) = spec.vmac.clone() else {
-            return Ok(());
-        };
-        let base = spec.ifname.clone();
+    /// The IGMP/MLD rules for the VMACs now made.
+    fn sync_igmp(&mut self) {
+        // keepalived's firewall_add_vmac: for an instance's own VMAC only (measured: a
+        // use_vmac_addr one gets no rule).
+        let list: Vec<(String, String, Family)> = self
+            .made
+            .iter()
+            .filter(|m| m.own)
+            .map(|m| (m.ifname.clone(), m.base.clone(), m.family))
+            .collect();
+        self.igmp.sync(&list);
+    }
+
+    fn create_one(&mut self, instance: &str, w: &Want) -> Result<(), VmacError> {
+        let base = w.base.clone();
         let base_index = nix::net::if_::if_nametoindex(base.as_str())
             .map_err(|_| VmacError::NoBase(base.clone()))?;
-        let name = v.ifname.clone();
-        let mac = v.mac;
-        let instance = spec.name.clone();
-        let v6 = spec.family == Family::V6;
+        let name = w.ifname.clone();
+        let mac = w.mac;
+        let instance = instance.to_string();
+        let v6 = w.family == Family::V6;
         // Set up before the link comes up: no EUI-64 address may appear on it (RFC 5798 §7.4
         // wants adverts from the instance's own address, with the virtual MAC).
         let prepare = move |name: &str| {
@@ -347,22 +397,21 @@ impl Vmacs {
         });
         let index = r.map_err(VmacError::Netlink)??;
         self.made.push(Made {
-            instance: spec.name.clone(),
-            ifname: v.ifname.clone(),
+            instance: instance.clone(),
+            ifname: w.ifname.clone(),
             base: base.clone(),
-            family: spec.family,
+            family: w.family,
+            own: w.own,
         });
-        match spec.family {
-            Family::V4 => self.ipv4_sysctls(&v.ifname, &base),
-            Family::V6 if !v.xmit_base => self.link_local(spec, &v.ifname, index),
-            Family::V6 => {}
+        match (w.family, w.link_local) {
+            (Family::V4, _) => self.ipv4_sysctls(&w.ifname, &base),
+            (Family::V6, Some(addr)) => self.link_local(&instance, addr, &w.ifname, index),
+            (Family::V6, None) => {}
         }
         tracing::debug!(
-            "({}) VMAC {} ({}) on {}",
-            spec.name,
-            v.ifname,
-            format_mac(&v.mac),
-            base
+            "({instance}) VMAC {} ({}) on {base}",
+            w.ifname,
+            format_mac(&w.mac),
         );
         Ok(())
     }
@@ -399,13 +448,9 @@ impl Vmacs {
     /// The address IPv6 adverts leave the VMAC from: the configured source, else the base
     /// interface's link-local address, else one made from the base's MAC (keepalived's
     /// set_link_local_address); deprecated (preferred_lft 0) so nothing else picks it.
-    fn link_local(&self, spec: &InstanceSpec, vmac: &str, index: u32) {
-        let addr = match spec.src {
-            Some(IpAddr::V6(a)) => Some(a),
-            _ => interface_mac(&spec.ifname).map(eui64_link_local),
-        };
+    fn link_local(&self, instance: &str, addr: Option<Ipv6Addr>, vmac: &str, index: u32) {
         let Some(addr) = addr else {
-            tracing::warn!("({}) no link-local address for {vmac}", spec.name);
+            tracing::warn!("({instance}) no link-local address for {vmac}");
             return;
         };
         let r = with_netlink(|h| {
@@ -425,8 +470,8 @@ impl Vmacs {
             Ok(Ok(())) => tracing::info!("Assigned address {addr} for interface {vmac}"),
             Ok(Err(rtnetlink::Error::NetlinkError(e)))
                 if e.to_io().raw_os_error() == Some(libc::EEXIST) => {}
-            Ok(Err(e)) => tracing::warn!("({}) adding {addr} to {vmac}: {e}", spec.name),
-            Err(e) => tracing::warn!("({}) adding {addr} to {vmac}: {e}", spec.name),
+            Ok(Err(e)) => tracing::warn!("({instance}) adding {addr} to {vmac}: {e}"),
+            Err(e) => tracing::warn!("({instance}) adding {addr} to {vmac}: {e}"),
         }
     }
 
@@ -438,8 +483,12 @@ impl Vmacs {
             .filter(|m| !keep.contains(&m.ifname.as_str()))
             .cloned()
             .collect();
+        let changed = !gone.is_empty();
         for m in gone {
             self.remove_one(&m);
+        }
+        if changed {
+            self.sync_igmp();
         }
         if self.made.iter().all(|m| m.family != Family::V4) {
             if let Some(rp) = self.rp_filter.take() {

@@ -24,6 +24,11 @@ pub enum FaultSource {
     LinkDown,
     /// A tracker (track_script, track_interface, ...) with no weight is failing.
     Tracker(String),
+    /// A vrrp_script with no weight that has not exited once since vrrpd started
+    /// (keepalived's num_script_init): the instance waits in FAULT, and that FAULT is not
+    /// notified (keepalived 2.2.7 runs no notify for it; the first result notifies BACKUP, or
+    /// FAULT when it failed).
+    ScriptInit(String),
     /// Another member of the instance's vrrp_sync_group is in FAULT.
     SyncGroup(String),
     /// Put there from outside the config (the simulator's injected faults).
@@ -47,6 +52,9 @@ pub struct NodeInstance {
     pub trackers: Vec<TrackerState>,
     /// Source and arrival of the last accepted advert, to count late ones from the master.
     last_advert: Option<(IpAddr, Time)>,
+    /// In FAULT without the FAULT notify having run (only scripts in init held it there): the
+    /// first real fault source notifies it, as keepalived's down_instance does.
+    fault_unnotified: bool,
 }
 
 impl NodeInstance {
@@ -60,7 +68,16 @@ impl NodeInstance {
             demoted: None,
             last_heard: None,
             last_advert: None,
+            fault_unnotified: false,
         }
+    }
+
+    /// Whether it holds a fault source of its own (not one passed on by its sync group) other
+    /// than a script in init.
+    fn has_real_fault(&self) -> bool {
+        self.faults
+            .keys()
+            .any(|k| !matches!(k, FaultSource::SyncGroup(_) | FaultSource::ScriptInit(_)))
     }
 
     /// An accepted advert from `src` at `now`: a backup counts its master's adverts that come
@@ -145,7 +162,7 @@ pub struct Node {
     /// Each vrrp_sync_group of the node and the state last notified for it.
     groups: Vec<(String, State)>,
     /// Moving the other members of a group: their transitions do not move the group again.
-    syncing: bool,
+    pub(super) syncing: bool,
     /// Adverts heard per interface for a VRID no instance runs there.
     unknown_vrid: BTreeMap<String, u64>,
     /// Adverts sent at the current instant, to spread large bursts (node/pacing.rs).
@@ -182,6 +199,21 @@ impl Node {
         }
         let (_, tracker_faults) = inst.tracker_verdict();
         inst.faults.extend(tracker_faults);
+        if !self.started {
+            // keepalived counts these only at start: a script a reload adds
+            // (SCRIPT_INIT_STATE_INIT_RELOAD) holds nothing.
+            for (def, st) in inst.spec.trackers.iter().zip(&inst.trackers) {
+                if def.id.kind == TrackerKind::Script
+                    && def.weight == 0
+                    && *st == TrackerState::Unknown
+                {
+                    inst.faults.insert(
+                        FaultSource::ScriptInit(def.id.to_string()),
+                        format!("{} has not run yet", def.id),
+                    );
+                }
+            }
+        }
         let effective = inst.wanted_priority();
         inst.fsm
             .handle(Time::ZERO, fsm::Input::PriorityChanged { effective });
@@ -275,14 +307,43 @@ impl Node {
         match input {
             Input::Startup => {
                 self.started = true;
-                // keepalived's vrrp_init_state notifies each group before its members.
+                // keepalived's vrrp_init_state notifies each group before its members. A group
+                // whose only faults are scripts in init is in INIT there: no notify.
                 for g in 0..self.groups.len() {
                     let name = self.groups[g].0.clone();
-                    let faulty = self
-                        .members(&name)
+                    let members = self.members(&name);
+                    let holds = |real: bool| {
+                        members.iter().any(|&m| {
+                            self.slots[m].as_ref().is_some_and(|i| {
+                                if real {
+                                    i.has_real_fault()
+                                } else {
+                                    !i.faults.is_empty()
+                                }
+                            })
+                        })
+                    };
+                    let (real, any) = (holds(true), holds(false));
+                    // Members start in the group's FAULT (initialise_tracking_priorities sets
+                    // the group's state before any member starts).
+                    if let Some(&m) = members
                         .iter()
-                        .any(|&m| self.slots[m].as_ref().is_some_and(|i| !i.faults.is_empty()));
-                    let state = if faulty { State::Fault } else { State::Backup };
+                        .find(|&&m| self.slots[m].as_ref().is_some_and(|i| !i.faults.is_empty()))
+                    {
+                        let who = self.slots[m]
+                            .as_ref()
+                            .map(|i| i.spec.name.clone())
+                            .unwrap_or_default();
+                        let why = format!("sync group {name}: {who} is in FAULT");
+                        for &o in members.iter().filter(|&&o| o != m) {
+                            let source = FaultSource::SyncGroup(name.clone());
+                            self.set_fault(now, InstanceId(o), source, Some(why.clone()), out);
+                        }
+                    }
+                    if any && !real {
+                        continue;
+                    }
+                    let state = if real { State::Fault } else { State::Backup };
                     self.groups[g].1 = state;
                     out.push(Effect::GroupNotify { group: name, state });
                 }
@@ -321,9 +382,27 @@ impl Node {
             return;
         };
         let was = !inst.faults.is_empty();
+        let real = !matches!(
+            source,
+            FaultSource::SyncGroup(_) | FaultSource::ScriptInit(_)
+        );
         match reason {
             Some(r) => {
                 inst.faults.insert(source, r);
+                if real && inst.fault_unnotified && inst.fsm.state() == State::Fault {
+                    // keepalived's down_instance while in the init FAULT: FAULT is notified
+                    // now (no new transition), and so is the group's.
+                    inst.fault_unnotified = false;
+                    let group = inst.spec.sync_group.clone();
+                    out.push(Effect::Notify {
+                        id,
+                        state: State::Fault,
+                    });
+                    if let Some(g) = group {
+                        self.update_group(&g, out);
+                    }
+                    return;
+                }
             }
             None => {
                 inst.faults.remove(&source);
@@ -424,6 +503,15 @@ impl Node {
             if changed {
                 let cause = format!("{tracker} {state}");
                 self.apply_trackers(now, slot, &cause, out);
+            }
+            // The first result ends the script's init (after its own verdict is raised, so a
+            // failure keeps the FAULT without a flap).
+            let init = FaultSource::ScriptInit(tracker.to_string());
+            let held = self.slots[slot]
+                .as_ref()
+                .is_some_and(|i| i.faults.contains_key(&init));
+            if held && state != TrackerState::Unknown {
+                self.set_fault(now, InstanceId(slot), init, None, out);
             }
         }
         self.settle_groups(now, out);
@@ -668,6 +756,14 @@ impl Node {
                 .find(|&s| all(s))
         };
         let Some(new) = new else { return };
+        let real_fault = self
+            .members(group)
+            .iter()
+            .any(|&m| self.slots[m].as_ref().is_some_and(|i| i.has_real_fault()));
+        if new == State::Fault && !real_fault {
+            // Only scripts in init: the group stays in INIT, unnotified.
+            return;
+        }
         if let Some(g) = self.groups.iter_mut().find(|(n, _)| n == group) {
             if g.1 != new {
                 g.1 = new;
@@ -683,6 +779,7 @@ impl Node {
     fn feed_one(&mut self, slot: usize, now: Time, input: fsm::Input, out: &mut Vec<Effect>) {
         let mut actions = std::mem::take(&mut self.scratch);
         actions.clear();
+        let quiet = self.fault_is_quiet(slot);
         let Some(inst) = self.slots.get_mut(slot).and_then(Option::as_mut) else {
             self.scratch = actions;
             return;
@@ -707,7 +804,11 @@ impl Node {
                     priority: inst.fsm.effective_priority(),
                     advert: self.current_advert,
                 }),
-                Action::Notify(state) => out.push(Effect::Notify { id, state }),
+                Action::Notify(State::Fault) if quiet => inst.fault_unnotified = true,
+                Action::Notify(state) => {
+                    inst.fault_unnotified = false;
+                    out.push(Effect::Notify { id, state })
+                }
                 Action::NotifyMasterRxLowerPri => out.push(Effect::NotifyMasterRxLowerPri { id }),
             }
         }
@@ -720,6 +821,27 @@ impl Node {
         let next = inst.fsm.next_deadline();
         self.scratch = actions;
         self.queue.schedule(slot, next.map(|t| t.0));
+    }
+
+    /// Whether entering FAULT now runs no notify: every fault source of `slot` is a script in
+    /// init, or its sync group's FAULT while no member holds anything else (keepalived's
+    /// vrrp_init_state notifies FAULT only with num_script_if_fault).
+    fn fault_is_quiet(&self, slot: usize) -> bool {
+        let Some(inst) = self.slots.get(slot).and_then(Option::as_ref) else {
+            return false;
+        };
+        if inst.faults.is_empty() || inst.has_real_fault() {
+            return false;
+        }
+        let mut groups = inst.faults.keys().filter_map(|k| match k {
+            FaultSource::SyncGroup(g) => Some(g),
+            _ => None,
+        });
+        groups.all(|g| {
+            self.members(g)
+                .iter()
+                .all(|&m| self.slots[m].as_ref().is_none_or(|i| !i.has_real_fault()))
+        })
     }
 
     fn run_due(&mut self, now: Time, out: &mut Vec<Effect>) {

@@ -30,7 +30,7 @@ pub use io::{Effect, Input, InstanceId};
 pub use receive::{RxCounters, RxMeta};
 pub use reload::{plan_reload, ReloadPlan, ReloadSummary};
 pub use spec::{
-    build_all, refuse_half_groups, BuildError, Family, HostView, IfaceInfo, InstanceKey,
+    build_all, refuse_half_groups, AddrVmac, BuildError, Family, HostView, IfaceInfo, InstanceKey,
     InstanceSpec, VmacSpec,
 };
 pub use track::{TrackerDef, TrackerId, TrackerKind, TrackerState};

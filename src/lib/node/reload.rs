@@ -6,7 +6,7 @@
 use crate::config::model::{Span, VirtualIp, VirtualRoute};
 use crate::fsm::{self, State, Time};
 
-use super::{Effect, HostView, InstanceId, InstanceSpec, Node};
+use super::{Effect, FaultSource, HostView, InstanceId, InstanceSpec, Node};
 
 /// What a reload does, by index into the old and the new instance lists.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -90,18 +90,47 @@ impl Node {
             let id = running[o].0;
             if let Some(spec) = new[n].take() {
                 self.update(now, id, spec, out);
+                self.join_group_demotion(now, id.0, out);
             }
         }
         let started = self.is_started();
         for &n in &plan.add {
             if let Some(spec) = new[n].take() {
                 let slot = self.insert(spec, host);
+                // Held before it starts, so it never becomes master in between.
+                self.join_group_demotion(now, slot, out);
                 if started {
                     self.feed(slot, now, fsm::Input::Startup, out);
                 }
             }
         }
         summary
+    }
+
+    /// A reload put `slot` into a vrrp_sync_group whose members are demoted: it is demoted
+    /// with them (same reason), or the group would split - its master pulling the others
+    /// nowhere while they hold BACKUP.
+    fn join_group_demotion(&mut self, now: Time, slot: usize, out: &mut Vec<Effect>) {
+        let Some(group) = self
+            .get(InstanceId(slot))
+            .filter(|i| i.demoted.is_none())
+            .and_then(|i| i.spec.sync_group.clone())
+        else {
+            return;
+        };
+        let reason = self
+            .instances()
+            .filter(|(_, i)| i.spec.sync_group.as_deref() == Some(group.as_str()))
+            .find_map(|(_, i)| i.demoted.clone());
+        if let Some(reason) = reason {
+            if let Some(inst) = self.slot_mut(slot) {
+                inst.demoted = Some(reason.clone());
+            }
+            // Alone: the members already demoted hold BACKUP; the group follows none of this.
+            let was = std::mem::replace(&mut self.syncing, true);
+            self.feed(slot, now, fsm::Input::Demote { reason }, out);
+            self.syncing = was;
+        }
     }
 
     /// Reconfigure a running instance, keeping its state, timers and counters.
@@ -151,7 +180,22 @@ impl Node {
         inst.trackers = states;
         inst.fsm.reconfigure(spec.fsm.clone());
         inst.spec = spec;
+        // A script in init that the new config no longer follows holds nothing any more.
+        let gone: Vec<FaultSource> = inst
+            .faults
+            .keys()
+            .filter(|k| match k {
+                FaultSource::ScriptInit(name) => {
+                    !inst.spec.trackers.iter().any(|d| d.id.to_string() == *name)
+                }
+                _ => false,
+            })
+            .cloned()
+            .collect();
         self.apply_trackers(now, id.0, "reload", out);
+        for source in gone {
+            self.set_fault(now, id, source, None, out);
+        }
         self.reindex();
     }
 }

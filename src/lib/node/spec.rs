@@ -83,6 +83,21 @@ pub struct VmacSpec {
     pub named: bool,
 }
 
+/// `use_vmac_addr`: a macvlan (private mode) for the VIPs of one interface and family that the
+/// instance's own interface (or VMAC) does not carry: VIPs with another `dev`, or of the other
+/// address family. keepalived 2.2.7 (vrrp.c vrrp_complete_instance), measured: a VIP `dev eth1`
+/// goes on `vrrp.51@eth1` (00:00:5e:00:01:33), an IPv6 eVIP of an IPv4 instance on
+/// `vrrp6.51@eth0` (00:00:5e:00:02:33, the base's link-local, deprecated), each with the
+/// sysctls of a VMAC of its family; the adverts stay where they were.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddrVmac {
+    pub ifname: String,
+    /// The interface it sits on: the VIP's `dev`, else the instance's interface.
+    pub base: String,
+    pub mac: [u8; 6],
+    pub family: Family,
+}
+
 /// Why an instance of the config cannot run on this host.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}:{}:{}: vrrp_instance {name}: {reason}", span.file.display(), span.line, span.column)]
@@ -135,6 +150,8 @@ pub struct InstanceSpec {
     pub notify_priority_changes: bool,
     /// `use_vmac`: the macvlan it runs on.
     pub vmac: Option<VmacSpec>,
+    /// `use_vmac_addr`: the macvlans of its VIPs on other interfaces or of the other family.
+    pub addr_vmacs: Vec<AddrVmac>,
 }
 
 impl InstanceSpec {
@@ -176,6 +193,7 @@ impl InstanceSpec {
             smtp_alert: false,
             notify_priority_changes: false,
             vmac: None,
+            addr_vmacs: Vec::new(),
             fsm,
         }
     }
@@ -332,6 +350,7 @@ impl InstanceSpec {
                 .notify_priority_changes
                 .unwrap_or(global.vrrp_notify_priority_changes),
             vmac: vmac_spec(model, global, family),
+            addr_vmacs: addr_vmacs(model, family),
         })
     }
 
@@ -350,6 +369,14 @@ impl InstanceSpec {
     /// instance's family on the configured interface (no dev, or that dev) goes on the VMAC.
     pub fn vip_ifname<'a>(&'a self, v: &'a VirtualIp) -> &'a str {
         let on_base = v.dev.as_deref().is_none_or(|d| d == self.ifname);
+        let base = v.dev.as_deref().unwrap_or(&self.ifname);
+        if let Some(a) = self
+            .addr_vmacs
+            .iter()
+            .find(|a| a.base == base && a.family == Family::of(v.addr))
+        {
+            return &a.ifname;
+        }
         match &self.vmac {
             Some(m) if on_base && Family::of(v.addr) == self.family => &m.ifname,
             _ => v.dev.as_deref().unwrap_or(&self.ifname),
@@ -427,6 +454,45 @@ impl InstanceSpec {
     }
 }
 
+/// The `use_vmac_addr` VMACs of `model`, one per (interface, family) of its VIPs that neither
+/// its interface nor its own VMAC carries; unnamed until `name_vmacs`.
+fn addr_vmacs(model: &VrrpInstance, family: Family) -> Vec<AddrVmac> {
+    let mut out: Vec<AddrVmac> = Vec::new();
+    if !model.use_vmac_addr {
+        return out;
+    }
+    let Some(ifname) = model.interface.as_deref() else {
+        return out;
+    };
+    let vrid = model.virtual_router_id.unwrap_or_default();
+    for v in model
+        .virtual_ipaddress
+        .iter()
+        .chain(&model.virtual_ipaddress_excluded)
+    {
+        let base = v.dev.as_deref().unwrap_or(ifname);
+        let fam = Family::of(v.addr);
+        if base == ifname && fam == family {
+            continue;
+        }
+        if out.iter().any(|a| a.base == base && a.family == fam) {
+            continue;
+        }
+        let mac = match model.vmac_mac {
+            Some(VmacMac::Given(m)) => m,
+            Some(VmacMac::WithVrid([a, b, c, d, e])) => [a, b, c, d, e, vrid],
+            None => wire::ethernet::virtual_mac(vrid, fam == Family::V6),
+        };
+        out.push(AddrVmac {
+            ifname: String::new(),
+            base: base.to_string(),
+            mac,
+            family: fam,
+        });
+    }
+    out
+}
+
 /// The VMAC of `model` (its name before clashes between instances are resolved).
 fn vmac_spec(model: &VrrpInstance, global: &GlobalDefs, family: Family) -> Option<VmacSpec> {
     let ifname = model.vmac_ifname(global)?;
@@ -458,12 +524,46 @@ fn name_vmacs(
         .vmac_prefix
         .as_deref()
         .unwrap_or(crate::config::model::DEFAULT_VMAC_PREFIX);
+    let addr_prefix = config.global.vmac_addr_prefix.as_deref().unwrap_or(prefix);
     let foreign = |name: &str| host.link_kind(name).is_some_and(|k| k != "macvlan");
     let mut taken: Vec<String> = Vec::new();
     let mut refused = Vec::new();
+    let free_name = |prefix: &str, family: Family, vrid: u8, taken: &[String]| {
+        let mut alternatives = match family {
+            Family::V6 => vec![None, Some(6)],
+            Family::V4 => vec![None],
+        };
+        alternatives.extend(
+            (1..100u32)
+                .filter(|&n| n != 6 || family == Family::V4)
+                .map(Some),
+        );
+        alternatives
+            .into_iter()
+            .map(|n| crate::config::model::vmac_ifname(prefix, n, vrid))
+            .find(|n| !taken.contains(n) && !foreign(n))
+    };
     for (i, s) in specs.iter_mut().enumerate() {
         let family = s.family;
         let vrid = s.fsm.vrid;
+        // The instance's own VMAC is named first, then those of its addresses (keepalived's
+        // order in vrrp_complete_instance), from vmac_addr_prefix, else vmac_prefix.
+        for a in s.addr_vmacs.iter_mut() {
+            a.ifname.clear();
+        }
+        let own_first = s.vmac.is_some();
+        if !own_first {
+            name_addr_vmacs(
+                s,
+                addr_prefix,
+                vrid,
+                &mut taken,
+                &free_name,
+                i,
+                &mut refused,
+            );
+            continue;
+        }
         let Some(v) = s.vmac.as_mut() else { continue };
         if v.named {
             if foreign(&v.ifname) {
@@ -478,31 +578,66 @@ fn name_vmacs(
             }
             if !taken.contains(&v.ifname) {
                 taken.push(v.ifname.clone());
+                name_addr_vmacs(
+                    s,
+                    addr_prefix,
+                    vrid,
+                    &mut taken,
+                    &free_name,
+                    i,
+                    &mut refused,
+                );
                 continue;
             }
         }
-        let mut alternatives = match family {
-            Family::V6 => vec![None, Some(6)],
-            Family::V4 => vec![None],
-        };
-        alternatives.extend(
-            (1..100u32)
-                .filter(|&n| n != 6 || family == Family::V4)
-                .map(Some),
-        );
-        let free = alternatives
-            .into_iter()
-            .map(|n| crate::config::model::vmac_ifname(prefix, n, vrid))
-            .find(|n| !taken.contains(n) && !foreign(n));
-        match free {
+        match free_name(prefix, family, vrid, &taken) {
             Some(n) => {
                 v.ifname = n.clone();
                 taken.push(n);
             }
-            None => refused.push((i, "no free name for its VMAC interface".to_string())),
+            None => {
+                refused.push((i, "no free name for its VMAC interface".to_string()));
+                continue;
+            }
         }
+        name_addr_vmacs(
+            s,
+            addr_prefix,
+            vrid,
+            &mut taken,
+            &free_name,
+            i,
+            &mut refused,
+        );
     }
     refused
+}
+
+/// `name_vmacs`' search for a free VMAC name: (prefix, family, VRID, names taken).
+type FreeName<'a> = dyn Fn(&str, Family, u8, &[String]) -> Option<String> + 'a;
+
+/// Name the `use_vmac_addr` VMACs of `s` (see `name_vmacs`).
+fn name_addr_vmacs(
+    s: &mut InstanceSpec,
+    prefix: &str,
+    vrid: u8,
+    taken: &mut Vec<String>,
+    free_name: &FreeName<'_>,
+    i: usize,
+    refused: &mut Vec<(usize, String)>,
+) {
+    for a in s.addr_vmacs.iter_mut() {
+        match free_name(prefix, a.family, vrid, taken) {
+            Some(n) => {
+                a.ifname = n.clone();
+                taken.push(n);
+            }
+            None => {
+                refused.push((i, "no free name for a use_vmac_addr interface".to_string()));
+                return;
+            }
+        }
+    }
 }
 
 /// A VIP given only by its address (hand-built specs): host prefix, the instance's interface.
@@ -807,6 +942,53 @@ mod tests {
             .map(|v| specs[0].vip_ifname(v))
             .collect();
         assert_eq!(on, vec!["vr.51", "eth1"]);
+    }
+
+    /// keepalived 2.2.7 measured with use_vmac_addr (no use_vmac): 192.0.2.100 stays on eth0,
+    /// 198.51.100.100 dev eth1 goes on vrrp.51@eth1, the IPv6 eVIP on vrrp6.51@eth0.
+    #[test]
+    fn use_vmac_addr_gives_other_interfaces_and_families_their_own_vmac() {
+        let text = "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n use_vmac_addr\n virtual_ipaddress {\n  192.0.2.100/24\n  198.51.100.100/24 dev eth1\n }\n virtual_ipaddress_excluded {\n  2001:db8::100/64\n }\n}\n";
+        let l = load_str("test.conf", text);
+        let (specs, refused) = build_all(&l.config, &two_ifs());
+        assert!(refused.is_empty(), "{refused:?}");
+        let s = &specs[0];
+        assert!(s.vmac.is_none());
+        let made: Vec<(&str, &str, [u8; 6])> = s
+            .addr_vmacs
+            .iter()
+            .map(|a| (a.ifname.as_str(), a.base.as_str(), a.mac))
+            .collect();
+        assert_eq!(
+            made,
+            vec![
+                ("vrrp.51", "eth1", [0, 0, 0x5e, 0, 1, 51]),
+                ("vrrp6.51", "eth0", [0, 0, 0x5e, 0, 2, 51])
+            ]
+        );
+        let on: Vec<&str> = s.vips.iter().map(|v| s.vip_ifname(v)).collect();
+        assert_eq!(on, vec!["eth0", "vrrp.51", "vrrp6.51"]);
+        assert_eq!(s.advert_ifname(), "eth0");
+        // With use_vmac the instance's own comes first; vmac_addr_prefix names the others.
+        let text = text
+            .replace(" use_vmac_addr\n", " use_vmac\n use_vmac_addr\n")
+            .replace(
+                "vrrp_instance",
+                "global_defs {\n vmac_addr_prefix va\n}\nvrrp_instance",
+            );
+        let l = load_str("test.conf", &text);
+        let (specs, refused) = build_all(&l.config, &two_ifs());
+        assert!(refused.is_empty(), "{refused:?}");
+        let s = &specs[0];
+        assert_eq!(s.vmac.as_ref().map(|v| v.ifname.as_str()), Some("vrrp.51"));
+        let names: Vec<&str> = s.addr_vmacs.iter().map(|a| a.ifname.as_str()).collect();
+        assert_eq!(names, vec!["va.51", "va6.51"]);
+        let on: Vec<&str> = s.vips.iter().map(|v| s.vip_ifname(v)).collect();
+        assert_eq!(on, vec!["vrrp.51", "va.51", "va6.51"]);
+        // Without use_vmac_addr nothing of the kind.
+        let l = load_str("test.conf", VMAC);
+        let (specs, _) = build_all(&l.config, &two_ifs());
+        assert!(specs.iter().all(|s| s.addr_vmacs.is_empty()));
     }
 
     #[test]

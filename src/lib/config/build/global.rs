@@ -100,6 +100,8 @@ pub(super) fn read(r: &mut Reader, node: &Node, g: &mut GlobalDefs) {
             "vrrp_skip_check_adv_addr" => g.vrrp_skip_check_adv_addr = true,
             "vrrp_check_unicast_src" => g.vrrp_check_unicast_src = true,
             "enable_script_security" => g.enable_script_security = true,
+            "fifo_write_vrrp_states_on_reload" => g.fifo_write_vrrp_states_on_reload = true,
+            "no_email_faults" => g.no_email_faults = true,
             "script_user" => {
                 if let Some(u) = r.arg(k, 0) {
                     g.script_user = Some((u.text.clone(), k.arg(1).map(|w| w.text.clone())));

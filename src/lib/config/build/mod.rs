@@ -39,7 +39,6 @@ pub const NOT_RUN_BY_VRRPD: &[&str] = &[
 #[rustfmt::skip]
 pub const NOT_RUN_YET: &[(&str, &str, &str)] = &[
     ("vrrp_instance", "track_bfd", "vrrpd runs no BFD"),
-    ("vrrp_instance", "use_vmac_addr", "VMACs for VIPs on other interfaces are not implemented yet"),
     ("vrrp_instance", "use_ipvlan", "ipvlan interfaces are not implemented"),
     ("vrrp_instance", "virtual_rules", "vrrpd adds no ip rules yet"),
     ("vrrp_instance", "lvs_sync_daemon_interface", "vrrpd runs no LVS"),
@@ -52,7 +51,6 @@ pub const NOT_RUN_YET: &[(&str, &str, &str)] = &[
     ("global_defs", "enable_snmp_rfcv3", "vrrpd has no SNMP"),
     ("global_defs", "enable_dbus", "vrrpd has no DBus"),
     ("global_defs", "lvs_sync_daemon", "vrrpd runs no LVS"),
-    ("global_defs", "vmac_addr_prefix", "VMACs for VIPs on other interfaces are not implemented yet"),
 ];
 
 /// `not-run-by-vrrpd` notes for the keywords of `NOT_RUN_YET` the tree uses.

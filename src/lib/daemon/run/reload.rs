@@ -4,7 +4,7 @@
 //! that does not load, or has errors, is logged as file:line:column and the running one stays
 //! (keepalived 2.2.7 exits here instead).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::config;
 use crate::config::model::Notify;
@@ -53,7 +53,7 @@ impl Daemon {
         }
         let mut cfg = loaded.config;
         let users = super::super::script_user::ScriptUsers::new(&cfg.global);
-        super::super::script_security::apply(&mut cfg, &users);
+        super::super::script_security::apply(&mut cfg, &users).log();
         let host = HostSnapshot::take();
         let (mut specs, mut refused) = node::build_all(&cfg, &host);
         let failed = self.vmacs.create(&specs);
@@ -150,10 +150,18 @@ impl Daemon {
                 Some(_) => {}
             }
         }
+        let mut notified: HashSet<InstanceId> = HashSet::new();
+        let mut groups_notified: HashSet<String> = HashSet::new();
         for e in effects.drain(..) {
             match &e {
                 // A removed instance reports DELETED (or FAULT), not the STOP of its shutdown.
                 Effect::Notify { id, .. } if gone.contains_key(id) => continue,
+                Effect::Notify { id, .. } => {
+                    notified.insert(*id);
+                }
+                Effect::GroupNotify { group, .. } => {
+                    groups_notified.insert(group.clone());
+                }
                 Effect::Removed { id } => {
                     if let Some(l) = gone.remove(id) {
                         self.report_deleted(l);
@@ -164,11 +172,20 @@ impl Daemon {
             self.perform(e);
         }
         self.effects = effects;
+        if self.global.fifo_write_vrrp_states_on_reload {
+            self.fifo_write_states(&notified, &groups_notified);
+        }
         // Removed instances have said goodbye: their VMACs go.
         let keep: Vec<String> = self
             .node
             .instances()
-            .filter_map(|(_, i)| i.spec.vmac.as_ref().map(|v| v.ifname.clone()))
+            .flat_map(|(_, i)| {
+                i.spec
+                    .vmac
+                    .iter()
+                    .map(|v| v.ifname.clone())
+                    .chain(i.spec.addr_vmacs.iter().map(|a| a.ifname.clone()))
+            })
             .collect();
         self.vmacs
             .retain(&keep.iter().map(String::as_str).collect::<Vec<_>>());
@@ -203,6 +220,42 @@ impl Daemon {
             summary.added,
             summary.removed
         );
+    }
+}
+
+impl Daemon {
+    /// `fifo_write_vrrp_states_on_reload` (keepalived's vrrp_init_state at reload): every sync
+    /// group, then every instance, that the reload notified nothing for writes its state to
+    /// the FIFO; a master kept by the reload does not (keepalived's reload_master path skips
+    /// it; measured with keepalived 2.2.7).
+    fn fifo_write_states(&mut self, notified: &HashSet<InstanceId>, groups: &HashSet<String>) {
+        let lines: Vec<(Subject, String, crate::fsm::State, u8)> = self
+            .node
+            .groups()
+            .iter()
+            .filter(|(g, _)| !groups.contains(g))
+            .map(|(g, st)| (Subject::Group, g.clone(), *st, 0))
+            .chain(
+                self.node
+                    .instances()
+                    .filter(|(id, i)| {
+                        !notified.contains(id) && i.fsm.state() != crate::fsm::State::Master
+                    })
+                    .map(|(_, i)| {
+                        (
+                            Subject::Instance,
+                            i.spec.name.clone(),
+                            i.fsm.state(),
+                            i.fsm.effective_priority(),
+                        )
+                    }),
+            )
+            .collect();
+        for (subject, name, state, prio) in lines {
+            if let Some(s) = NotifyState::from_fsm(state) {
+                self.notifier.fifo_line(subject, &name, s, prio);
+            }
+        }
     }
 }
 
