@@ -125,6 +125,13 @@ rss_mib() {
         awk '{ s += $1 } END { printf "%.1f", s / 1024 }'
 }
 
+# Anonymous (private: heap, stacks) RSS in MiB summed over the given pids: what the daemon
+# itself costs, without the file-backed pages of its binary and libc that RSS also counts.
+anon_mib() {
+    for p in "$@"; do awk '/^RssAnon:/ { print $2 }' "/proc/$p/status" 2>/dev/null; done |
+        awk '{ s += $1 } END { printf "%.1f", s / 1024 }'
+}
+
 # capture NS IFACE FILE: tcpdump on a host, adverts and ARP/NA; sets STARTED.
 capture() {
     ip netns exec "$1" tcpdump -i "$2" -nn -e -tt --time-stamp-precision=micro -U -B 32768 \

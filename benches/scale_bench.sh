@@ -124,6 +124,8 @@ one_run() {
     RSS=$(rss_mib $ps)
     # shellcheck disable=SC2086
     PSS=$(pss_mib $ps)
+    # shellcheck disable=SC2086
+    ANON=$(anon_mib $ps)
     CPU=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
     stop_captures "$d/idle"
     captured "$d/idle" >"$d/idle.txt"
@@ -187,13 +189,14 @@ add() { R[$1]="${R[$1]:-}$2"$'\n'; }
 for r in $(seq "$RUNS"); do
     for sut in ${SUTS:-vrrpd keepalived}; do
         one_run "$sut" "$r"
-        echo "$sut run $r (load $(load_avg)): idle CPU $CPU s over $IDLE_SECS s, RSS $RSS MiB (PSS $PSS)," \
+        echo "$sut run $r (load $(load_avg)): idle CPU $CPU s over $IDLE_SECS s, RSS $RSS MiB (PSS $PSS, anonymous $ANON)," \
             "lateness idle $LATE_IDLE ms ($NL_IDLE of $N_IDLE > 1 ms), after takeover $LATE_TAKE ms ($NL_TAKE of $N_TAKE > 1 ms);" \
             "last first advert +$LAST_ADV ms, last VIP GARP +$LAST_GARP ms after the old master's last advert (MDI $MDI);" \
             "SUT raw-socket drops $RXDROPS, capture drops $DROPS" >&2
         add "$sut.cpu" "$CPU"
         add "$sut.rss" "$RSS"
         add "$sut.pss" "$PSS"
+        add "$sut.anon" "$ANON"
         add "$sut.late" "$LATE_IDLE"
         add "$sut.late" "$LATE_TAKE"
         [ "$LAST_ADV" != NA ] && add "$sut.adv" "$(awk -v t="$LAST_ADV" -v m="$MDI" 'BEGIN { printf "%.3f", t - m }')"
@@ -210,6 +213,7 @@ printf '|---|---|---|---|\n'
 printf '| idle CPU over %d s, all master, CPU s | %s | %s | <= half |\n' "$IDLE_SECS" "$(col vrrpd.cpu)" "$(col keepalived.cpu)"
 printf '| RSS, MiB (keepalived: parent + VRRP child) | %s | %s | <= half |\n' "$(col vrrpd.rss)" "$(col keepalived.rss)"
 printf '| PSS, MiB (shared pages counted once) | %s | %s | |\n' "$(col vrrpd.pss)" "$(col keepalived.pss)"
+printf '| anonymous RSS (heap, stacks), MiB | %s | %s | |\n' "$(col vrrpd.anon)" "$(col keepalived.anon)"
 printf '| largest advert lateness (idle, and after the mass takeover), ms | %s | %s | <= 1 |\n' "$(col vrrpd.late)" "$(col keepalived.late)"
 printf '| mass takeover: last first advert minus Master_Down_Interval (%s ms), ms | %s | %s | |\n' "$MDI" "$(col vrrpd.adv)" "$(col keepalived.adv)"
 printf '| mass takeover: last VIP first GARP minus Master_Down_Interval, ms | %s | %s | faster |\n' "$(col vrrpd.garp)" "$(col keepalived.garp)"

@@ -19,10 +19,16 @@ fn root() -> PathBuf {
 /// The demo, to run with the test's own binaries and a namespace prefix of its own.
 fn demo(prefix: &str) -> Command {
     let bin_dir = bin("vrrpd").parent().unwrap().to_path_buf();
+    let mut c = demo_with(prefix);
+    c.args(["--no-install", "--no-build", "--bin-dir"])
+        .arg(&bin_dir);
+    c
+}
+
+/// The demo with only a namespace prefix of its own; the caller adds the options.
+fn demo_with(prefix: &str) -> Command {
     let mut c = Command::new("bash");
     c.arg(root().join("demo.sh"))
-        .args(["--no-install", "--no-build", "--bin-dir"])
-        .arg(&bin_dir)
         .args(["--prefix", prefix])
         .env("NO_COLOR", "1")
         .env("DEMO_PAUSE", "0")

@@ -325,3 +325,96 @@ fn config_test_refuses_a_missing_or_insecure_script_as_keepalived_t() {
         }
     }
 }
+
+/// Sync group G of VI_IN (eth0) and VI_OUT (eth1, tracking the unweighted script that sleeps
+/// 1 s before its first exit), every notify recording into one file. Returns its lines,
+/// sorted (the scripts run concurrently, so their order in the file is not the daemon's).
+fn group_init_scenario(daemon: Daemon, tag: &str, fail: bool) -> Vec<String> {
+    let mut lan = lan3(tag, false);
+    let h = &lan.hosts[0];
+    h.exec(&[
+        "ip", "link", "add", "eth1", "type", "veth", "peer", "name", "p1",
+    ]);
+    h.exec(&["ip", "link", "set", "eth1", "up"]);
+    h.exec(&["ip", "link", "set", "p1", "up"]);
+    h.exec(&["ip", "addr", "add", "198.51.100.1/24", "dev", "eth1"]);
+    let dir = tempdir();
+    let ad = subdir(dir.path(), "a");
+    let rec = recorder(&ad, &ad, false);
+    let slow = ad.join("slow.sh");
+    write_script(&slow, &format!("sleep 1\nexit {}\n", u8::from(fail)));
+    let notify = format!("notify \"{} all\"", rec.display());
+    let mut vi_in = InstanceConf::v3(150, VIP_CIDR);
+    vi_in.name = "VI_IN";
+    vi_in.extra.push(notify.clone());
+    let mut vi_out = InstanceConf::v3(150, "198.51.100.100/24");
+    vi_out.name = "VI_OUT";
+    vi_out.vrid = 52;
+    vi_out.extra.push("track_script {\n    chk\n  }".into());
+    vi_out.extra.push(notify.clone());
+    let blocks = format!(
+        "vrrp_script chk {{\n  script \"{}\"\n  interval 1\n  timeout 3\n}}\n\nvrrp_sync_group G {{\n  group {{\n    VI_IN\n    VI_OUT\n  }}\n  {notify}\n}}\n\n",
+        slow.display()
+    );
+    let out_text = vi_out.file("A");
+    let text = config(&vi_in, &["script_user root".into()], &blocks)
+        + &out_text[out_text.find("vrrp_instance").unwrap_or(0)..]
+            .replace("interface eth0", "interface eth1");
+    let a = Node::start(daemon, &mut lan.hosts[0], &ad, &text);
+    let file = ad.join("all.txt");
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        read(&file),
+        "",
+        "{daemon:?} notified during the script's init"
+    );
+    if fail {
+        wait_file(&file, "GROUP G FAULT", &a);
+        std::thread::sleep(Duration::from_millis(500));
+    } else {
+        wait_file(&file, "GROUP G MASTER", &a);
+    }
+    a.stop();
+    wait_file(&file, "GROUP G STOP", &a);
+    std::thread::sleep(Duration::from_millis(500));
+    let mut lines: Vec<String> = read(&file).lines().map(str::to_string).collect();
+    lines.sort();
+    lines
+}
+
+/// keepalived 2.2.7 measured: the script in init holds both members (and the group) without
+/// a notify; its first success brings both to BACKUP and the group with them; its first
+/// failure notifies FAULT for its own instance and the group, never for the other member.
+#[test]
+fn an_unweighted_script_in_init_holds_its_sync_group_as_keepalived_does() {
+    if !require_root() || !require_tool("keepalived") {
+        return;
+    }
+    for fail in [false, true] {
+        let ours = group_init_scenario(Daemon::Vrrpd, "sgv", fail);
+        let theirs = group_init_scenario(Daemon::Keepalived, "sgk", fail);
+        if fail {
+            assert_eq!(
+                theirs,
+                [
+                    "GROUP G FAULT 0",
+                    "GROUP G STOP 0",
+                    "INSTANCE VI_IN STOP 150",
+                    "INSTANCE VI_OUT FAULT 150",
+                    "INSTANCE VI_OUT STOP 150"
+                ],
+                "keepalived"
+            );
+        } else {
+            assert!(
+                theirs.contains(&"INSTANCE VI_IN BACKUP 150".to_string())
+                    && theirs.contains(&"GROUP G BACKUP 0".to_string()),
+                "keepalived: {theirs:?}"
+            );
+        }
+        assert_eq!(
+            ours, theirs,
+            "vrrpd vs keepalived (first exit fails: {fail})"
+        );
+    }
+}

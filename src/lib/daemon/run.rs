@@ -317,6 +317,9 @@ pub fn run(args: Options) -> ExitCode {
 }
 
 /// Return the allocator's free pages to the kernel (glibc keeps them in the heap otherwise).
+/// The largest effects buffer `with_node` keeps between inputs.
+const KEPT_EFFECTS_CAPACITY: usize = 256;
+
 fn release_freed_memory() {
     #[cfg(target_env = "gnu")]
     // SAFETY: malloc_trim only walks the allocator's own free lists; it has no preconditions.
@@ -923,6 +926,11 @@ impl Daemon {
         f(&mut self.node, &mut effects);
         for e in effects.drain(..) {
             self.perform(e);
+        }
+        // A start or a mass takeover of 1,000 instances grows the buffer to thousands of
+        // effects (0.6 MB); steady state needs a few dozen, so do not keep the peak.
+        if effects.capacity() > KEPT_EFFECTS_CAPACITY {
+            effects = Vec::new();
         }
         self.effects = effects;
     }

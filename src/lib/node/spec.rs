@@ -7,6 +7,7 @@
 //! refuse and accept exactly the same instances with the same words.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::{Arc, LazyLock};
 
 use crate::config::model::{
     Authentication, GlobalDefs, Notify, Span, UnicastPeer, VirtualIp, VirtualRoute, VmacMac,
@@ -141,8 +142,10 @@ pub struct InstanceSpec {
     pub trackers: Vec<TrackerDef>,
     /// The vrrp_sync_group it is a member of.
     pub sync_group: Option<String>,
-    /// notify_* scripts (run by the driver on `Effect::Notify`).
-    pub notify: Notify,
+    /// notify_* scripts (run by the driver on `Effect::Notify`). Shared, and one shared empty
+    /// set for the many instances that have none: inline it was 680 of an instance's 1,736
+    /// bytes, 0.7 MB of RSS for 1,000 instances.
+    pub notify: Arc<Notify>,
     /// smtp_alert, resolved (instance, then global smtp_alert_vrrp, then smtp_alert).
     pub smtp_alert: bool,
     /// notify_priority_changes (instance, then sync group, then global
@@ -152,6 +155,17 @@ pub struct InstanceSpec {
     pub vmac: Option<VmacSpec>,
     /// `use_vmac_addr`: the macvlans of its VIPs on other interfaces or of the other family.
     pub addr_vmacs: Vec<AddrVmac>,
+}
+
+/// `notify`'s scripts as an `InstanceSpec` holds them: the one shared empty set when there are
+/// none.
+fn shared_notify(notify: &Notify) -> Arc<Notify> {
+    static NONE: LazyLock<Arc<Notify>> = LazyLock::new(|| Arc::new(Notify::default()));
+    if *notify == Notify::default() {
+        Arc::clone(&NONE)
+    } else {
+        Arc::new(notify.clone())
+    }
 }
 
 impl InstanceSpec {
@@ -189,7 +203,7 @@ impl InstanceSpec {
             dont_track_primary: false,
             trackers: Vec::new(),
             sync_group: None,
-            notify: Notify::default(),
+            notify: shared_notify(&Notify::default()),
             smtp_alert: false,
             notify_priority_changes: false,
             vmac: None,
@@ -338,7 +352,7 @@ impl InstanceSpec {
             dont_track_primary: model.dont_track_primary,
             trackers: track::resolve(&Default::default(), model, None),
             sync_group: None,
-            notify: model.notify.clone(),
+            notify: shared_notify(&model.notify),
             // keepalived (vrrp.c): the instance's, else global smtp_alert_vrrp, else
             // smtp_alert, else off; a sync group's smtp_alert is the group's own mail.
             smtp_alert: model

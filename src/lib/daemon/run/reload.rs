@@ -262,7 +262,7 @@ impl Daemon {
 /// An instance a reload removes, as it was before.
 struct Leaving {
     name: String,
-    notify: Notify,
+    notify: std::sync::Arc<Notify>,
     fault: bool,
     priority: u8,
     smtp_alert: bool,
