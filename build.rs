@@ -23,8 +23,12 @@ fn main() {
         if let Some(r) = git(&["rev-parse", "--git-path", &name]) {
             println!("cargo:rerun-if-changed={r}");
         }
+        // Only when it exists: a missing path is always stale to cargo, and a worktree (or a
+        // repository never packed) has none, so every build would rebuild the crate.
         if let Some(packed) = git(&["rev-parse", "--git-path", "packed-refs"]) {
-            println!("cargo:rerun-if-changed={packed}");
+            if std::path::Path::new(&packed).exists() {
+                println!("cargo:rerun-if-changed={packed}");
+            }
         }
     }
     println!("cargo:rerun-if-changed=build.rs");

@@ -12,6 +12,8 @@
 #
 # Options (the tests use them):
 #   --no-install     do not install packages or Rust, even when something is missing
+#   --install        run the package install (.ci/install-deps) even when nothing is missing,
+#                    as on a fresh machine (apt-get keeps what is already installed)
 #   --no-build       do not build: use the binaries already in --bin-dir
 #   --bin-dir DIR    where vrrpd and vrrpctl are (default: target/release)
 #   --prefix NAME    prefix of the namespaces' names (default: vrrpdemo<pid>)
@@ -20,20 +22,23 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 NO_INSTALL=0
+FORCE_INSTALL=0
 NO_BUILD=0
 BIN_DIR=target/release
 PREFIX="vrrpdemo$$"
 while [ $# -gt 0 ]; do
   case "$1" in
     --no-install) NO_INSTALL=1 ;;
+    --install) FORCE_INSTALL=1 ;;
     --no-build) NO_BUILD=1 ;;
     --bin-dir) BIN_DIR="$2"; shift ;;
     --prefix) PREFIX="$2"; shift ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "demo.sh: unknown option $1 (see ./demo.sh --help)" >&2; exit 2 ;;
   esac
   shift
 done
+[ "$NO_INSTALL" = 0 ] || [ "$FORCE_INSTALL" = 0 ] || { echo "demo.sh: --install and --no-install contradict each other" >&2; exit 2; }
 
 if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
   BOLD=$'\e[1m'; DIM=$'\e[2m'; GREEN=$'\e[32m'; RED=$'\e[31m'; OFF=$'\e[0m'
@@ -98,10 +103,19 @@ fi
 if [ "$NO_INSTALL" = 0 ] && ! command -v cargo-nextest >/dev/null && command -v cargo >/dev/null; then
   missing+=(cargo-nextest)
 fi
-if [ ${#missing[@]} -gt 0 ]; then
+if [ ${#missing[@]} -gt 0 ] || [ "$FORCE_INSTALL" = 1 ]; then
   [ "$NO_INSTALL" = 0 ] || die "missing ${missing[*]}: install them (bash .ci/install-deps), or drop --no-install"
-  say "Missing ${missing[*]}: installing the project's Debian packages (.ci/install-deps)."
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "Missing ${missing[*]}: installing the project's Debian packages (.ci/install-deps)."
+  else
+    say "Nothing is missing; --install: running the package install (.ci/install-deps) anyway."
+  fi
+  show "bash .ci/install-deps"
   bash .ci/install-deps
+  say "Installed: $(dpkg-query -W -f '${Package} ${Version}, ' keepalived nftables tcpdump tshark iproute2 tmux | sed 's/, $//')."
+  for c in keepalived ip ping tcpdump tshark nft tmux; do
+    command -v "$c" >/dev/null || die "$c is still missing after .ci/install-deps"
+  done
 fi
 if [ "$NO_BUILD" = 0 ]; then
   say "Building the release binaries (the first build takes a few minutes)."

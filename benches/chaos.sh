@@ -6,6 +6,8 @@
 #   benches/chaos.sh              10 minutes each (about 20 minutes in all)
 #   CHAOS_SECS=60 benches/chaos.sh
 #   CHAOS_SEED=N                  another fault sequence (the default is fixed)
+#   CHAOS_COMPARE=only            only the keepalived-only soak
+#   CHAOS_KEEP=1                  keep the nodes' configs and daemon logs (path printed)
 #
 # The test binary runs directly rather than under nextest, whose e2e timeout (5 minutes) is
 # for CI's 60-second soak. It is built at nice 19 (a shared machine) but runs at the caller's
@@ -13,7 +15,7 @@
 # machine's load instead of failover.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CHAOS_SECS=${CHAOS_SECS:-600} CHAOS_COMPARE=1
+export CHAOS_SECS=${CHAOS_SECS:-600} CHAOS_COMPARE=${CHAOS_COMPARE:-1}
 exe=$(nice -n 19 cargo test --no-run --test e2e_chaos --message-format=json 2>/dev/null |
     python3 -c 'import json,sys
 for l in sys.stdin:

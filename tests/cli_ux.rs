@@ -189,6 +189,13 @@ fn bash_completion_loads_and_answers() {
         let names = bash_complete(&["vrrpctl", sub, "VI_w"], &conf, cwd);
         assert_eq!(names, ["VI_web"], "{sub}");
     }
+    // The instance a live rehearsal demotes.
+    let names = bash_complete(
+        &["vrrpctl", "simulate-failover", "--live", "VI_"],
+        &conf,
+        cwd,
+    );
+    assert_eq!(names, ["VI_db", "VI_web"]);
 }
 
 #[test]

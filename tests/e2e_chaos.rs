@@ -11,6 +11,8 @@
 //! `benches/chaos.sh` (this test with `CHAOS_SECS=600 CHAOS_COMPARE=1`, run without nextest's
 //! 5-minute e2e timeout) runs the 10-minute soak and then the same soak with keepalived in every
 //! vrrpd's place, and prints both tables. Only the mixed run's violations fail the test.
+//! `CHAOS_COMPARE=only` runs the keepalived-only soak alone; `CHAOS_KEEP=1` keeps the nodes'
+//! directories (configs, every start's daemon log) and prints where.
 
 mod common;
 use common::daemon::*;
@@ -77,6 +79,8 @@ struct Node {
     /// VIPs a SIGKILLed daemon left on its interface: still there until it starts again (and
     /// removes them before its first advert).
     stale: BTreeSet<usize>,
+    /// How many times the daemon was started (numbers the kept logs of earlier runs).
+    starts: usize,
 }
 
 fn config(i: usize, fail_file: &Path) -> String {
@@ -230,6 +234,7 @@ impl Soak {
                 nft_drop: false,
                 script_failing: false,
                 stale: BTreeSet::new(),
+                starts: 0,
             });
             s.start(i);
         }
@@ -247,6 +252,14 @@ impl Soak {
     fn start(&mut self, i: usize) {
         let conf = config(i, &self.fail_files[i]);
         let node = &mut self.nodes[i];
+        // Each start truncates the daemon's log: keep the previous run's (CHAOS_KEEP reads them).
+        for log in ["vrrpd.log", "keepalived.log"] {
+            let p = node.dir.join(log);
+            if p.exists() {
+                let _ = std::fs::rename(&p, node.dir.join(format!("{log}.{}", node.starts)));
+            }
+        }
+        node.starts += 1;
         let ns = &mut self.lan.hosts[i];
         node.pid = match node.kind {
             Kind::Vrrpd => Vrrpd::start(ns, &node.dir, &conf).1.pid(),
@@ -457,6 +470,14 @@ struct Table {
 fn soak(tag: &str, kinds: [Kind; N], secs: u64) -> (Table, Vec<String>) {
     let root = tempdir();
     let mut s = Soak::new(tag, kinds, root.path());
+    // The soak's times are relative to this; the daemons' logs have wall-clock times.
+    let epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    println!(
+        "soak {tag}: t=0 is {:.3} s since the Unix epoch (date -u -d @SECONDS)",
+        epoch.as_secs_f64()
+    );
     let track_script = kinds.iter().all(|&k| k == Kind::Keepalived)
         || vrrpd_runs_track_script(&s.lan.hosts[0], &config(0, &s.fail_files[0]), root.path());
     let names: Vec<String> = s.lan.hosts.iter().map(|h| h.name.clone()).collect();
@@ -510,6 +531,10 @@ fn soak(tag: &str, kinds: [Kind; N], secs: u64) -> (Table, Vec<String>) {
         .lock()
         .map(|g| (g.longest_none, g.longest_split))
         .unwrap_or_default();
+    if std::env::var_os("CHAOS_KEEP").is_some() {
+        // The daemons' configs and logs (every start's), for reading the violations.
+        println!("soak {tag}: kept {}", root.keep().display());
+    }
     let label = if kinds.contains(&Kind::Vrrpd) {
         "vrrpd + keepalived (n0, n2 vrrpd)".to_string()
     } else {
@@ -568,15 +593,23 @@ fn chaos_soak_keeps_one_holder_per_vip() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(60);
-    let mixed = [Kind::Vrrpd, Kind::Keepalived, Kind::Vrrpd, Kind::Keepalived];
-    let (t, lines) = soak("cm", mixed, secs);
+    // CHAOS_COMPARE=1: the mixed soak, then the same with keepalived on every node;
+    // CHAOS_COMPARE=only: the keepalived-only soak alone (to study keepalived's own violations).
+    let compare = std::env::var("CHAOS_COMPARE").unwrap_or_default();
+    let mut tables = Vec::new();
+    let mut lines = Vec::new();
+    if compare != "only" {
+        let mixed = [Kind::Vrrpd, Kind::Keepalived, Kind::Vrrpd, Kind::Keepalived];
+        let (t, l) = soak("cm", mixed, secs);
+        tables.push(t);
+        lines = l;
+    }
     let violations: Vec<&String> = lines
         .iter()
         .filter(|l| l.starts_with("violation"))
         .collect();
-    let mut tables = vec![t];
     let mut compared = Vec::new();
-    if std::env::var("CHAOS_COMPARE").as_deref() == Ok("1") {
+    if compare == "1" || compare == "only" {
         let (t, l) = soak("ck", [Kind::Keepalived; N], secs);
         tables.push(t);
         compared = l;
@@ -585,8 +618,9 @@ fn chaos_soak_keeps_one_holder_per_vip() {
     for l in &lines {
         println!("{l}");
     }
-    // The comparison's violations, to tell keepalived's own behaviour from the model's.
-    for l in compared.iter().filter(|l| l.starts_with("violation")) {
+    // The comparison's faults and violations, to tell keepalived's own behaviour from the
+    // model's.
+    for l in &compared {
         println!("keepalived only, {l}");
     }
     assert!(

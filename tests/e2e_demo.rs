@@ -1,7 +1,10 @@
 //! README's first line, `sudo ./demo.sh`, run end to end with the binaries cargo built for this
 //! test run (`--no-install --no-build --bin-dir`): the failover happens, the client's ARP entry
 //! moves, the ping downtime is measured, and afterwards nothing the demo made is left — neither
-//! after a full run nor after a Ctrl-C in the middle of the failover.
+//! after a full run nor after a Ctrl-C in the middle of the failover. One more run takes the
+//! path of a fresh machine (`--install`: .ci/install-deps through apt-get, then
+//! `cargo build --release --locked`, and the demo with those binaries); CI builds the release
+//! binaries before the tests, so the build there only checks that they are fresh.
 
 mod common;
 use common::*;
@@ -19,10 +22,16 @@ fn root() -> PathBuf {
 /// The demo, to run with the test's own binaries and a namespace prefix of its own.
 fn demo(prefix: &str) -> Command {
     let bin_dir = bin("vrrpd").parent().unwrap().to_path_buf();
+    let mut c = demo_with(prefix);
+    c.args(["--no-install", "--no-build", "--bin-dir"])
+        .arg(&bin_dir);
+    c
+}
+
+/// The demo with only a namespace prefix of its own; the caller adds the options.
+fn demo_with(prefix: &str) -> Command {
     let mut c = Command::new("bash");
     c.arg(root().join("demo.sh"))
-        .args(["--no-install", "--no-build", "--bin-dir"])
-        .arg(&bin_dir)
         .args(["--prefix", prefix])
         .env("NO_COLOR", "1")
         .env("DEMO_PAUSE", "0")
@@ -229,5 +238,60 @@ fn ctrl_c_during_the_failover_removes_everything() {
     assert!(!seen.contains("Demo complete."), "{seen}");
     assert!(err.contains("everything it made is removed"), "{err}");
     let work = work_dir(&seen);
+    assert_nothing_left(&prefix, &work);
+}
+
+#[test]
+fn fresh_machine_path_installs_builds_and_runs() {
+    if !require_root() || !require_tool("apt-get") || !require_tool("cargo") {
+        return;
+    }
+    let prefix = unique("demoinst");
+    let t0 = Instant::now();
+    let mut c = demo_with(&prefix);
+    c.arg("--install");
+    let out = c.spawn().expect("run demo.sh").wait_with_output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!("{text}");
+    println!("demo --install took {:.1} s", t0.elapsed().as_secs_f64());
+    assert_eq!(out.status.code(), Some(0), "demo failed:\n{text}");
+    // The install ran (apt-get through .ci/install-deps) and left every tool in place.
+    assert!(
+        text.contains("--install: running the package install (.ci/install-deps) anyway")
+            || text.contains(": installing the project's Debian packages"),
+        "{text}"
+    );
+    let installed = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("Installed: "))
+        .unwrap_or_else(|| panic!("no Installed: line:\n{text}"));
+    for pkg in ["keepalived 1:2.2.7", "nftables ", "tcpdump ", "tshark "] {
+        assert!(installed.contains(pkg), "{pkg}: {installed}");
+    }
+    // The release build, and the demo ran with what it built.
+    assert!(text.contains("$ cargo build --release --locked"), "{text}");
+    let release = root().join("target/release/vrrpd");
+    assert!(release.exists(), "{}", release.display());
+    let version = String::from_utf8(
+        Command::new(&release)
+            .arg("--version")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert!(
+        text.contains(&format!("Using {}", version.trim())),
+        "{version}\n{text}"
+    );
+    assert!(
+        text.contains("VI_1: restored") && text.contains("Demo complete."),
+        "{text}"
+    );
+    let work = work_dir(&text);
     assert_nothing_left(&prefix, &work);
 }

@@ -385,3 +385,67 @@ fn sniff_progress_shows_on_a_terminal_only_without_json() {
     );
     assert!(!plain(&tmux.capture("json")).contains("reading"));
 }
+
+#[test]
+fn live_rehearsal_spinner_shows_on_a_terminal_only_without_json() {
+    if !require_root() || !require_tool("tmux") {
+        return;
+    }
+    let mut lan = lan3("tl", false);
+    let dir = tempdir();
+    let (vrrpd, _) = Vrrpd::start(
+        &mut lan.hosts[0],
+        dir.path(),
+        &InstanceConf::v3(150, "192.0.2.100/24").file("A"),
+    );
+    vrrpd.wait_socket();
+    assert!(wait_addr(&lan.hosts[0], "192.0.2.100", true, Duration::from_secs(5)).is_some());
+    let tmux = Tmux::new();
+    // Alone on its LAN: --force, and a demotion held for 3 s, long enough to look at.
+    let run = |json: &str, done: &Path| {
+        format!(
+            "ip netns exec {} {} {json} simulate-failover --live --force --restore-after 3s --socket {} >{}; touch {}",
+            lan.hosts[0].name,
+            bin("vrrpctl").display(),
+            vrrpd.socket.display(),
+            dir.path().join(format!("out{json}")).display(),
+            done.display()
+        )
+    };
+    let done = dir.path().join("done");
+    tmux.start("live", &run("", &done));
+    let screen = tmux.wait_screen("live", Duration::from_secs(10), |s| {
+        plain(s).contains("holding VI_1 demoted for 3 s")
+    });
+    println!("{screen}");
+    let line = screen
+        .lines()
+        .find(|l| plain(l).contains("holding VI_1"))
+        .unwrap();
+    assert!(line.contains('\x1b'), "the spinner is not colored: {line}");
+    assert_fits(&screen);
+    assert!(
+        wait_for(Duration::from_secs(15), || done.exists().then_some(())).is_some(),
+        "the rehearsal never finished"
+    );
+    assert!(
+        !plain(&tmux.capture("live")).contains("holding"),
+        "the spinner stayed after the end"
+    );
+    let done_json = dir.path().join("done-json");
+    tmux.start("json", &run("--json", &done_json));
+    let mut screens = Vec::new();
+    let t0 = Instant::now();
+    while !done_json.exists() && t0.elapsed() < Duration::from_secs(15) {
+        screens.push(plain(&tmux.capture("json")));
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(done_json.exists(), "the --json rehearsal never finished");
+    assert!(screens.len() > 5, "too few looks at the screen");
+    for s in &screens {
+        assert!(
+            !s.contains("holding") && !s.contains("waiting") && !s.contains("watching"),
+            "a spinner with --json:\n{s}"
+        );
+    }
+}

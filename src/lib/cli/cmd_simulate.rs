@@ -1,6 +1,7 @@
 //! `vrrpctl simulate-failover`: turn the flags (or a scenario) into a `sim::Scenario`, run it
 //! (or the default drill when no event is given), and print the timeline, the final VIP
-//! owners and the findings, as a table or as DESIGN.md's JSON.
+//! owners and the findings, as a table or as DESIGN.md's JSON. `--live` (live.rs) rehearses
+//! for real on this host instead.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -17,10 +18,14 @@ use crate::sim::scenario::{self, EventsFile};
 use crate::sim::{drill, parse_duration, Report, Scenario, TimedStep};
 
 mod bench;
+mod live;
 
 pub fn run(a: &SimulateArgs, out: &Output) -> CmdResult {
     if a.bench {
         return bench::run(out);
+    }
+    if let Some(name) = &a.live {
+        return live::run(a, name, out);
     }
     let scenario = build(a)?;
     if scenario.nodes.is_empty() {

@@ -264,7 +264,7 @@ pub struct FirewallArgs {
 
 #[derive(Debug, Clone, Args)]
 #[command(
-    after_help = "Times: 5s, 1500ms, 2m (a bare number is seconds). Without events, a drill crashes and restarts each node in turn and fails each tracker in turn. Exit 1 when the run ends in split brain or without a master."
+    after_help = "Times: 5s, 1500ms, 2m (a bare number is seconds). Without events, a drill crashes and restarts each node in turn and fails each tracker in turn. Exit 1 when the run ends in split brain or without a master (with --live: when nobody took over or someone else claimed the VIP too); 2 for a usage or I/O error, or a refused --live."
 )]
 pub struct SimulateArgs {
     /// The keepalived.conf of each node (a node is named by its router_id, else the file stem);
@@ -337,6 +337,38 @@ pub struct SimulateArgs {
     /// Measure the simulator's speed (simulated seconds per real second) and exit.
     #[arg(long, hide = true)]
     pub bench: bool,
+    /// Rehearse for real on this host instead: demote INSTANCE of the local vrrpd (the only
+    /// instance it is master of when none is named), watch the wire, report who took over, how
+    /// fast its first advert and gratuitous ARP came and whether anyone else claimed the VIP,
+    /// then restore it. Refused when no other router was seen for the instance (--force).
+    #[arg(
+        long,
+        value_name = "INSTANCE",
+        num_args = 0..=1,
+        default_missing_value = "",
+        conflicts_with_all = ["files", "scenario", "bench"],
+        add = ArgValueCompleter::new(complete::instances)
+    )]
+    pub live: Option<String>,
+    /// With --live: hold the demotion this long (from the demotion) before restoring; by
+    /// default the instance is restored as soon as the takeover was seen.
+    #[arg(
+        long,
+        value_name = "T",
+        requires = "live",
+        conflicts_with = "no_restore"
+    )]
+    pub restore_after: Option<String>,
+    /// With --live: leave the instance demoted (end it with `vrrpctl restore`).
+    #[arg(long, requires = "live")]
+    pub no_restore: bool,
+    /// With --live: demote even when no other router was seen for the instance (its addresses
+    /// may then have no master until the restore).
+    #[arg(long, requires = "live")]
+    pub force: bool,
+    /// With --live: vrrpd's control socket.
+    #[arg(long, env = "VRRPD_SOCKET", default_value = DEFAULT_SOCKET, value_name = "PATH")]
+    pub socket: PathBuf,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -16,6 +16,20 @@ use super::source::SourceMap;
 const MAX_INCLUDE_DEPTH: usize = 32;
 /// Expansions in one line beyond this are a self-referencing macro.
 const MAX_EXPANSIONS: usize = 4096;
+/// keepalived reads a config line into a buffer of MAXBUF (1024) bytes and refuses a `$NAME`
+/// substitution that would make the line this long or longer ("Parameter substitution on line
+/// ... would exceed maximum line length"): it stops expanding and reads on with the line as it
+/// is. The bound also keeps a growing self-reference (`$A=${A}x`) from taking forever.
+const MAX_LINE: usize = 1024;
+
+/// What [`Preprocessor::expand`] did to a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expanded {
+    Unchanged,
+    Changed,
+    /// It gave up (a diagnostic says why); the line is as far as it got.
+    Stopped,
+}
 
 /// One item of the preprocessed stream.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,13 +93,18 @@ impl Preprocessor {
     /// Read the top file from disk; only this read can fail the whole load.
     pub fn run_file(&mut self, path: &Path) -> Result<(), ReadError> {
         let text = std::fs::read_to_string(path).map_err(ReadError::Io)?;
-        self.run_text(path, &text, 0);
+        self.run_shared(path, text.into(), 0);
         Ok(())
     }
 
     /// Process `text` as the content of `path`.
     pub fn run_text(&mut self, path: &Path, text: &str, depth: usize) {
-        self.sources.add(path.to_path_buf(), text.to_string());
+        self.run_shared(path, text.into(), depth);
+    }
+
+    /// [`Self::run_text`] on a text the source map keeps (no second copy of a read file).
+    fn run_shared(&mut self, path: &Path, text: std::sync::Arc<str>, depth: usize) {
+        self.sources.add(path.to_path_buf(), text.clone());
         let dir = path
             .parent()
             .map(Path::to_path_buf)
@@ -204,12 +223,15 @@ impl Preprocessor {
                 break;
             }
             let (expanded, more, changed) = self.expand(&m, ctx);
-            if !changed {
+            if changed == Expanded::Unchanged {
                 break;
             }
             m = expanded;
             extra.extend(more);
-            if !(m.text.starts_with('@') || m.text.contains('$')) || rounds > 64 {
+            if changed == Expanded::Stopped
+                || !(m.text.starts_with('@') || m.text.contains('$'))
+                || rounds > 64
+            {
                 break;
             }
         }
@@ -294,10 +316,10 @@ impl Preprocessor {
     /// Replace `$NAME` and `${NAME}` uses, rescanning the replacement (expansion is recursive).
     /// Returns the line, the further lines of a multi-line definition, and whether anything
     /// changed.
-    fn expand(&mut self, m: &MText, ctx: &Ctx) -> (MText, Vec<MText>, bool) {
+    fn expand(&mut self, m: &MText, ctx: &Ctx) -> (MText, Vec<MText>, Expanded) {
         let mut cur = m.clone();
         let mut extra = Vec::new();
-        let mut changed = false;
+        let mut changed = Expanded::Unchanged;
         let mut i = 0;
         let mut count = 0;
         while let Some(off) = cur.text[i..].find('$') {
@@ -313,9 +335,24 @@ impl Preprocessor {
                     &ctx.span(cur.col_at(pos)),
                     "macro expansion does not terminate (a definition refers to itself)",
                 ));
-                break;
+                return (cur, extra, Expanded::Stopped);
             }
-            changed = true;
+            if cur.text.len() - (r.end - pos) + r.first.len() >= MAX_LINE {
+                self.diags.push(
+                    Diagnostic::error(
+                        "syntax-error",
+                        &ctx.span(cur.col_at(pos)),
+                        format!(
+                            "expanding this macro makes the line {MAX_LINE} bytes or longer: keepalived stops substituting here and reads the line as expanded so far"
+                        ),
+                    )
+                    .with_help(
+                        "a definition that uses itself (`$A=${A}x`) grows without end; otherwise split the line",
+                    ),
+                );
+                return (cur, extra, Expanded::Stopped);
+            }
+            changed = Expanded::Changed;
             let col = cur.col_at(pos);
             let mut next = cur.slice(0, pos);
             next.push(&MText::synthetic(&r.first, col));
@@ -593,7 +630,7 @@ impl Preprocessor {
                 Ok(text) => {
                     let mut sub = ctx.clone();
                     sub.depth += 1;
-                    self.run_text(&f, &text, sub.depth);
+                    self.run_shared(&f, text.into(), sub.depth);
                 }
                 Err(e) => self.diags.push(Diagnostic::warning(
                     "include-no-match",
@@ -775,6 +812,36 @@ mod tests {
             panic!()
         };
         assert_eq!((w[0].span.line, w[0].span.column), (6, 3));
+    }
+
+    /// Found by fuzz/ (config_load): `$BASE=${BASE}F` grew the line by one byte per
+    /// expansion, 4096 expansions a round for 64 rounds, and lint ran for minutes. keepalived
+    /// stops at its 1024-byte line buffer; so do we, with one error.
+    #[test]
+    fn a_growing_self_reference_stops_at_keepalived_line_length() {
+        let p = run("$BASE=${BASE}F\n${BASE}\n", None);
+        assert_eq!(p.diags.len(), 1, "{:?}", p.diags);
+        assert!(
+            p.diags[0].message.contains("1024 bytes"),
+            "{}",
+            p.diags[0].message
+        );
+        assert_eq!((p.diags[0].span.line, p.diags[0].span.column), (2, 1));
+        let text = lines(&p).concat();
+        assert!(text.len() < MAX_LINE && text.ends_with("FFFF"), "{text}");
+    }
+
+    #[test]
+    fn a_self_reference_of_the_same_length_is_one_error() {
+        for t in ["$A=${A}\nx $A\n", "$A=$A\n$A\n", "$M=\\\n $M\n\n$M\n"] {
+            let p = run(t, None);
+            assert_eq!(p.diags.len(), 1, "{t:?}: {:?}", p.diags);
+            assert!(
+                p.diags[0].message.contains("does not terminate"),
+                "{t:?}: {:?}",
+                p.diags
+            );
+        }
     }
 
     #[test]

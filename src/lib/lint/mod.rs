@@ -97,9 +97,7 @@ pub fn lint_files_progress(
         match config::load_with(p, opts) {
             Ok(l) => {
                 report.diagnostics.extend(file_diagnostics(&l, host));
-                for (f, t) in l.sources.iter() {
-                    report.sources.add(f.to_path_buf(), t.to_string());
-                }
+                report.sources.extend_from(&l.sources);
                 report.configs.push(l);
             }
             Err(e) => report.unreadable.push(e),

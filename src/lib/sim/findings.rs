@@ -38,7 +38,7 @@ pub struct Finding {
 }
 
 impl Finding {
-    fn new(severity: &'static str, code: &'static str, message: String) -> Finding {
+    pub fn new(severity: &'static str, code: &'static str, message: String) -> Finding {
         Finding {
             severity,
             code,
