@@ -165,8 +165,9 @@ idle() {
     local ps t0 t1 rss
     # the process and its children (keepalived's VRRP child)
     ps=$(echo "$pid"; pgrep -P "$pid" || true)
-    # CPU time in nanoseconds (schedstat), summed over the processes
-    cpu_ns() { for p in $ps; do awk '{ print $1 }' "/proc/$p/schedstat" 2>/dev/null; done | awk '{ s += $1 } END { printf "%.0f", s }'; }
+    # CPU time in nanoseconds (schedstat), summed over the processes and all their threads
+    # (/proc/PID/schedstat alone is the main thread's)
+    cpu_ns() { for p in $ps; do cat "/proc/$p"/task/*/schedstat 2>/dev/null | awk '{ print $1 }'; done | awk '{ s += $1 } END { printf "%.0f", s }'; }
     t0=$(cpu_ns)
     sleep "$IDLE_SECS"
     t1=$(cpu_ns)

@@ -113,9 +113,10 @@ stop() {
     kill -KILL "$1" 2>/dev/null || true
 }
 
-# CPU nanoseconds (schedstat) summed over the given pids.
+# CPU nanoseconds (schedstat) summed over the given pids and every thread of each:
+# /proc/PID/schedstat alone is the main thread's (vrrpd's address worker sends the GARPs).
 cpu_ns() {
-    for p in "$@"; do awk '{ print $1 }' "/proc/$p/schedstat" 2>/dev/null; done |
+    for p in "$@"; do cat "/proc/$p"/task/*/schedstat 2>/dev/null | awk '{ print $1 }'; done |
         awk '{ s += $1 } END { printf "%.0f", s }'
 }
 

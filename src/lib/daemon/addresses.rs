@@ -4,7 +4,10 @@
 //!
 //! The loop only queues jobs (an unbounded channel: a job is a few hundred bytes and the loop
 //! produces them at most once per state change), so becoming master with 200 VIPs costs the
-//! loop microseconds and no other instance's advert waits for netlink.
+//! loop microseconds and no other instance's advert waits for netlink. The worker takes what
+//! is queued in windows of up to 64 jobs: the additions of a window go to the kernel together
+//! (64 requests in flight rather than one round trip each), then its GARP bursts go to the
+//! pacer together.
 //!
 //! The worker runs on a thread of its own (with its own runtime, its netlink connection and the
 //! GARP pacer's lanes): adding an address and sending a frame are syscalls that do their kernel
@@ -16,6 +19,9 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::garp::{GarpJob, GarpPacer};
 use super::netlink::{Netlink, NetlinkError, Route, Vip};
+
+/// Address additions sent before their answers are read.
+const IN_FLIGHT: usize = 64;
 
 #[derive(Debug)]
 pub enum AddrJob {
@@ -112,48 +118,106 @@ impl AddressWorker {
 }
 
 async fn work(netlink: Netlink, mut pacer: GarpPacer, mut rx: mpsc::UnboundedReceiver<AddrJob>) {
+    let mut queued: Vec<AddrJob> = Vec::new();
+    // Jobs done since the last time the queue was empty.
+    let mut burst = 0usize;
     while let Some(job) = rx.recv().await {
-        match job {
-            AddrJob::Add {
-                instance,
-                vips,
-                routes,
-            } => {
-                // The addresses of one job go out together (the kernel answers each), routes
-                // after them: a route may use a VIP as its source.
-                let adds = vips.iter().map(|v| netlink.add_vip(v));
-                for r in futures::future::join_all(adds).await {
-                    if let Err(e) = r {
-                        tracing::error!("{instance}: {e}");
+        // What is queued by now, up to a netlink window: a mass takeover queues 1,000
+        // additions at once, and taking them all would keep every job twice in memory.
+        queued.push(job);
+        while queued.len() < IN_FLIGHT {
+            match rx.try_recv() {
+                Ok(j) => queued.push(j),
+                Err(_) => break,
+            }
+        }
+        burst += queued.len();
+        let mut run: Vec<AddrJob> = Vec::new();
+        for job in queued.drain(..) {
+            match job {
+                AddrJob::Add { .. } | AddrJob::Garp(_) => run.push(job),
+                AddrJob::Remove {
+                    instance,
+                    vips,
+                    routes,
+                } => {
+                    add_run(&netlink, &mut pacer, &mut run).await;
+                    for r in &routes {
+                        if let Err(e) = netlink.del_route(r).await {
+                            tracing::error!("{instance}: {e}");
+                        }
+                    }
+                    let dels = vips.iter().map(|v| netlink.del_vip(v));
+                    for r in futures::future::join_all(dels).await {
+                        if let Err(e) = r {
+                            tracing::error!("{instance}: {e}");
+                        }
                     }
                 }
-                for r in &routes {
-                    if let Err(e) = netlink.add_route(r).await {
-                        tracing::error!("{instance}: {e}");
-                    }
+                AddrJob::Barrier(done) => {
+                    add_run(&netlink, &mut pacer, &mut run).await;
+                    let _ = done.send(());
                 }
             }
-            AddrJob::Remove {
-                instance,
-                vips,
-                routes,
-            } => {
-                for r in &routes {
-                    if let Err(e) = netlink.del_route(r).await {
-                        tracing::error!("{instance}: {e}");
-                    }
-                }
-                let dels = vips.iter().map(|v| netlink.del_vip(v));
-                for r in futures::future::join_all(dels).await {
-                    if let Err(e) = r {
-                        tracing::error!("{instance}: {e}");
-                    }
+        }
+        add_run(&netlink, &mut pacer, &mut run).await;
+        // The end of a burst (a start or a mass takeover: hundreds of jobs): the memory it
+        // freed goes back to the system instead of staying resident as the heap's
+        // high-water mark.
+        if rx.is_empty() {
+            if burst >= IN_FLIGHT {
+                super::run::release_freed_memory();
+            }
+            burst = 0;
+        }
+    }
+}
+
+/// A run of additions and GARP bursts with no removal between them: every address at once
+/// (the kernel answers each), then the routes in order (a route may use a VIP as its source),
+/// then the bursts, each after its addresses as before, now all together so that the pacer
+/// sends every VIP's first announcement before the repeats.
+async fn add_run(netlink: &Netlink, pacer: &mut GarpPacer, run: &mut Vec<AddrJob>) {
+    if run.is_empty() {
+        return;
+    }
+    let adds: Vec<(&str, &Vip)> = run
+        .iter()
+        .flat_map(|j| match j {
+            AddrJob::Add { instance, vips, .. } => vips
+                .iter()
+                .map(|v| (instance.as_str(), v))
+                .collect::<Vec<_>>(),
+            _ => Vec::new(),
+        })
+        .collect();
+    // At most IN_FLIGHT requests unanswered: the kernel queues every answer on our netlink
+    // socket, and 1,000 of them would overrun its receive buffer (ENOBUFS, answers lost).
+    for chunk in adds.chunks(IN_FLIGHT) {
+        let replies = chunk
+            .iter()
+            .map(|&(instance, v)| async move { (instance, netlink.add_vip(v).await) });
+        for (instance, r) in futures::future::join_all(replies).await {
+            if let Err(e) = r {
+                tracing::error!("{instance}: {e}");
+            }
+        }
+    }
+    for job in run.iter() {
+        if let AddrJob::Add {
+            instance, routes, ..
+        } = job
+        {
+            for r in routes {
+                if let Err(e) = netlink.add_route(r).await {
+                    tracing::error!("{instance}: {e}");
                 }
             }
-            AddrJob::Garp(g) => pacer.submit(g),
-            AddrJob::Barrier(done) => {
-                let _ = done.send(());
-            }
+        }
+    }
+    for job in run.drain(..) {
+        if let AddrJob::Garp(g) = job {
+            pacer.submit(g);
         }
     }
 }

@@ -1,19 +1,21 @@
 //! Gratuitous ARP (IPv4) and unsolicited neighbour advertisements (IPv6) for the VIPs, sent
-//! through a pnet datalink channel per interface so that switches and neighbours learn the new
+//! through an AF_PACKET socket per interface so that switches and neighbours learn the new
 //! master's MAC at once, paced per interface by a task of its own so that a burst for many VIPs
 //! never holds up the event loop.
 //!
-//! The AF_PACKET socket is opened with protocol 0, so it receives nothing: it exists only to
-//! send, and costs no copy of the interface's traffic.
+//! The AF_PACKET socket is bound with protocol 0, so it receives nothing: it exists only to
+//! send, and costs no copy of the interface's traffic. Without pacing (vrrp_garp_interval and
+//! vrrp_gna_interval 0, the defaults) the frames that are due together leave in sendmmsg
+//! batches, and the first announcement of every queued VIP goes out before the repeats, so the
+//! last VIP of a mass takeover is announced after one frame per VIP, not after five.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::time::Instant;
-
-use pnet::datalink::{self, Channel, ChannelType, DataLinkSender, MacAddr, NetworkInterface};
 
 use crate::wire;
 
@@ -35,9 +37,14 @@ pub enum GarpError {
     },
 }
 
-/// A send-only datalink channel on one interface.
+/// Frames one sendmmsg carries at most.
+const FRAME_BATCH: usize = 64;
+/// Room for either frame (42 and 86 bytes).
+const FRAME_MAX: usize = 128;
+
+/// A send-only packet socket on one interface.
 pub struct GarpSender {
-    tx: Box<dyn DataLinkSender>,
+    fd: OwnedFd,
     pub mac: [u8; 6],
     pub ifname: String,
 }
@@ -51,56 +58,97 @@ impl GarpSender {
             source,
         };
         // SOCK_RAW with protocol 0: may send whole frames, is delivered no frames.
-        let fd = nix::sys::socket::socket(
-            nix::sys::socket::AddressFamily::Packet,
-            nix::sys::socket::SockType::Raw,
-            nix::sys::socket::SockFlag::SOCK_CLOEXEC,
-            None,
-        )
-        .map_err(|e| open_err(e.into()))?;
-        let iface = NetworkInterface {
-            name: ifname.to_string(),
-            description: String::new(),
-            index: ifindex,
-            mac: Some(MacAddr::from(mac)),
-            ips: Vec::new(),
-            flags: 0,
-        };
-        let config = datalink::Config {
-            // Layer3(0) makes pnet bind with protocol 0 too, keeping the socket deaf.
-            channel_type: ChannelType::Layer3(0),
-            promiscuous: false,
-            // pnet owns and closes the descriptor from here on.
-            socket_fd: Some(std::os::fd::IntoRawFd::into_raw_fd(fd)),
-            ..Default::default()
-        };
-        match datalink::channel(&iface, config).map_err(open_err)? {
-            Channel::Ethernet(tx, _rx) => Ok(GarpSender {
-                tx,
-                mac,
-                ifname: ifname.to_string(),
-            }),
-            _ => Err(open_err(std::io::Error::other("not an Ethernet channel"))),
+        // SAFETY: socket(2) has no memory preconditions; the result is checked.
+        let raw = unsafe { libc::socket(libc::AF_PACKET, libc::SOCK_RAW | libc::SOCK_CLOEXEC, 0) };
+        if raw < 0 {
+            return Err(open_err(std::io::Error::last_os_error()));
         }
+        // SAFETY: `raw` is a descriptor we just opened and own.
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        // SAFETY: sockaddr_ll is plain data; all-zero is its empty value.
+        let mut sll: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
+        sll.sll_family = libc::AF_PACKET as u16;
+        sll.sll_protocol = 0;
+        sll.sll_ifindex = ifindex as i32;
+        // SAFETY: `sll` is a valid sockaddr_ll of the length passed.
+        let r = unsafe {
+            libc::bind(
+                fd.as_raw_fd(),
+                &sll as *const libc::sockaddr_ll as *const libc::sockaddr,
+                std::mem::size_of::<libc::sockaddr_ll>() as libc::socklen_t,
+            )
+        };
+        if r < 0 {
+            return Err(open_err(std::io::Error::last_os_error()));
+        }
+        Ok(GarpSender {
+            fd,
+            mac,
+            ifname: ifname.to_string(),
+        })
     }
 
     /// One gratuitous ARP (IPv4) or unsolicited NA (IPv6) for `ip`.
     pub fn announce(&mut self, ip: IpAddr) -> Result<(), GarpError> {
-        let mut buf = [0u8; 128];
-        let n = match ip {
-            IpAddr::V4(v4) => wire::gratuitous_arp(self.mac, v4, &mut buf),
-            IpAddr::V6(v6) => wire::unsolicited_na(self.mac, v6, &mut buf),
+        self.announce_all(&[ip]).map(|_| ())
+    }
+
+    /// One announcement for each of `ips`, in order, FRAME_BATCH frames per system call; how
+    /// many went out before an error.
+    pub fn announce_all(&mut self, ips: &[IpAddr]) -> Result<usize, GarpError> {
+        let mut sent = 0;
+        for chunk in ips.chunks(FRAME_BATCH) {
+            let mut frames = [[0u8; FRAME_MAX]; FRAME_BATCH];
+            let mut iovs: Vec<libc::iovec> = Vec::with_capacity(chunk.len());
+            for (ip, frame) in chunk.iter().zip(frames.iter_mut()) {
+                let n = match ip {
+                    IpAddr::V4(v4) => wire::gratuitous_arp(self.mac, *v4, frame),
+                    IpAddr::V6(v6) => wire::unsolicited_na(self.mac, *v6, frame),
+                }
+                // The buffer is larger than both frames.
+                .unwrap_or(0);
+                iovs.push(libc::iovec {
+                    iov_base: frame.as_mut_ptr() as *mut libc::c_void,
+                    iov_len: n,
+                });
+            }
+            let mut done = 0;
+            while done < iovs.len() {
+                let mut hdrs: Vec<libc::mmsghdr> = iovs[done..]
+                    .iter_mut()
+                    .map(|iov| {
+                        // SAFETY: msghdr is plain data; all-zero is its empty value.
+                        let mut h: libc::msghdr = unsafe { std::mem::zeroed() };
+                        h.msg_iov = iov;
+                        h.msg_iovlen = 1;
+                        libc::mmsghdr {
+                            msg_hdr: h,
+                            msg_len: 0,
+                        }
+                    })
+                    .collect();
+                // SAFETY: every header points at one iovec of `iovs` and its frame in
+                // `frames`, both alive until the call returns; the socket is bound, so no
+                // address is needed.
+                let r = unsafe {
+                    libc::sendmmsg(
+                        self.fd.as_raw_fd(),
+                        hdrs.as_mut_ptr(),
+                        hdrs.len() as libc::c_uint,
+                        0,
+                    )
+                };
+                if r < 0 {
+                    return Err(GarpError::Send {
+                        ifname: self.ifname.clone(),
+                        source: std::io::Error::last_os_error(),
+                    });
+                }
+                done += (r as usize).max(1);
+            }
+            sent += chunk.len();
         }
-        // The buffer is larger than both frames (42 and 86 bytes).
-        .unwrap_or(0);
-        let r = self
-            .tx
-            .send_to(&buf[..n], None)
-            .unwrap_or_else(|| Err(std::io::Error::other("frame larger than the send buffer")));
-        r.map_err(|source| GarpError::Send {
-            ifname: self.ifname.clone(),
-            source,
-        })
+        Ok(sent)
     }
 }
 
@@ -166,6 +214,9 @@ async fn lane(
     gna_interval: Duration,
     mut rx: mpsc::UnboundedReceiver<GarpJob>,
 ) {
+    if garp_interval.is_zero() && gna_interval.is_zero() {
+        return unpaced_lane(&ifname, ifindex, rx).await;
+    }
     let mut sender: Option<GarpSender> = None;
     // When the last ARP / NA went out on this interface.
     let mut last_v4: Option<Instant> = None;
@@ -183,23 +234,94 @@ async fn lane(
                         tokio::time::sleep_until(t + interval).await;
                     }
                 }
-                if sender.is_none() {
-                    match GarpSender::open(&ifname, ifindex) {
-                        Ok(s) => sender = Some(s),
-                        Err(e) => {
-                            tracing::warn!("{}: {e}", job.instance);
-                            break;
-                        }
-                    }
-                }
-                if let Some(s) = sender.as_mut() {
-                    if let Err(e) = s.announce(addr) {
-                        tracing::warn!("{}: gratuitous ARP/NA for {addr}: {e}", job.instance);
-                        sender = None;
-                    }
+                let Some(s) = open(&ifname, ifindex, &mut sender, &job.instance) else {
+                    break;
+                };
+                if let Err(e) = s.announce(addr) {
+                    tracing::warn!("{}: gratuitous ARP/NA for {addr}: {e}", job.instance);
+                    sender = None;
                 }
                 *last = Some(Instant::now());
             }
         }
+    }
+}
+
+/// The lane's sender, opened if it is not (None, logged, when it cannot be).
+fn open<'a>(
+    ifname: &str,
+    ifindex: u32,
+    sender: &'a mut Option<GarpSender>,
+    instance: &str,
+) -> Option<&'a mut GarpSender> {
+    if sender.is_none() {
+        match GarpSender::open(ifname, ifindex) {
+            Ok(s) => *sender = Some(s),
+            Err(e) => tracing::warn!("{instance}: {e}"),
+        }
+    }
+    sender.as_mut()
+}
+
+/// A lane without pacing: the first announcement of every job as soon as it arrives (all that
+/// are queued, in sendmmsg batches), the repeats when nothing new is waiting, one round at a
+/// time, so a mass takeover announces each VIP once before it announces any twice.
+async fn unpaced_lane(ifname: &str, ifindex: u32, mut rx: mpsc::UnboundedReceiver<GarpJob>) {
+    let mut sender: Option<GarpSender> = None;
+    // Jobs with announcements left, and how many each has had.
+    let mut repeats: Vec<(GarpJob, u32)> = Vec::new();
+    let mut open_rx = true;
+    loop {
+        let mut new: Vec<GarpJob> = Vec::new();
+        if open_rx && repeats.is_empty() {
+            match rx.recv().await {
+                Some(j) => new.push(j),
+                None => return,
+            }
+        }
+        while open_rx {
+            match rx.try_recv() {
+                Ok(j) => new.push(j),
+                Err(mpsc::error::TryRecvError::Empty) => break,
+                // Stopping: what is left still goes out.
+                Err(mpsc::error::TryRecvError::Disconnected) => open_rx = false,
+            }
+        }
+        if new.is_empty() && repeats.is_empty() {
+            return;
+        }
+        let round: Vec<&GarpJob> = if new.is_empty() {
+            repeats.iter().map(|(j, _)| j).collect()
+        } else {
+            new.iter().collect()
+        };
+        send_round(ifname, ifindex, &mut sender, &round);
+        if new.is_empty() {
+            for (_, sent) in repeats.iter_mut() {
+                *sent += 1;
+            }
+            repeats.retain(|(j, sent)| j.count > *sent);
+        } else {
+            repeats.extend(new.into_iter().filter(|j| j.count > 1).map(|j| (j, 1)));
+        }
+        // Other lanes and the address worker's netlink replies share this thread.
+        tokio::task::yield_now().await;
+    }
+}
+
+/// One announcement of every address of every job, in order, in batches.
+fn send_round(ifname: &str, ifindex: u32, sender: &mut Option<GarpSender>, jobs: &[&GarpJob]) {
+    let Some(first) = jobs.iter().find(|j| !j.addrs.is_empty()) else {
+        return;
+    };
+    let Some(s) = open(ifname, ifindex, sender, &first.instance) else {
+        return;
+    };
+    let addrs: Vec<IpAddr> = jobs.iter().flat_map(|j| j.addrs.iter().copied()).collect();
+    if let Err(e) = s.announce_all(&addrs) {
+        let mut names: Vec<&str> = jobs.iter().map(|j| j.instance.as_str()).collect();
+        names.dedup();
+        tracing::warn!("{}: gratuitous ARP/NA: {e}", names.join(", "));
+        *sender = None;
     }
 }

@@ -1,8 +1,11 @@
 //! The event loop: one tokio current-thread runtime, one task owning the node (every
-//! instance). It waits on the single timer (the node's earliest deadline), the datagrams the
-//! socket readers pass on, link/address events, signals and status queries; it feeds them to
-//! the node and performs the effects. It never waits on an effect: adverts are one
-//! non-blocking send, address changes and GARPs go to workers (addresses.rs, garp.rs).
+//! instance). It waits on the single timer (the node's earliest deadline), the raw sockets,
+//! link/address events, signals and status queries; it feeds them to the node and performs
+//! the effects. It never waits on an effect: the adverts of one input leave together in one
+//! non-blocking sendmmsg per socket, then the address changes and GARPs of that input go to
+//! the address worker (addresses.rs, garp.rs) in order, so that every instance's advert
+//! precedes its VIPs and its VIPs precede their GARPs, as in keepalived. A readable socket is
+//! read until it is empty (at most `RX_BUDGET` datagrams per wake-up) into one reused buffer.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -17,7 +20,7 @@ use crate::config;
 use crate::control::snapshot::{epoch_now, GroupStats, InterfaceCount};
 use crate::control::{Event, InstanceSnapshot, NodeStats};
 use crate::fsm::Time;
-use crate::node::{self, Effect, Family, HostView, Input, InstanceId, InstanceSpec, Node, RxMeta};
+use crate::node::{self, Effect, Family, HostView, Input, InstanceId, InstanceSpec, Node};
 
 use super::addresses::{AddrJob, AddressWorker};
 use super::control::ControlSocket;
@@ -27,7 +30,7 @@ use super::instance::{self, InstanceIo};
 use super::netlink::NetlinkError;
 use super::notify::{self, Notifier, Subject};
 use super::signals::{SigFunc, Signals};
-use super::socket::{VrrpSocket, RECV_BUF};
+use super::socket::{Outgoing, VrrpSocket, RECV_BUF};
 use super::timers::{Clock, Timer};
 use super::track_file::FileTrackers;
 use super::track_process::ProcessMonitor;
@@ -41,8 +44,9 @@ mod reload;
 const EXIT_CONFIG: u8 = 2;
 /// `vrrpd -t` when a script would be disabled: keepalived -t's KEEPALIVED_CHK_EXIT_CONFIG_TEST.
 const EXIT_CONFIG_TEST_SCRIPT: u8 = 5;
-/// Datagrams queued between the socket readers and the loop; beyond it the kernel drops.
-const RX_QUEUE: usize = 1024;
+/// Datagrams read from one socket per wake-up before the loop looks at its timer again (the
+/// kernel's socket buffer holds the rest).
+const RX_BUDGET: usize = 256;
 
 /// Events kept for a slow `watch` subscriber before it is told it lagged.
 const EVENT_BACKLOG: usize = 256;
@@ -183,6 +187,7 @@ pub fn run(args: Options) -> ExitCode {
     if args.config_test {
         return config_test(&args);
     }
+    one_malloc_arena();
     let loaded = match config::load(&args.config) {
         Ok(l) => l,
         Err(e) => {
@@ -320,7 +325,18 @@ pub fn run(args: Options) -> ExitCode {
 /// The largest effects buffer `with_node` keeps between inputs.
 const KEPT_EFFECTS_CAPACITY: usize = 256;
 
-fn release_freed_memory() {
+/// glibc gives every thread that allocates an arena of its own (the address worker, the
+/// control server): each keeps the high-water mark of its thread's bursts (a mass takeover's
+/// jobs) resident. Our threads allocate little and rarely contend, so one arena serves all.
+fn one_malloc_arena() {
+    #[cfg(target_env = "gnu")]
+    // SAFETY: mallopt only sets an allocator parameter; it runs before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
+}
+
+pub(super) fn release_freed_memory() {
     #[cfg(target_env = "gnu")]
     // SAFETY: malloc_trim only walks the allocator's own free lists; it has no preconditions.
     unsafe {
@@ -393,6 +409,10 @@ pub struct Daemon {
     addresses: AddressWorker,
     /// Reused buffer: the effects of one input.
     effects: Vec<Effect>,
+    /// The adverts of the input being performed, by socket, with the instance each is from.
+    outbox: Vec<(Vec<Outgoing>, Vec<InstanceId>)>,
+    /// Its address and GARP jobs, submitted after the adverts have left.
+    jobs: Vec<AddrJob>,
     queries_tx: mpsc::Sender<Query>,
     queries_rx: mpsc::Receiver<Query>,
     /// Tracker workers report here; the loop feeds `Node::set_tracker`.
@@ -412,9 +432,6 @@ pub struct Daemon {
     dump_view: dump::ConfigView,
     /// The file HUP re-reads.
     pub config_path: std::path::PathBuf,
-    /// The socket readers' way into the loop (kept for sockets a reload opens).
-    pkt_tx: Option<mpsc::Sender<(usize, RxMeta, Vec<u8>)>>,
-    readers: Vec<tokio::task::JoinHandle<()>>,
     events: broadcast::Sender<Event>,
     /// Where demotions are recorded (beside the control socket); None: not recorded.
     demotion_file: Option<PathBuf>,
@@ -505,13 +522,13 @@ impl Daemon {
             sockets,
             addresses,
             effects: Vec::new(),
+            outbox: Vec::new(),
+            jobs: Vec::new(),
             queries_tx,
             queries_rx,
             trackers_tx,
             trackers_rx,
             config_path: std::path::PathBuf::new(),
-            pkt_tx: None,
-            readers: Vec::new(),
             scripts,
             processes,
             files,
@@ -542,12 +559,9 @@ impl Daemon {
     /// removed.
     pub async fn serve(mut self, mut signals: Signals) -> Result<(), DaemonError> {
         let mut timer = Timer::new(self.clock).map_err(DaemonError::Timer)?;
-        let (pkt_tx, mut pkt_rx) = mpsc::channel::<(usize, RxMeta, Vec<u8>)>(RX_QUEUE);
-        for (i, s) in self.sockets.iter().enumerate() {
-            self.readers
-                .push(tokio::spawn(read_socket(i, s.clone(), pkt_tx.clone())));
-        }
-        self.pkt_tx = Some(pkt_tx);
+        let mut rx_buf = vec![0u8; RECV_BUF];
+        // The socket looked at first, so that a busy one cannot starve the others.
+        let mut rx_next = 0usize;
         let mut links = match linkwatch::start() {
             Ok(rx) => Some(rx),
             Err(e) => {
@@ -588,14 +602,9 @@ impl Daemon {
                     r.map_err(DaemonError::Timer)?;
                     self.input(Input::TimerExpired);
                 }
-                Some((sock, meta, buf)) = pkt_rx.recv() => {
-                    let s = self.sockets[sock].clone();
-                    self.input(Input::Datagram {
-                        ifname: &s.node_ifname,
-                        family: s.family,
-                        bytes: &buf,
-                        meta: &meta,
-                    });
+                sock = readable(&self.sockets, rx_next) => {
+                    rx_next = sock + 1;
+                    self.drain_socket(sock, &mut rx_buf);
                 }
                 Some(report) = self.trackers_rx.recv() => {
                     let now = self.now();
@@ -631,10 +640,6 @@ impl Daemon {
 
         let _ = sd_notify::notify("STOPPING=1");
         tracing::info!("stopping");
-        for r in &self.readers {
-            r.abort();
-        }
-        self.pkt_tx = None;
         self.notifier.shutting_down();
         self.input(Input::Shutdown);
         drop(std::mem::take(&mut self.scripts));
@@ -647,6 +652,7 @@ impl Daemon {
                 self.remove_vips(id);
             }
         }
+        self.flush();
         self.addresses.finish().await;
         // After the goodbye adverts and VIP removals: the macvlans go last, as in keepalived.
         self.vmacs.remove_all();
@@ -713,6 +719,7 @@ impl Daemon {
         for e in effects {
             self.perform(e);
         }
+        self.flush();
         self.demotion_file = Some(path);
     }
 
@@ -787,6 +794,7 @@ impl Daemon {
         for e in effects {
             self.perform(e);
         }
+        self.flush();
         if let Some(path) = &self.demotion_file {
             let recorded: demotion::Demotions = self
                 .node
@@ -927,6 +935,7 @@ impl Daemon {
         for e in effects.drain(..) {
             self.perform(e);
         }
+        self.flush();
         // A start or a mass takeover of 1,000 instances grows the buffer to thousands of
         // effects (0.6 MB); steady state needs a few dozen, so do not keep the peak.
         if effects.capacity() > KEPT_EFFECTS_CAPACITY {
@@ -1013,11 +1022,11 @@ impl Daemon {
                 src,
                 dst,
                 bytes,
-            } => self.send(id, src, dst, &bytes),
+            } => self.send(id, src, dst, bytes),
             Effect::AddVips { id } => {
                 if let Some(io) = self.io.get_mut(&id) {
                     io.vips_set = true;
-                    self.addresses.submit(AddrJob::Add {
+                    self.jobs.push(AddrJob::Add {
                         instance: name_of(&self.node, id),
                         vips: io.vips.clone(),
                         routes: io.routes.clone(),
@@ -1161,7 +1170,7 @@ impl Daemon {
             io.vips = v;
             io.routes = r;
         }
-        self.addresses.submit(if add {
+        self.jobs.push(if add {
             AddrJob::Add {
                 instance,
                 vips,
@@ -1179,7 +1188,7 @@ impl Daemon {
     fn remove_vips(&mut self, id: InstanceId) {
         if let Some(io) = self.io.get_mut(&id) {
             io.vips_set = false;
-            self.addresses.submit(AddrJob::Remove {
+            self.jobs.push(AddrJob::Remove {
                 instance: name_of(&self.node, id),
                 vips: io.vips.clone(),
                 routes: io.routes.clone(),
@@ -1187,28 +1196,90 @@ impl Daemon {
         }
     }
 
-    fn send(&mut self, id: InstanceId, src: IpAddr, dst: IpAddr, bytes: &[u8]) {
+    /// Queue an advert for the flush at the end of this input.
+    fn send(&mut self, id: InstanceId, src: IpAddr, dst: IpAddr, bytes: Vec<u8>) {
+        let Some(io) = self.io.get(&id) else {
+            return;
+        };
+        // The node encodes a destination of the source's family.
+        if src.is_ipv4() && dst.is_ipv6() {
+            return;
+        }
+        if self.outbox.len() <= io.socket {
+            self.outbox.resize_with(io.socket + 1, Default::default);
+        }
+        let (msgs, ids) = &mut self.outbox[io.socket];
+        msgs.push(Outgoing { src, dst, bytes });
+        ids.push(id);
+    }
+
+    /// Send the queued adverts (one sendmmsg per socket and up to 64 adverts), then hand the
+    /// queued address and GARP jobs to the worker.
+    fn flush(&mut self) {
+        for sock in 0..self.outbox.len() {
+            if self.outbox[sock].0.is_empty() {
+                continue;
+            }
+            let (mut msgs, mut ids) = std::mem::take(&mut self.outbox[sock]);
+            let mut results: Vec<(InstanceId, IpAddr, std::io::Result<()>)> = Vec::new();
+            self.sockets[sock].send_batch(&msgs, |i, r| {
+                // Only changes are logged: keep the successes of instances that never failed out.
+                if r.is_err() || self.io.get(&ids[i]).is_some_and(|io| io.send_failing) {
+                    results.push((ids[i], msgs[i].dst, r));
+                }
+            });
+            for (id, dst, r) in results {
+                self.sent(id, dst, r);
+            }
+            msgs.clear();
+            ids.clear();
+            self.outbox[sock] = (msgs, ids);
+        }
+        for job in self.jobs.drain(..) {
+            self.addresses.submit(job);
+        }
+    }
+
+    /// Log when an instance's adverts start or stop failing.
+    fn sent(&mut self, id: InstanceId, dst: IpAddr, r: std::io::Result<()>) {
         let Some(io) = self.io.get_mut(&id) else {
             return;
         };
-        let sock = &self.sockets[io.socket];
-        let r = match (src, dst) {
-            (_, IpAddr::V4(d)) => sock.send_v4(bytes, d),
-            (IpAddr::V6(s), IpAddr::V6(d)) => sock.send_v6(bytes, s, d),
-            // The node encodes a destination of the source's family.
-            (IpAddr::V4(_), IpAddr::V6(_)) => Ok(()),
-        };
-        let name = || name_of(&self.node, id);
         match r {
             Err(e) if !io.send_failing => {
                 io.send_failing = true;
-                tracing::warn!("{}: cannot send an advert to {dst}: {e}", name());
+                tracing::warn!(
+                    "{}: cannot send an advert to {dst}: {e}",
+                    name_of(&self.node, id)
+                );
             }
             Ok(()) if io.send_failing => {
                 io.send_failing = false;
-                tracing::info!("{}: sending adverts again", name());
+                tracing::info!("{}: sending adverts again", name_of(&self.node, id));
             }
             _ => {}
+        }
+    }
+
+    /// Read what `sockets[sock]` has queued (at most `RX_BUDGET` datagrams) and feed it to
+    /// the node.
+    fn drain_socket(&mut self, sock: usize, buf: &mut [u8]) {
+        let s = self.sockets[sock].clone();
+        for _ in 0..RX_BUDGET {
+            match s.try_recv_now(buf) {
+                Ok(meta) => {
+                    let len = meta.len.min(buf.len());
+                    self.input(Input::Datagram {
+                        ifname: &s.node_ifname,
+                        family: s.family,
+                        bytes: &buf[..len],
+                        meta: &meta,
+                    });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+                // A socket error (an ICMP error queued on it) is reported once per read.
+                Err(e) => tracing::warn!("{}: receive error: {e}", s.ifname),
+            }
         }
     }
 
@@ -1228,9 +1299,7 @@ impl Daemon {
                 }),
             }
         }
-        for job in by_if {
-            self.addresses.submit(AddrJob::Garp(job));
-        }
+        self.jobs.extend(by_if.into_iter().map(AddrJob::Garp));
     }
 }
 
@@ -1290,27 +1359,20 @@ fn open_io(
     InstanceIo::resolve(spec, socket).map_err(|e| e.to_string())
 }
 
-/// Read datagrams from one socket and pass them to the loop, until the loop goes away.
-async fn read_socket(
-    idx: usize,
-    sock: Arc<VrrpSocket>,
-    tx: mpsc::Sender<(usize, RxMeta, Vec<u8>)>,
-) {
-    let mut buf = vec![0u8; RECV_BUF];
-    loop {
-        match sock.recv(&mut buf).await {
-            Ok(rx) => {
-                let data = buf[..rx.len.min(buf.len())].to_vec();
-                if tx.send((idx, rx, data)).await.is_err() {
-                    return;
-                }
-            }
-            Err(e) => {
-                tracing::warn!("{}: receive error: {e}", sock.ifname);
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+/// The index of a socket that may have datagrams, looking at `sockets[first..]` before the
+/// others; pending while none has (forever when there is none).
+async fn readable(sockets: &[Arc<VrrpSocket>], first: usize) -> usize {
+    std::future::poll_fn(|cx| {
+        let n = sockets.len();
+        for k in 0..n {
+            let i = (first + k) % n;
+            if sockets[i].poll_readable(cx).is_ready() {
+                return std::task::Poll::Ready(i);
             }
         }
-    }
+        std::task::Poll::Pending
+    })
+    .await
 }
 
 /// The names of the trackers of `kind` that some instance of `node` follows.

@@ -7,16 +7,16 @@
 //! IPv4 header too (TTL, destination). IPv6 cannot include the header, so the source goes in an
 //! IPV6_PKTINFO control message and the hop limit and destination come back the same way.
 
-use std::io::{IoSlice, IoSliceMut};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddrV4, SocketAddrV6};
+use std::io::IoSliceMut;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::fd::AsRawFd;
 
 use nix::sys::socket::{
-    recvmsg, sendmsg, setsockopt, sockopt, ControlMessage, ControlMessageOwned, MsgFlags,
-    SockaddrIn, SockaddrIn6,
+    recvmsg, setsockopt, sockopt, ControlMessageOwned, MsgFlags, SockaddrIn, SockaddrIn6,
 };
 use socket2::{Domain, Protocol, Socket, Type};
 use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
 
 use super::reactor::register;
 
@@ -30,6 +30,27 @@ pub const VRRP_TTL: u32 = 255;
 pub const RECV_BUF: usize = crate::node::MAX_PACKET;
 
 pub use crate::node::{Family, RxMeta as Received};
+
+/// Adverts one sendmmsg carries at most (the node's pacing batches are 32).
+pub const SEND_BATCH: usize = 64;
+
+/// An advert waiting to be sent: a whole IPv4 packet, or an IPv6 VRRP message.
+#[derive(Debug)]
+pub struct Outgoing {
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub bytes: Vec<u8>,
+}
+
+/// CMSG_SPACE(sizeof(struct in6_pktinfo)): a 16-byte header and 20 bytes of data, rounded up.
+#[allow(unused_unsafe)]
+// SAFETY: CMSG_SPACE is a pure size computation.
+const CMSG6_SPACE: usize =
+    unsafe { libc::CMSG_SPACE(std::mem::size_of::<libc::in6_pktinfo>() as u32) } as usize;
+
+/// One IPV6_PKTINFO control message, 8-byte aligned as the kernel reads it.
+#[repr(C, align(8))]
+struct Cmsg6([u8; CMSG6_SPACE]);
 
 /// A raw VRRP socket on one interface.
 pub struct VrrpSocket {
@@ -105,48 +126,163 @@ impl VrrpSocket {
         }
     }
 
-    /// Send a complete IPv4 packet (header included) to `dst`.
-    pub fn send_v4(&self, packet: &[u8], dst: Ipv4Addr) -> std::io::Result<()> {
-        let addr = SockaddrIn::from(SocketAddrV4::new(dst, 0));
-        sendmsg(
-            self.fd.as_raw_fd(),
-            &[IoSlice::new(packet)],
-            &[],
-            MsgFlags::MSG_DONTWAIT,
-            Some(&addr),
-        )?;
-        Ok(())
-    }
-
-    /// Send a VRRP payload over IPv6 from `src` to `dst`.
-    pub fn send_v6(&self, payload: &[u8], src: Ipv6Addr, dst: Ipv6Addr) -> std::io::Result<()> {
-        let scope = if is_link_scope(&dst) { self.ifindex } else { 0 };
-        let addr = SockaddrIn6::from(SocketAddrV6::new(dst, 0, 0, scope));
-        let info = libc::in6_pktinfo {
-            ipi6_addr: libc::in6_addr {
-                s6_addr: src.octets(),
-            },
-            ipi6_ifindex: self.ifindex,
-        };
-        sendmsg(
-            self.fd.as_raw_fd(),
-            &[IoSlice::new(payload)],
-            &[ControlMessage::Ipv6PacketInfo(&info)],
-            MsgFlags::MSG_DONTWAIT,
-            Some(&addr),
-        )?;
-        Ok(())
-    }
-
-    /// Wait for and read the next datagram into `buf`.
-    pub async fn recv(&self, buf: &mut [u8]) -> std::io::Result<Received> {
-        loop {
-            let mut guard = self.fd.readable().await?;
-            match guard.try_io(|fd| self.try_recv(fd.as_raw_fd(), buf)) {
-                Ok(r) => return r,
-                Err(_would_block) => continue,
+    /// Send every advert of `batch` in as few system calls as the kernel allows (sendmmsg,
+    /// [`SEND_BATCH`] at a time); `done(i, result)` is called once for each `batch[i]`.
+    pub fn send_batch(&self, batch: &[Outgoing], mut done: impl FnMut(usize, std::io::Result<()>)) {
+        let mut start = 0;
+        while start < batch.len() {
+            let end = (start + SEND_BATCH).min(batch.len());
+            match self.sendmmsg(&batch[start..end]) {
+                Ok(sent) => {
+                    for i in start..start + sent {
+                        done(i, Ok(()));
+                    }
+                    start += sent;
+                }
+                // The kernel refused the first message of the chunk: it alone failed.
+                Err(e) => {
+                    done(start, Err(e));
+                    start += 1;
+                }
             }
         }
+    }
+
+    /// One sendmmsg of at most [`SEND_BATCH`] messages: how many went out (at least one), or
+    /// the error of the first.
+    fn sendmmsg(&self, chunk: &[Outgoing]) -> std::io::Result<usize> {
+        let n = chunk.len();
+        // Every buffer the headers point into lives until the call returns, and none moves:
+        // each Vec is filled to its final length before the first pointer is taken.
+        let mut names: Vec<libc::sockaddr_in6> = Vec::with_capacity(n);
+        let mut cmsgs: Vec<Cmsg6> = Vec::with_capacity(n);
+        for m in chunk {
+            let (name, cmsg) = self.addressing(m);
+            names.push(name);
+            cmsgs.push(cmsg);
+        }
+        let mut iovs: Vec<libc::iovec> = chunk
+            .iter()
+            .map(|m| libc::iovec {
+                iov_base: m.bytes.as_ptr() as *mut libc::c_void,
+                iov_len: m.bytes.len(),
+            })
+            .collect();
+        let name_len = match self.family {
+            Family::V4 => std::mem::size_of::<libc::sockaddr_in>(),
+            Family::V6 => std::mem::size_of::<libc::sockaddr_in6>(),
+        } as libc::socklen_t;
+        let mut hdrs: Vec<libc::mmsghdr> = (0..n)
+            .map(|i| {
+                // SAFETY: msghdr is plain data; all-zero is its empty value.
+                let mut h: libc::msghdr = unsafe { std::mem::zeroed() };
+                h.msg_name = &mut names[i] as *mut libc::sockaddr_in6 as *mut libc::c_void;
+                h.msg_namelen = name_len;
+                h.msg_iov = &mut iovs[i];
+                h.msg_iovlen = 1;
+                if self.family == Family::V6 {
+                    h.msg_control = cmsgs[i].0.as_mut_ptr() as *mut libc::c_void;
+                    h.msg_controllen = cmsgs[i].0.len();
+                }
+                libc::mmsghdr {
+                    msg_hdr: h,
+                    msg_len: 0,
+                }
+            })
+            .collect();
+        // SAFETY: `hdrs` holds `n` initialised headers whose names, iovecs and control buffers
+        // (above) outlive the call; the kernel only reads them and writes msg_len.
+        let r = unsafe {
+            libc::sendmmsg(
+                self.fd.as_raw_fd(),
+                hdrs.as_mut_ptr(),
+                n as libc::c_uint,
+                libc::MSG_DONTWAIT,
+            )
+        };
+        if r < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok((r as usize).max(1))
+    }
+
+    /// The destination (a sockaddr_in inside the larger sockaddr_in6 for IPv4) and, for IPv6,
+    /// the IPV6_PKTINFO control message that picks the source.
+    fn addressing(&self, m: &Outgoing) -> (libc::sockaddr_in6, Cmsg6) {
+        // SAFETY: sockaddr_in6 is plain data; all-zero is its empty value.
+        let mut name: libc::sockaddr_in6 = unsafe { std::mem::zeroed() };
+        let mut cmsg = Cmsg6([0u8; CMSG6_SPACE]);
+        match (m.src, m.dst) {
+            (_, IpAddr::V4(d)) => {
+                let sin = libc::sockaddr_in {
+                    sin_family: libc::AF_INET as libc::sa_family_t,
+                    sin_port: 0,
+                    sin_addr: libc::in_addr {
+                        s_addr: u32::from_ne_bytes(d.octets()),
+                    },
+                    sin_zero: [0; 8],
+                };
+                // SAFETY: sockaddr_in is smaller than sockaddr_in6 and both are plain data.
+                unsafe {
+                    std::ptr::write(
+                        &mut name as *mut libc::sockaddr_in6 as *mut libc::sockaddr_in,
+                        sin,
+                    )
+                };
+            }
+            (src, IpAddr::V6(d)) => {
+                name.sin6_family = libc::AF_INET6 as libc::sa_family_t;
+                name.sin6_addr = libc::in6_addr {
+                    s6_addr: d.octets(),
+                };
+                name.sin6_scope_id = if is_link_scope(&d) { self.ifindex } else { 0 };
+                let src = match src {
+                    IpAddr::V6(s) => s,
+                    // The node encodes a destination of the source's family.
+                    IpAddr::V4(_) => Ipv6Addr::UNSPECIFIED,
+                };
+                let info = libc::in6_pktinfo {
+                    ipi6_addr: libc::in6_addr {
+                        s6_addr: src.octets(),
+                    },
+                    ipi6_ifindex: self.ifindex,
+                };
+                let hdr = libc::cmsghdr {
+                    // SAFETY: CMSG_LEN is a pure size computation.
+                    cmsg_len: unsafe {
+                        libc::CMSG_LEN(std::mem::size_of::<libc::in6_pktinfo>() as u32)
+                    } as usize,
+                    cmsg_level: libc::IPPROTO_IPV6,
+                    cmsg_type: libc::IPV6_PKTINFO,
+                };
+                let hlen = std::mem::size_of::<libc::cmsghdr>();
+                // SAFETY: the buffer is CMSG_SPACE(in6_pktinfo) bytes: a cmsghdr followed by
+                // the (aligned) pktinfo; unaligned writes because the array has byte alignment.
+                unsafe {
+                    let p = cmsg.0.as_mut_ptr();
+                    std::ptr::write_unaligned(p as *mut libc::cmsghdr, hdr);
+                    std::ptr::write_unaligned(p.add(hlen) as *mut libc::in6_pktinfo, info);
+                }
+            }
+        }
+        (name, cmsg)
+    }
+
+    /// Register the waker of `cx` for this socket's next datagram: Ready when one may be
+    /// waiting (read it with [`VrrpSocket::try_recv_now`] until it says WouldBlock).
+    pub fn poll_readable(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        match self.fd.poll_read_ready(cx) {
+            // The readiness stays set until a read says WouldBlock.
+            std::task::Poll::Ready(_) => std::task::Poll::Ready(()),
+            std::task::Poll::Pending => std::task::Poll::Pending,
+        }
+    }
+
+    /// Read the next datagram into `buf` without waiting: WouldBlock when none is queued
+    /// (which also tells the reactor to wait for the next one).
+    pub fn try_recv_now(&self, buf: &mut [u8]) -> std::io::Result<Received> {
+        self.fd
+            .try_io(Interest::READABLE, |fd| self.try_recv(fd.as_raw_fd(), buf))
     }
 
     fn try_recv(&self, fd: i32, buf: &mut [u8]) -> std::io::Result<Received> {

@@ -15,7 +15,7 @@ use super::super::instance::{self, InstanceIo};
 use super::super::notify::{NotifyState, Subject};
 use super::super::track_file::FileTrackers;
 use super::super::track_script::ScriptTrackers;
-use super::{open_io, read_socket, start_processes, used_files, Daemon};
+use super::{open_io, start_processes, used_files, Daemon};
 
 impl Daemon {
     pub(super) fn reload(&mut self) {
@@ -66,7 +66,6 @@ impl Daemon {
             .enumerate()
             .map(|(i, s)| ((s.ifname.clone(), s.family), i))
             .collect();
-        let before = self.sockets.len();
         let mut ios: HashMap<String, InstanceIo> = HashMap::new();
         specs.retain(
             |spec| match open_io(spec, &host, &mut self.sockets, &mut by_key) {
@@ -88,15 +87,7 @@ impl Daemon {
         for e in &refused {
             tracing::error!("{e}; instance not started");
         }
-        if let Some(tx) = &self.pkt_tx {
-            for i in before..self.sockets.len() {
-                self.readers.push(tokio::spawn(read_socket(
-                    i,
-                    self.sockets[i].clone(),
-                    tx.clone(),
-                )));
-            }
-        }
+        // Sockets opened here are read from the loop's next wait on.
         // keepalived closes and reopens the FIFOs (restarting their scripts) on reload; the
         // DELETED lines below go to the new ones.
         self.notifier.reload(&cfg.global);
@@ -171,6 +162,7 @@ impl Daemon {
             }
             self.perform(e);
         }
+        self.flush();
         self.effects = effects;
         if self.global.fifo_write_vrrp_states_on_reload {
             self.fifo_write_states(&notified, &groups_notified);
