@@ -435,6 +435,8 @@ pub struct Daemon {
     demotion_file: Option<PathBuf>,
     /// The use_vmac interfaces (removed at stop, or when the daemon is dropped).
     vmacs: Vmacs,
+    /// The promote_secondaries sysctls this run raised (put back at stop).
+    promote: super::promote_secondaries::PromoteSecondaries,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -493,6 +495,10 @@ impl Daemon {
             Err(e) => return (Err(e.into()), refused),
         };
         let node = Node::new(runnable, &host);
+        let mut promote = super::promote_secondaries::PromoteSecondaries::default();
+        promote.apply(&super::promote_secondaries::wanted(cfg, |name| {
+            node.instances().any(|(_, i)| i.spec.name == name)
+        }));
         let io = node
             .instances()
             .map(|(id, _)| id)
@@ -537,6 +543,7 @@ impl Daemon {
             events: broadcast::channel(EVENT_BACKLOG).0,
             demotion_file: None,
             vmacs,
+            promote,
         };
         (Ok(d), refused)
     }
@@ -665,6 +672,7 @@ impl Daemon {
         self.addresses.finish().await;
         // After the goodbye adverts and VIP removals: the macvlans go last, as in keepalived.
         self.vmacs.remove_all();
+        self.promote.restore();
         std::mem::take(&mut self.notifier).finish().await;
         tracing::info!("stopped");
         Ok(())

@@ -186,7 +186,6 @@ pub const NOT_RUN_YET: &[(&str, &str, &str)] = &[
     ("vrrp_instance", "vmac_garp_intvl", "vrrpd sends no extra gratuitous ARPs on a timer"),
     ("vrrp_instance", "linkbeat_use_polling", "vrrpd watches links by netlink only"),
     ("vrrp_instance", "track_src_ip", "vrrpd does not track the source address"),
-    ("vrrp_instance", "promote_secondaries", "vrrpd does not set the promote_secondaries sysctl of the interface"),
     ("global_defs", "default_interface", "vrrpd uses no default interface"),
     ("global_defs", "vrrp_garp_extra_if", "vrrpd sends no extra gratuitous ARPs on a timer"),
     ("global_defs", "vrrp_vmac_garp_intvl", "vrrpd sends no extra gratuitous ARPs on a timer"),
