@@ -243,6 +243,13 @@ pub fn run(args: Options) -> ExitCode {
             tracing::error!("no vrrp_instance can run; exiting");
             return ExitCode::from(EXIT_CONFIG);
         }
+        if !global.vrrp_startup_delay.is_zero() {
+            // keepalived's line (vrrp_daemon.c); the fsm holds the backups' down timers.
+            tracing::info!(
+                "Delaying startup for {} seconds",
+                global.vrrp_startup_delay.as_secs_f64()
+            );
+        }
         let _pidfile = match args.pidfile.as_deref().map(pidfile::PidFile::create) {
             Some(Err(e)) => {
                 tracing::error!("cannot write the pid file: {e}");
