@@ -40,7 +40,10 @@ fn sysctl_during_and_after(
     );
     let during = sysctl(&lan.hosts[0], key);
     lan.hosts[0].procs_last().signal(libc::SIGTERM);
-    assert!(lan.hosts[0].wait_pid(pid, Duration::from_secs(5)), "{daemon:?} did not stop");
+    assert!(
+        lan.hosts[0].wait_pid(pid, Duration::from_secs(5)),
+        "{daemon:?} did not stop"
+    );
     (during, sysctl(&lan.hosts[0], key))
 }
 
@@ -58,7 +61,10 @@ fn promote_secondaries_is_set_while_running_and_put_back_as_keepalived_does() {
         for d in [Daemon::Keepalived, Daemon::Vrrpd] {
             seen.push(sysctl_during_and_after(d, "ps", &conf, key, before));
         }
-        assert_eq!(seen[0], seen[1], "keepalived vs vrrpd with {key}={before} before");
+        assert_eq!(
+            seen[0], seen[1],
+            "keepalived vs vrrpd with {key}={before} before"
+        );
         // What keepalived 2.2.7 does: 1 while running, and a 0 it found is put back.
         assert_eq!(seen[1], ("1".to_string(), before.to_string()), "{before}");
     }
@@ -72,7 +78,10 @@ fn time_to_vip(daemon: Daemon, tag: &str, conf: &str) -> (Duration, String) {
     let ns = &mut lan.hosts[0];
     let log = match daemon {
         Daemon::Vrrpd => Vrrpd::start(ns, dir.path(), conf).0.log,
-        Daemon::Keepalived => Keepalived::start(ns, dir.path(), conf).0.dir.join("keepalived.log"),
+        Daemon::Keepalived => Keepalived::start(ns, dir.path(), conf)
+            .0
+            .dir
+            .join("keepalived.log"),
     };
     let t = wait_addr(&lan.hosts[0], "192.0.2.100", true, Duration::from_secs(8))
         .unwrap_or_else(|| panic!("{daemon:?}: no VIP"));
@@ -86,14 +95,18 @@ fn vrrp_startup_delay_holds_a_backup_as_keepalived_does() {
     }
     let mut c = InstanceConf::v3(150, VIP_CIDR);
     c.advert_int = "0.2";
-    let conf = c
-        .file("A")
-        .replace("global_defs {\n", "global_defs {\n  vrrp_startup_delay 1.5\n");
+    let conf = c.file("A").replace(
+        "global_defs {\n",
+        "global_defs {\n  vrrp_startup_delay 1.5\n",
+    );
     // Master_Down_Interval = 3 x 0.2 s + (256 - 150) / 256 x 0.2 s = 0.68 s, after the 1.5 s.
     let mut seen = Vec::new();
     for d in [Daemon::Keepalived, Daemon::Vrrpd] {
         let (t, log) = time_to_vip(d, "sd", &conf);
-        assert!(log.contains("Delaying startup for 1.5 seconds"), "{d:?}: {log}");
+        assert!(
+            log.contains("Delaying startup for 1.5 seconds"),
+            "{d:?}: {log}"
+        );
         assert!(
             t >= Duration::from_millis(1900) && t < Duration::from_millis(3500),
             "{d:?}: VIP after {t:?}"
