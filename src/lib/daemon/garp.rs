@@ -268,44 +268,77 @@ fn open<'a>(
 /// time, so a mass takeover announces each VIP once before it announces any twice.
 async fn unpaced_lane(ifname: &str, ifindex: u32, mut rx: mpsc::UnboundedReceiver<GarpJob>) {
     let mut sender: Option<GarpSender> = None;
-    // Jobs with announcements left, and how many each has had.
-    let mut repeats: Vec<(GarpJob, u32)> = Vec::new();
+    let mut rounds = Rounds::default();
     let mut open_rx = true;
     loop {
-        let mut new: Vec<GarpJob> = Vec::new();
-        if open_rx && repeats.is_empty() {
+        if open_rx && rounds.is_empty() {
             match rx.recv().await {
-                Some(j) => new.push(j),
+                Some(j) => rounds.add(j),
                 None => return,
             }
         }
         while open_rx {
             match rx.try_recv() {
-                Ok(j) => new.push(j),
+                Ok(j) => rounds.add(j),
                 Err(mpsc::error::TryRecvError::Empty) => break,
                 // Stopping: what is left still goes out.
                 Err(mpsc::error::TryRecvError::Disconnected) => open_rx = false,
             }
         }
-        if new.is_empty() && repeats.is_empty() {
+        if rounds.is_empty() {
+            if open_rx {
+                continue;
+            }
             return;
         }
-        let round: Vec<&GarpJob> = if new.is_empty() {
-            repeats.iter().map(|(j, _)| j).collect()
-        } else {
-            new.iter().collect()
-        };
+        let round: Vec<&GarpJob> = rounds.round().collect();
         send_round(ifname, ifindex, &mut sender, &round);
-        if new.is_empty() {
-            for (_, sent) in repeats.iter_mut() {
-                *sent += 1;
-            }
-            repeats.retain(|(j, sent)| j.count > *sent);
-        } else {
-            repeats.extend(new.into_iter().filter(|j| j.count > 1).map(|j| (j, 1)));
-        }
+        rounds.sent();
         // Other lanes and the address worker's netlink replies share this thread.
         tokio::task::yield_now().await;
+    }
+}
+
+/// The bursts of an unpaced lane and how many announcements each has had.
+#[derive(Debug, Default)]
+struct Rounds {
+    jobs: Vec<(GarpJob, u32)>,
+}
+
+impl Rounds {
+    fn add(&mut self, job: GarpJob) {
+        if job.count > 0 && !job.addrs.is_empty() {
+            self.jobs.push((job, 0));
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.jobs.is_empty()
+    }
+
+    fn fresh(&self) -> bool {
+        self.jobs.iter().any(|(_, sent)| *sent == 0)
+    }
+
+    /// The jobs of the next round, in arrival order: those not announced yet when there are
+    /// some, else every job with repeats left.
+    fn round(&self) -> impl Iterator<Item = &GarpJob> {
+        let fresh = self.fresh();
+        self.jobs
+            .iter()
+            .filter(move |(_, sent)| !fresh || *sent == 0)
+            .map(|(j, _)| j)
+    }
+
+    /// The round went out.
+    fn sent(&mut self) {
+        let fresh = self.fresh();
+        for (_, sent) in self.jobs.iter_mut() {
+            if !fresh || *sent == 0 {
+                *sent += 1;
+            }
+        }
+        self.jobs.retain(|(j, sent)| *sent < j.count);
     }
 }
 
@@ -323,5 +356,49 @@ fn send_round(ifname: &str, ifindex: u32, sender: &mut Option<GarpSender>, jobs:
         names.dedup();
         tracing::warn!("{}: gratuitous ARP/NA: {e}", names.join(", "));
         *sender = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(name: &str, last: u8, count: u32) -> GarpJob {
+        GarpJob {
+            instance: name.into(),
+            ifname: "eth0".into(),
+            ifindex: 2,
+            addrs: vec![IpAddr::from([192, 0, 2, last])],
+            count,
+        }
+    }
+
+    fn drain(r: &mut Rounds) -> Vec<Vec<String>> {
+        let mut out = Vec::new();
+        while !r.is_empty() {
+            out.push(r.round().map(|j| j.instance.clone()).collect());
+            r.sent();
+        }
+        out
+    }
+
+    #[test]
+    fn every_vip_is_announced_once_before_any_twice() {
+        let mut r = Rounds::default();
+        for (n, i) in ["a", "b", "c"].iter().zip(1..) {
+            r.add(job(n, i, 3));
+        }
+        assert_eq!(drain(&mut r), vec![vec!["a", "b", "c"]; 3]);
+    }
+
+    #[test]
+    fn a_burst_arriving_between_rounds_goes_first() {
+        let mut r = Rounds::default();
+        r.add(job("a", 1, 3));
+        assert_eq!(r.round().count(), 1);
+        r.sent();
+        r.add(job("b", 2, 2));
+        r.add(job("none", 3, 0));
+        assert_eq!(drain(&mut r), vec![vec!["b"], vec!["a", "b"], vec!["a"]]);
     }
 }
