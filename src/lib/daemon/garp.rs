@@ -263,9 +263,9 @@ fn open<'a>(
     sender.as_mut()
 }
 
-/// A lane without pacing: the first announcement of every job as soon as it arrives (all that
-/// are queued, in sendmmsg batches), the repeats when nothing new is waiting, one round at a
-/// time, so a mass takeover announces each VIP once before it announces any twice.
+/// A lane without pacing: the first announcement of every job as soon as it arrives, the
+/// repeats when nothing new is waiting, a sendmmsg batch at a time, so a mass takeover
+/// announces each VIP once before it announces any twice.
 async fn unpaced_lane(ifname: &str, ifindex: u32, mut rx: mpsc::UnboundedReceiver<GarpJob>) {
     let mut sender: Option<GarpSender> = None;
     let mut rounds = Rounds::default();
@@ -291,9 +291,10 @@ async fn unpaced_lane(ifname: &str, ifindex: u32, mut rx: mpsc::UnboundedReceive
             }
             return;
         }
-        let round: Vec<&GarpJob> = rounds.round().collect();
-        send_round(ifname, ifindex, &mut sender, &round);
-        rounds.sent();
+        let step = rounds.step();
+        let jobs: Vec<&GarpJob> = step.iter().map(|&i| &rounds.jobs[i].0).collect();
+        send_round(ifname, ifindex, &mut sender, &jobs);
+        rounds.sent(&step);
         // Other lanes and the address worker's netlink replies share this thread.
         tokio::task::yield_now().await;
     }
@@ -316,27 +317,31 @@ impl Rounds {
         self.jobs.is_empty()
     }
 
-    fn fresh(&self) -> bool {
-        self.jobs.iter().any(|(_, sent)| *sent == 0)
-    }
-
-    /// The jobs of the next round, in arrival order: those not announced yet when there are
-    /// some, else every job with repeats left.
-    fn round(&self) -> impl Iterator<Item = &GarpJob> {
-        let fresh = self.fresh();
-        self.jobs
-            .iter()
-            .filter(move |(_, sent)| !fresh || *sent == 0)
-            .map(|(j, _)| j)
-    }
-
-    /// The round went out.
-    fn sent(&mut self) {
-        let fresh = self.fresh();
-        for (_, sent) in self.jobs.iter_mut() {
-            if !fresh || *sent == 0 {
-                *sent += 1;
+    /// The jobs whose announcement goes out next (indexes, in arrival order): those that have
+    /// had the fewest, until a batch of frames is full. Steps rather than whole rounds, so a
+    /// burst that arrives while 1,000 VIPs are being repeated waits for one batch, not for all.
+    fn step(&self) -> Vec<usize> {
+        let Some(fewest) = self.jobs.iter().map(|(_, sent)| *sent).min() else {
+            return Vec::new();
+        };
+        let mut frames = 0;
+        let mut step = Vec::new();
+        for (i, (j, sent)) in self.jobs.iter().enumerate() {
+            if frames >= FRAME_BATCH {
+                break;
             }
+            if *sent == fewest {
+                step.push(i);
+                frames += j.addrs.len();
+            }
+        }
+        step
+    }
+
+    /// The announcements of `step` went out.
+    fn sent(&mut self, step: &[usize]) {
+        for &i in step {
+            self.jobs[i].1 += 1;
         }
         self.jobs.retain(|(j, sent)| *sent < j.count);
     }
@@ -376,8 +381,9 @@ mod tests {
     fn drain(r: &mut Rounds) -> Vec<Vec<String>> {
         let mut out = Vec::new();
         while !r.is_empty() {
-            out.push(r.round().map(|j| j.instance.clone()).collect());
-            r.sent();
+            let step = r.step();
+            out.push(step.iter().map(|&i| r.jobs[i].0.instance.clone()).collect());
+            r.sent(&step);
         }
         out
     }
@@ -395,10 +401,29 @@ mod tests {
     fn a_burst_arriving_between_rounds_goes_first() {
         let mut r = Rounds::default();
         r.add(job("a", 1, 3));
-        assert_eq!(r.round().count(), 1);
-        r.sent();
+        let step = r.step();
+        assert_eq!(step, [0]);
+        r.sent(&step);
         r.add(job("b", 2, 2));
         r.add(job("none", 3, 0));
         assert_eq!(drain(&mut r), vec![vec!["b"], vec!["a", "b"], vec!["a"]]);
+    }
+
+    #[test]
+    fn a_step_is_one_batch_of_frames() {
+        let mut r = Rounds::default();
+        for i in 0..100u8 {
+            r.add(job(&format!("j{i}"), i, 2));
+        }
+        let steps: Vec<usize> = drain(&mut r).iter().map(Vec::len).collect();
+        assert_eq!(
+            steps,
+            [
+                FRAME_BATCH,
+                100 - FRAME_BATCH,
+                FRAME_BATCH,
+                100 - FRAME_BATCH
+            ]
+        );
     }
 }

@@ -1307,8 +1307,12 @@ impl Daemon {
                     });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
-                // A socket error (an ICMP error queued on it) is reported once per read.
-                Err(e) => tracing::warn!("{}: receive error: {e}", s.ifname),
+                // A socket error (an ICMP error queued on it) is reported by one read; the
+                // next wait comes straight back here if more is queued.
+                Err(e) => {
+                    tracing::warn!("{}: receive error: {e}", s.ifname);
+                    return;
+                }
             }
         }
     }
