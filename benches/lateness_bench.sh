@@ -16,7 +16,7 @@
 #              3.609 s), and the last VIP's first GARP minus the old master's last advert.
 #
 # Usage: sudo benches/lateness_bench.sh   (RUNS=3 SCHED=fifo|nice|none VRRPD=target/release/vrrpd
-#        VIPS=200 OTHERS=99; QUICK=1: one run, 10 VIPs, 9 others)
+#        VIPS=200 OTHERS=99 SUTS="vrrpd keepalived"; QUICK=1: one run, 10 VIPs, 9 others)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -108,7 +108,7 @@ LOAD0=$(load_avg)
 for sut in vrrpd keepalived; do : >"$WORK/$sut.late"; : >"$WORK/$sut.take"; : >"$WORK/$sut.vip"; done
 declare -A NL NA
 for r in $(seq "$RUNS"); do
-    for sut in vrrpd keepalived; do
+    for sut in ${SUTS:-vrrpd keepalived}; do
         one_run "$sut" "$r"
         echo "$sut run $r (load $(load_avg)): largest lateness ${LATE} ms, ${NLATE} of ${NADV} adverts > 1 ms late;" \
             "VRID $BIG first advert +${TAKE} ms after the old master's last (MDI $MDI), all $VIPS VIPs' GARPs +${ALLVIP} ms;" \

@@ -15,7 +15,8 @@
 #              instance's first advert; adverts the SUT's kernel dropped (/proc/net/raw).
 #
 # Usage: sudo benches/scale_bench.sh   (RUNS=2 IDLE_SECS=30 SCHED=fifo|nice|none
-#        VRRPD=target/release/vrrpd; QUICK=1: one run, 2 x 20 instances, 5 s idle)
+#        VRRPD=target/release/vrrpd SUTS="vrrpd keepalived"; QUICK=1: one run, 2 x 20 instances,
+#        5 s idle)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
