@@ -1,10 +1,11 @@
 //! The event loop: one tokio current-thread runtime, one task owning the node (every
 //! instance). It waits on the single timer (the node's earliest deadline), the raw sockets,
 //! link/address events, signals and status queries; it feeds them to the node and performs
-//! the effects. It never waits on an effect: the adverts of one input leave together in one
-//! non-blocking sendmmsg per socket, then the address changes and GARPs of that input go to
-//! the address worker (addresses.rs, garp.rs) in order, so that every instance's advert
-//! precedes its VIPs and its VIPs precede their GARPs, as in keepalived. A readable socket is
+//! the effects. It never waits on an effect: consecutive adverts of one input (a pacing batch)
+//! leave together in one non-blocking sendmmsg per socket; the address changes and GARPs of
+//! the input go to the address worker (addresses.rs, garp.rs) in order after its adverts, so
+//! that every instance's advert precedes its VIPs and its VIPs precede their GARPs, as in
+//! keepalived. A readable socket is
 //! read until it is empty (at most `RX_BUDGET` datagrams per wake-up) into one reused buffer.
 
 use std::collections::HashMap;
@@ -1046,6 +1047,12 @@ impl Daemon {
     }
 
     fn perform(&mut self, effect: Effect) {
+        // Consecutive adverts (a pacing batch) share a sendmmsg; anything else waits for them
+        // to leave first, as it did when each advert was its own send: the 1,000 GARP jobs of
+        // a mass delayed-GARP must not hold up the batch that falls due with them.
+        if !matches!(effect, Effect::Send { .. }) {
+            self.flush_sends();
+        }
         match effect {
             Effect::Send {
                 id,
@@ -1243,9 +1250,16 @@ impl Daemon {
         ids.push(id);
     }
 
-    /// Send the queued adverts (one sendmmsg per socket and up to 64 adverts), then hand the
-    /// queued address and GARP jobs to the worker.
+    /// Send the queued adverts, then hand the queued address and GARP jobs to the worker.
     fn flush(&mut self) {
+        self.flush_sends();
+        for job in self.jobs.drain(..) {
+            self.addresses.submit(job);
+        }
+    }
+
+    /// Send the queued adverts: one sendmmsg per socket and up to 64 adverts.
+    fn flush_sends(&mut self) {
         for sock in 0..self.outbox.len() {
             if self.outbox[sock].0.is_empty() {
                 continue;
@@ -1264,9 +1278,6 @@ impl Daemon {
             msgs.clear();
             ids.clear();
             self.outbox[sock] = (msgs, ids);
-        }
-        for job in self.jobs.drain(..) {
-            self.addresses.submit(job);
         }
     }
 
