@@ -7,9 +7,9 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::fsm::{self, Action, State, Time};
-use crate::wire::{self, ChecksumKind, Ipv4Meta};
 
 use super::deadlines::DeadlineQueue;
+use super::encode::AdvertCache;
 use super::pacing;
 use super::receive::{self, Policy, RxCounters};
 use super::track::{effective_priority, Contribution, TrackerId, TrackerKind, TrackerState};
@@ -55,6 +55,8 @@ pub struct NodeInstance {
     /// In FAULT without the FAULT notify having run (only scripts in init held it there): the
     /// first real fault source notifies it, as keepalived's down_instance does.
     fault_unnotified: bool,
+    /// The adverts last encoded, reused while their inputs stay the same.
+    adverts: AdvertCache,
 }
 
 impl NodeInstance {
@@ -69,6 +71,7 @@ impl NodeInstance {
             last_heard: None,
             last_advert: None,
             fault_unnotified: false,
+            adverts: AdvertCache::default(),
         }
     }
 
@@ -791,7 +794,7 @@ impl Node {
             match a {
                 Action::SendAdvert { priority } => {
                     sent_advert = true;
-                    encode_adverts(id, &inst.spec, priority, out)
+                    inst.adverts.emit(id, &inst.spec, priority, out)
                 }
                 Action::AddVips => out.push(Effect::AddVips { id }),
                 Action::RemoveVips => out.push(Effect::RemoveVips { id }),
@@ -1075,41 +1078,5 @@ fn initial_faults(inst: &mut NodeInstance, iface: Option<&IfaceInfo>) {
     if down && !inst.spec.dont_track_primary {
         let r = format!("interface {} is down", inst.spec.ifname);
         inst.faults.insert(FaultSource::LinkDown, r);
-    }
-}
-
-/// The advert of `spec` with `priority`, encoded once per target as the wire will carry it.
-fn encode_adverts(id: InstanceId, spec: &InstanceSpec, priority: u8, out: &mut Vec<Effect>) {
-    let Some(src) = spec.src else { return };
-    let advert = spec.advert(priority);
-    let mut buf = [0u8; super::MAX_PACKET];
-    for dst in spec.targets() {
-        let n = match (src, dst) {
-            (IpAddr::V4(s), IpAddr::V4(d)) => {
-                let mut meta = Ipv4Meta::keepalived(s, d);
-                if spec.is_unicast() {
-                    meta.ttl = spec.unicast_ttl;
-                }
-                wire::emit_ipv4_packet(&advert, &meta, ChecksumKind::PseudoHeader, &mut buf)
-            }
-            (IpAddr::V6(_), IpAddr::V6(_)) => {
-                wire::emit_advert(&advert, src, dst, ChecksumKind::PseudoHeader, &mut buf)
-            }
-            // Families are checked when the spec is built.
-            _ => continue,
-        };
-        match n {
-            Ok(n) => out.push(Effect::Send {
-                id,
-                src,
-                dst,
-                bytes: buf[..n].to_vec(),
-            }),
-            Err(e) => out.push(Effect::Dropped {
-                src,
-                vrid: Some(spec.vrid()),
-                reason: format!("cannot encode our own advert: {e}"),
-            }),
-        }
     }
 }

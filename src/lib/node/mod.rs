@@ -15,6 +15,7 @@
 
 mod core;
 mod deadlines;
+mod encode;
 mod io;
 mod pacing;
 pub mod receive;

@@ -6,12 +6,12 @@
 //! datagram as `Input::Datagram` (real encoded adverts, through the same decode and receive
 //! checks), and the effects performed in order.
 
-use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::queue::EventQueue;
 use super::report::{
     InstanceSummary, PacketStats, Report, SplitBrain, TimelineEntry, VipOwnership,
 };
@@ -41,31 +41,6 @@ enum Happening {
 }
 
 #[derive(Debug)]
-struct Queued {
-    at: Time,
-    seq: u64,
-    what: Happening,
-}
-
-impl PartialEq for Queued {
-    fn eq(&self, o: &Self) -> bool {
-        (self.at, self.seq) == (o.at, o.seq)
-    }
-}
-impl Eq for Queued {}
-impl PartialOrd for Queued {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for Queued {
-    /// Reversed: BinaryHeap is a max-heap and we want the earliest (then first queued) first.
-    fn cmp(&self, o: &Self) -> Ordering {
-        (o.at, o.seq).cmp(&(self.at, self.seq))
-    }
-}
-
-#[derive(Debug)]
 struct Node {
     spec: NodeSpec,
     up: bool,
@@ -80,6 +55,8 @@ struct Node {
     links_down: BTreeSet<String>,
     /// The deadline our "daemon" armed a timer for; a popped timer for another time is stale.
     armed: Option<Time>,
+    /// Each instance's interface name as the packets it sends carry it (by `InstanceId`).
+    ifnames: Vec<Option<Arc<str>>>,
 }
 
 #[derive(Debug)]
@@ -92,8 +69,7 @@ struct OpenSplit {
 #[derive(Debug)]
 pub struct Sim {
     now: Time,
-    seq: u64,
-    queue: BinaryHeap<Queued>,
+    queue: EventQueue<Happening>,
     nodes: Vec<Node>,
     default_link: Link,
     links: HashMap<(usize, usize), Link>,
@@ -121,8 +97,7 @@ impl Sim {
     pub fn new(seed: u64) -> Sim {
         Sim {
             now: Time::ZERO,
-            seq: 0,
-            queue: BinaryHeap::new(),
+            queue: EventQueue::default(),
             nodes: Vec::new(),
             default_link: Link::default(),
             links: HashMap::new(),
@@ -179,6 +154,7 @@ impl Sim {
             owns: BTreeSet::new(),
             links_down: BTreeSet::new(),
             armed: None,
+            ifnames: Vec::new(),
         });
         Ok(())
     }
@@ -216,15 +192,17 @@ impl Sim {
     /// Process everything due at or before `end`, then stop the clock at `end`.
     pub fn run_until(&mut self, end: Duration) {
         let end = Time::ZERO + end;
-        while self.queue.peek().is_some_and(|q| q.at <= end) {
+        while self.queue.peek_at().is_some_and(|at| at <= end) {
             if self.processed >= self.budget {
                 self.truncated = true;
                 return;
             }
             self.processed += 1;
-            let Some(q) = self.queue.pop() else { break };
-            self.now = q.at;
-            match q.what {
+            let Some((at, what)) = self.queue.pop() else {
+                break;
+            };
+            self.now = at;
+            match what {
                 Happening::Scheduled(ev) => self.apply_event(ev),
                 Happening::Timer { node } => self.fire_timer(node),
                 Happening::Deliver { node, pkt } => self.deliver(node, pkt),
@@ -294,12 +272,7 @@ impl Sim {
     // ---- plumbing ----
 
     fn push(&mut self, at: Time, what: Happening) {
-        self.seq += 1;
-        self.queue.push(Queued {
-            at,
-            seq: self.seq,
-            what,
-        });
+        self.queue.push(at, what);
     }
 
     fn node_index(&self, name: &str) -> Result<usize, SimError> {
@@ -704,13 +677,24 @@ impl Sim {
         }
     }
 
-    fn send(&mut self, n: usize, id: InstanceId, src: IpAddr, dst: IpAddr, bytes: Vec<u8>) {
-        let Some(inst) = self.nodes[n].live.get(id) else {
+    fn send(&mut self, n: usize, id: InstanceId, src: IpAddr, dst: IpAddr, bytes: Arc<[u8]>) {
+        let node = &mut self.nodes[n];
+        let Some(inst) = node.live.get(id) else {
             return;
         };
-        let ifname: Arc<str> = Arc::from(inst.spec.ifname.as_str());
-        let bytes: Arc<[u8]> = Arc::from(bytes);
         let family = inst.spec.family;
+        // One shared name per instance, not one allocation per advert.
+        if node.ifnames.len() <= id.0 {
+            node.ifnames.resize(id.0 + 1, None);
+        }
+        let ifname = match &node.ifnames[id.0] {
+            Some(name) if **name == *inst.spec.ifname => Arc::clone(name),
+            _ => {
+                let name: Arc<str> = Arc::from(inst.spec.ifname.as_str());
+                node.ifnames[id.0] = Some(Arc::clone(&name));
+                name
+            }
+        };
         if self.nodes[n].links_down.contains(&*ifname) {
             // The goodbye (or any) advert of an instance whose link is down goes nowhere.
             self.packets.link_down += 1;
@@ -741,7 +725,8 @@ impl Sim {
                 dst,
                 bytes: Arc::clone(&bytes),
             };
-            self.push(self.now + link.delay, Happening::Deliver { node: m, pkt });
+            self.queue
+                .push_after(self.now, link.delay, Happening::Deliver { node: m, pkt });
         }
     }
 
