@@ -155,8 +155,8 @@ impl NodeInstance {
 pub struct Node {
     slots: Vec<Option<NodeInstance>>,
     by_key: HashMap<InstanceKey, usize>,
-    /// (family, VRID) -> slots, for the receive dispatch.
-    dispatch: HashMap<(Family, u8), Vec<usize>>,
+    /// (family, VRID) -> slots, for the receive dispatch (indexed by `dispatch_index`).
+    dispatch: Vec<Vec<usize>>,
     queue: DeadlineQueue,
     started: bool,
     scratch: Vec<Action>,
@@ -236,13 +236,11 @@ impl Node {
 
     pub(super) fn reindex(&mut self) {
         self.dispatch.clear();
+        self.dispatch.resize(2 * 256, Vec::new());
         self.by_key.clear();
         for (slot, inst) in self.slots.iter().enumerate() {
             if let Some(i) = inst {
-                self.dispatch
-                    .entry((i.spec.family, i.spec.vrid()))
-                    .or_default()
-                    .push(slot);
+                self.dispatch[dispatch_index(i.spec.family, i.spec.vrid())].push(slot);
                 self.by_key.insert(i.spec.key(), slot);
             }
         }
@@ -891,29 +889,27 @@ impl Node {
             vrid: Some(vrid),
             reason: reason.to_string(),
         };
-        let candidates: Vec<usize> = self
-            .dispatch
-            .get(&(family, vrid))
-            .map(|v| {
-                v.iter()
-                    .copied()
-                    .filter(|&s| {
-                        self.slots[s]
-                            .as_ref()
-                            .is_some_and(|i| i.spec.ifname == ifname)
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let slot = match candidates.as_slice() {
-            [] => {
+        // The instances of this VRID on the interface, in slot order (no allocation: this runs
+        // for every datagram).
+        let slots = &self.slots;
+        let on_iface = || {
+            self.dispatch
+                .get(dispatch_index(family, vrid))
+                .map_or(&[][..], Vec::as_slice)
+                .iter()
+                .copied()
+                .filter(|&s| slots[s].as_ref().is_some_and(|i| i.spec.ifname == ifname))
+        };
+        let mut first_two = on_iface();
+        let slot = match (first_two.next(), first_two.next()) {
+            (None, _) => {
                 *self.unknown_vrid.entry(ifname.to_string()).or_default() += 1;
                 out.push(dropped("no instance with this VRID on the interface"));
                 return;
             }
-            [only] => *only,
-            many => match many.iter().copied().find(|&s| {
-                self.slots[s]
+            (Some(only), None) => only,
+            (Some(_), Some(_)) => match on_iface().find(|&s| {
+                slots[s]
                     .as_ref()
                     .is_some_and(|i| i.spec.claims(pkt.src, pkt.dst))
             }) {
@@ -1051,6 +1047,15 @@ impl Node {
     pub(super) fn is_started(&self) -> bool {
         self.started
     }
+}
+
+/// Where the slots of (family, VRID) are in `Node::dispatch`.
+fn dispatch_index(family: Family, vrid: u8) -> usize {
+    let f = match family {
+        Family::V4 => 0,
+        Family::V6 => 1,
+    };
+    f * 256 + usize::from(vrid)
 }
 
 fn no_address_reason(spec: &InstanceSpec) -> String {
