@@ -36,8 +36,38 @@ struct Packet {
 #[derive(Debug)]
 enum Happening {
     Scheduled(Event),
-    Timer { node: usize },
-    Deliver { node: usize, pkt: Packet },
+    Timer {
+        node: usize,
+    },
+    /// One datagram reaching `to` at one instant: one happening per receiver, in node order,
+    /// queued as one (the receivers of one send at one delay sit next to each other in the
+    /// (time, sequence) order, so nothing can come between them).
+    Deliver {
+        to: Receivers,
+        pkt: Packet,
+    },
+}
+
+/// Node indices `base + b` for each bit `b` of `mask`.
+#[derive(Debug, Clone, Copy)]
+struct Receivers {
+    base: usize,
+    mask: u64,
+}
+
+impl Receivers {
+    fn take_first(&mut self) -> Option<usize> {
+        if self.mask == 0 {
+            return None;
+        }
+        let b = self.mask.trailing_zeros() as usize;
+        self.mask &= self.mask - 1;
+        Some(self.base + b)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.mask == 0
+    }
 }
 
 #[derive(Debug)]
@@ -84,6 +114,8 @@ pub struct Sim {
     /// Something that may change VIP owners or masters happened since the last check.
     dirty: bool,
     scratch: Vec<Effect>,
+    /// The receivers of one send grouped by link delay (kept to reuse its allocation).
+    scratch_groups: Vec<(Duration, Receivers)>,
     /// Datagrams the receiving node dropped or rejected, counted while performing effects.
     scratch_dropped: u64,
     /// Happenings processed, and the most allowed (a guard against a runaway advert storm).
@@ -110,6 +142,7 @@ impl Sim {
             packets: PacketStats::default(),
             dirty: false,
             scratch: Vec::new(),
+            scratch_groups: Vec::new(),
             scratch_dropped: 0,
             processed: 0,
             budget: DEFAULT_BUDGET,
@@ -198,14 +231,32 @@ impl Sim {
                 return;
             }
             self.processed += 1;
-            let Some((at, what)) = self.queue.pop() else {
+            let Some((at, seq, what)) = self.queue.pop() else {
                 break;
             };
             self.now = at;
             match what {
                 Happening::Scheduled(ev) => self.apply_event(ev),
                 Happening::Timer { node } => self.fire_timer(node),
-                Happening::Deliver { node, pkt } => self.deliver(node, pkt),
+                Happening::Deliver { mut to, pkt } => {
+                    // Each receiver is one happening, exactly as if queued alone.
+                    while let Some(m) = to.take_first() {
+                        self.deliver(m, &pkt);
+                        if to.is_empty() {
+                            break;
+                        }
+                        if self.dirty {
+                            self.dirty = false;
+                            self.observe();
+                        }
+                        if self.processed >= self.budget {
+                            self.truncated = true;
+                            self.queue.requeue(at, seq, Happening::Deliver { to, pkt });
+                            return;
+                        }
+                        self.processed += 1;
+                    }
+                }
             }
             if self.dirty {
                 self.dirty = false;
@@ -552,7 +603,7 @@ impl Sim {
         }
     }
 
-    fn deliver(&mut self, n: usize, pkt: Packet) {
+    fn deliver(&mut self, n: usize, pkt: &Packet) {
         let node = &self.nodes[n];
         if !node.up {
             self.packets.dropped += 1;
@@ -700,6 +751,10 @@ impl Sim {
             self.packets.link_down += 1;
             return;
         }
+        // The receivers, grouped by link delay (and by 64 nodes), in node order: one queue
+        // entry per group. Loss is drawn per receiver in node order, as before.
+        let mut groups = std::mem::take(&mut self.scratch_groups);
+        groups.clear();
         for m in 0..self.nodes.len() {
             if m == n {
                 continue;
@@ -708,15 +763,32 @@ impl Sim {
                 continue;
             }
             self.packets.sent += 1;
-            let link = self
-                .links
-                .get(&(n, m))
-                .copied()
-                .unwrap_or(self.default_link);
+            // Most runs set no per-link properties: skip hashing the pair for every packet.
+            let link = if self.links.is_empty() {
+                self.default_link
+            } else {
+                self.links
+                    .get(&(n, m))
+                    .copied()
+                    .unwrap_or(self.default_link)
+            };
             if self.rng.chance(link.loss) {
                 self.packets.lost += 1;
                 continue;
             }
+            let base = m / 64 * 64;
+            let bit = 1u64 << (m - base);
+            match groups
+                .iter_mut()
+                .find(|(d, r)| *d == link.delay && r.base == base)
+            {
+                Some((_, r)) => r.mask |= bit,
+                None => groups.push((link.delay, Receivers { base, mask: bit })),
+            }
+        }
+        // Queued in the order of each group's first receiver: the sequence numbers keep the
+        // order one entry per receiver had.
+        for &(delay, to) in &groups {
             let pkt = Packet {
                 from_node: n,
                 ifname: Arc::clone(&ifname),
@@ -726,8 +798,9 @@ impl Sim {
                 bytes: Arc::clone(&bytes),
             };
             self.queue
-                .push_after(self.now, link.delay, Happening::Deliver { node: m, pkt });
+                .push_after(self.now, delay, Happening::Deliver { to, pkt });
         }
+        self.scratch_groups = groups;
     }
 
     /// Whether unicast to `addr` reaches node `m` (its address or an instance's source).

@@ -116,13 +116,18 @@ impl<T> EventQueue<T> {
         self.head().map(|(at, _)| at)
     }
 
-    /// Take the next happening.
-    pub(super) fn pop(&mut self) -> Option<(Time, T)> {
+    /// Take the next happening, with its time and sequence number.
+    pub(super) fn pop(&mut self) -> Option<(Time, u64, T)> {
         let q = match self.head()?.1 {
             Head::Heap => self.heap.pop(),
             Head::Lane(l) => self.lanes[l].1.pop_front(),
         }?;
-        Some((q.at, q.what))
+        Some((q.at, q.seq, q.what))
+    }
+
+    /// Put back a happening `pop` returned (or what is left of it), in its old place.
+    pub(super) fn requeue(&mut self, at: Time, seq: u64, what: T) {
+        self.heap.push(Queued { at, seq, what });
     }
 }
 
@@ -141,7 +146,7 @@ mod tests {
         q.push_after(t(50), Duration::from_micros(100), "d100@150");
         q.push_after(t(200), Duration::from_micros(100), "d100@300");
         assert_eq!(q.peek_at(), Some(t(100)));
-        let order: Vec<_> = std::iter::from_fn(|| q.pop()).collect();
+        let order: Vec<_> = std::iter::from_fn(|| q.pop().map(|(at, _, w)| (at, w))).collect();
         assert_eq!(
             order,
             vec![
@@ -162,7 +167,13 @@ mod tests {
         let d = Duration::from_micros(10);
         q.push_after(Time(100), d, 1);
         q.push_after(Time(50), d, 2);
-        assert_eq!(q.pop(), Some((Time(60), 2)));
-        assert_eq!(q.pop(), Some((Time(110), 1)));
+        assert_eq!(q.pop(), Some((Time(60), 2, 2)));
+        let (at, seq, what) = q.pop().unwrap();
+        assert_eq!((at, seq, what), (Time(110), 1, 1));
+        // Put back, it is next again, ahead of a later one at the same time.
+        q.push(Time(110), 3);
+        q.requeue(at, seq, what);
+        assert_eq!(q.pop(), Some((Time(110), 1, 1)));
+        assert_eq!(q.pop(), Some((Time(110), 3, 3)));
     }
 }
