@@ -670,7 +670,16 @@ pub(crate) fn finish(i: &mut VrrpInstance, raw: Pending, g: &GlobalDefs, r: &mut
         Some(a) => a,
         None => !strict || i.priority == 255,
     };
-    if strict && i.version == 2 && i.accept {
+    // An address owner keeps accept mode (RFC 5798 §6.1: the owner always accepts).
+    if strict && i.version == 2 && i.accept && i.priority != 255 {
+        r.push(Diagnostic::error(
+            "invalid-value",
+            &i.span,
+            format!(
+                "({}) warning - accept mode for VRRP version 2 does not comply with RFC3768 - resetting",
+                i.name
+            ),
+        ));
         i.accept = false;
     }
     i.advert_int = match &raw.advert_int {

@@ -189,6 +189,7 @@ impl Daemon {
             .collect();
         self.vmacs
             .retain(&keep.iter().map(String::as_str).collect::<Vec<_>>());
+        self.reload_firewall(&cfg.global);
         self.sync_groups = cfg.sync_groups.clone();
         self.dump_view = super::dump::ConfigView::of(&cfg);
         let node = &self.node;
@@ -213,6 +214,7 @@ impl Daemon {
         self.files = FileTrackers::start(&used_files(&cfg, &self.node), &self.trackers_tx);
         self.processes =
             start_processes(&cfg, &self.node, self.processes.take(), &self.trackers_tx);
+        self.sync_filters();
         tracing::info!(
             "Reload complete: {} kept, {} updated, {} added, {} removed",
             summary.kept,
