@@ -161,7 +161,13 @@ fn non_vrrp_blocks_are_notes() {
     );
     assert_eq!(l.diagnostics.len(), 1);
     assert_eq!(l.diagnostics[0].severity, Severity::Note);
-    assert_eq!(l.diagnostics[0].code, "not-run-by-vrrpd");
+    // keepalived's checker runs it: noted, and `vrrpd -t` does not fail on it.
+    assert_eq!(l.diagnostics[0].code, "not-vrrp");
+    assert!(
+        l.diagnostics[0].message.contains("--check"),
+        "{}",
+        l.diagnostics[0].message
+    );
     assert_eq!(
         l.tree.nodes[0].children()[1].children()[0].name(),
         "HTTP_GET"
@@ -250,6 +256,7 @@ const RUNS: &[(&str, &str, &str, &str, &str)] = &[
     ("global_defs", "vrrp_garp_lower_prio_repeat", "", "vrrp_garp_lower_prio_repeat 7", ""),
     ("global_defs", "vrrp_garp_interval", "", "vrrp_garp_interval 0.5", ""),
     ("global_defs", "vrrp_gna_interval", "", "vrrp_gna_interval 0.5", ""),
+    ("global_defs", "vrrp_startup_delay", "", "vrrp_startup_delay 2.5", ""),
     ("global_defs", "vrrp_min_garp", "", "vrrp_min_garp true", ""),
     ("global_defs", "vrrp_down_timer_adverts", "", "vrrp_down_timer_adverts 7", ""),
     ("global_defs", "vrrp_lower_prio_no_advert", "", "vrrp_lower_prio_no_advert true", ""),
@@ -321,6 +328,7 @@ const RUNS: &[(&str, &str, &str, &str, &str)] = &[
     ("vrrp_instance", "skip_check_adv_addr", "", "skip_check_adv_addr", ""),
     ("vrrp_instance", "strict_mode", "", "strict_mode true", ""),
     ("vrrp_instance", "dont_track_primary", "", "dont_track_primary", ""),
+    ("vrrp_instance", "promote_secondaries", "", "promote_secondaries", ""),
     ("vrrp_instance", "track_interface", "", "track_interface {\neth1\n}", ""),
     ("vrrp_instance", "track_script", "", "track_script {\nchk\n}", "vrrp_script chk {\nscript /bin/true\n}"),
     ("vrrp_instance", "track_process", "", "track_process {\np1\n}", "vrrp_track_process p1 {\nprocess x\n}"),
@@ -389,12 +397,31 @@ fn keyword_file(block: &str, body: &str, after: &str) -> String {
     )
 }
 
+/// The messages of every note of a kind vrrpd does not run (any `NotRun` code).
 fn not_run_notes(l: &vrrp::config::Loaded) -> Vec<String> {
     l.diagnostics
         .iter()
-        .filter(|d| d.code == "not-run-by-vrrpd")
+        .filter(|d| vrrp::config::NotRun::from_code(d.code).is_some())
         .map(|d| d.message.clone())
         .collect()
+}
+
+/// Every (block, keyword, why, kind) vrrpd reads but does not run.
+fn not_run_rows() -> Vec<(
+    &'static str,
+    &'static str,
+    &'static str,
+    vrrp::config::NotRun,
+)> {
+    use vrrp::config::{NotRun, NOT_RUN_YET, NOT_VRRP, TUNING_IGNORED};
+    [
+        (NOT_RUN_YET, NotRun::Vrrp),
+        (NOT_VRRP, NotRun::OtherProcess),
+        (TUNING_IGNORED, NotRun::Tuning),
+    ]
+    .into_iter()
+    .flat_map(|(t, k)| t.iter().map(move |(b, kw, w)| (*b, *kw, *w, k)))
+    .collect()
 }
 
 #[test]
@@ -413,7 +440,7 @@ fn every_vrrp_keyword_is_run_or_noted() {
     for (block, list) in lists {
         for kw in *list {
             let runs = RUNS.iter().filter(|r| r.0 == *block && r.1 == *kw).count();
-            let noted = vrrp::config::NOT_RUN_YET
+            let noted = not_run_rows()
                 .iter()
                 .filter(|n| n.0 == *block && n.1 == *kw)
                 .count();
@@ -424,7 +451,7 @@ fn every_vrrp_keyword_is_run_or_noted() {
     }
     assert!(
         unclassified.is_empty(),
-        "each keyword needs one row in RUNS (with an effect) or in config::build::NOT_RUN_YET:\n{}",
+        "each keyword needs one row in RUNS (with an effect) or in one of config::build's NOT_RUN_YET, NOT_VRRP, TUNING_IGNORED:\n{}",
         unclassified.join("\n")
     );
 }
@@ -457,22 +484,46 @@ fn run_keywords_change_the_model_without_a_note() {
 #[test]
 fn not_run_keywords_get_their_note() {
     let mut missing = Vec::new();
-    for (block, kw, why) in vrrp::config::NOT_RUN_YET {
+    for (block, kw, why, kind) in not_run_rows() {
         let line = format!("{kw} 1");
-        let file = match *block {
+        let file = match block {
             "vrrp_sync_group" => keyword_file(block, &format!("group {{\nVI\n}}\n{line}"), ""),
             b => keyword_file(b, &line, ""),
         };
         let l = load_str("/t/k.conf", &file);
-        let notes = not_run_notes(&l);
-        if !notes
-            .iter()
-            .any(|m| m.contains(&format!("`{kw}`")) && m.contains(why))
-        {
-            missing.push(format!("{block} {kw}: {notes:?}"));
+        let found = l.diagnostics.iter().any(|d| {
+            d.code == kind.code()
+                && d.message.contains(&format!("`{kw}`"))
+                && d.message.contains(why)
+        });
+        if !found {
+            missing.push(format!(
+                "{block} {kw} ({}): {:?}",
+                kind.code(),
+                not_run_notes(&l)
+            ));
         }
     }
     assert!(missing.is_empty(), "{}", missing.join("\n"));
+}
+
+#[test]
+fn root_keywords_vrrpd_does_not_run_get_the_note_of_their_kind() {
+    use vrrp::config::{NotRun, NOT_RUN_BY_VRRPD, NOT_VRRP_BLOCKS, TUNING_BLOCKS};
+    let rows = NOT_RUN_BY_VRRPD
+        .iter()
+        .map(|b| (*b, NotRun::Vrrp))
+        .chain(
+            NOT_VRRP_BLOCKS
+                .iter()
+                .map(|(b, _)| (*b, NotRun::OtherProcess)),
+        )
+        .chain(TUNING_BLOCKS.iter().map(|(b, _)| (*b, NotRun::Tuning)));
+    for (block, kind) in rows {
+        let l = load_str("/t/k.conf", &format!("{block} x {{\n}}\n"));
+        let codes: Vec<&str> = l.diagnostics.iter().map(|d| d.code).collect();
+        assert!(codes.contains(&kind.code()), "{block}: {codes:?}");
+    }
 }
 
 #[test]

@@ -71,6 +71,8 @@ pub struct GlobalDefs {
     pub vrrp_garp_master_refresh: Option<Duration>,
     pub vrrp_garp_master_refresh_repeat: u32,
     pub vrrp_garp_interval: Duration,
+    /// `vrrp_startup_delay`: backups may not take over before this long after start.
+    pub vrrp_startup_delay: Duration,
     pub vrrp_gna_interval: Duration,
     pub vrrp_garp_lower_prio_delay: Option<Duration>,
     pub vrrp_garp_lower_prio_repeat: Option<u32>,
@@ -146,6 +148,7 @@ impl Default for GlobalDefs {
             vrrp_garp_master_refresh: None,
             vrrp_garp_master_refresh_repeat: 1,
             vrrp_garp_interval: Duration::ZERO,
+            vrrp_startup_delay: Duration::ZERO,
             vrrp_gna_interval: Duration::ZERO,
             vrrp_garp_lower_prio_delay: None,
             vrrp_garp_lower_prio_repeat: None,

@@ -24,6 +24,7 @@ pub mod nftables;
 pub mod notify;
 pub mod pidfile;
 pub mod privileges;
+pub mod promote_secondaries;
 pub mod reactor;
 pub mod run;
 pub mod script_security;

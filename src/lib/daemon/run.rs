@@ -245,6 +245,13 @@ pub fn run(args: Options) -> ExitCode {
             tracing::error!("no vrrp_instance can run; exiting");
             return ExitCode::from(EXIT_CONFIG);
         }
+        if !global.vrrp_startup_delay.is_zero() {
+            // keepalived's line (vrrp_daemon.c); the fsm holds the backups' down timers.
+            tracing::info!(
+                "Delaying startup for {} seconds",
+                global.vrrp_startup_delay.as_secs_f64()
+            );
+        }
         let _pidfile = match args.pidfile.as_deref().map(pidfile::PidFile::create) {
             Some(Err(e)) => {
                 tracing::error!("cannot write the pid file: {e}");
@@ -332,7 +339,8 @@ fn release_freed_memory() {
 
 /// `vrrpd -t`: the lint machinery on the config plus the daemon's own instance building
 /// against this host, diagnostics on stderr, exit 0 (vrrpd would run every instance as
-/// written) or 1 (errors, a refused instance, or the file cannot be read). Opens no socket.
+/// written) or 1 (errors, a refused instance, a `not-run-by-vrrpd` keyword, or the file cannot
+/// be read). `not-vrrp` and `tuning-ignored` notes are listed but pass. Opens no socket.
 fn config_test(args: &Options) -> ExitCode {
     let report = match crate::lint::check_config(&args.config) {
         Ok(r) => r,
@@ -346,12 +354,26 @@ fn config_test(args: &Options) -> ExitCode {
         eprint!("{text}");
     }
     let mut refused = 0;
-    let not_run = report
-        .configs
-        .iter()
-        .flat_map(|l| &l.diagnostics)
-        .filter(|d| d.code == "not-run-by-vrrpd")
-        .count();
+    let count = |kind: config::NotRun| {
+        report
+            .configs
+            .iter()
+            .flat_map(|l| &l.diagnostics)
+            .filter(|d| d.code == kind.code())
+            .count()
+    };
+    // Only what would change the VRRP side fails the test: the unit's ExecStartPre runs it,
+    // and a config that also feeds keepalived's checker (virtual_server...) must still start.
+    let not_run = count(config::NotRun::Vrrp);
+    let (other, tuning) = (
+        count(config::NotRun::OtherProcess),
+        count(config::NotRun::Tuning),
+    );
+    if other + tuning > 0 {
+        eprintln!(
+            "note: vrrpd ignores {other} keyword(s) or block(s) of keepalived's other processes (not-vrrp) and {tuning} of process tuning (tuning-ignored); they do not fail vrrpd -t"
+        );
+    }
     if not_run > 0 {
         eprintln!(
             "error: the config uses {not_run} keyword(s) or block(s) that vrrpd reads but does not run (the not-run-by-vrrpd notes above); vrrpd -t fails until they are run or removed"
@@ -424,6 +446,8 @@ pub struct Daemon {
     vmacs: Vmacs,
     /// The nftables table: the VIP filter of no_accept masters, the VMACs' IGMP/MLD rules.
     firewall: Firewall,
+    /// The promote_secondaries sysctls this run raised (put back at stop).
+    promote: super::promote_secondaries::PromoteSecondaries,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -483,6 +507,10 @@ impl Daemon {
         };
         let firewall = Firewall::start(nftables::Settings::of(&cfg.global, runnable.iter()));
         let node = Node::new(runnable, &host);
+        let mut promote = super::promote_secondaries::PromoteSecondaries::default();
+        promote.apply(&super::promote_secondaries::wanted(cfg, |name| {
+            node.instances().any(|(_, i)| i.spec.name == name)
+        }));
         let io = node
             .instances()
             .map(|(id, _)| id)
@@ -528,6 +556,7 @@ impl Daemon {
             demotion_file: None,
             vmacs,
             firewall,
+            promote,
         };
         d.sync_vmac_rules();
         (Ok(d), refused)
@@ -659,6 +688,7 @@ impl Daemon {
         // then the nftables table.
         self.vmacs.remove_all();
         self.firewall.stop();
+        self.promote.restore();
         std::mem::take(&mut self.notifier).finish().await;
         tracing::info!("stopped");
         Ok(())

@@ -209,7 +209,7 @@ fn sysctl_path(family: &str, ifname: &str, key: &str) -> PathBuf {
     PathBuf::from(format!("/proc/sys/net/{family}/conf/{ifname}/{key}"))
 }
 
-fn get_sysctl(family: &str, ifname: &str, key: &str) -> Option<u8> {
+pub(super) fn get_sysctl(family: &str, ifname: &str, key: &str) -> Option<u8> {
     std::fs::read_to_string(sysctl_path(family, ifname, key))
         .ok()?
         .trim()
@@ -217,7 +217,7 @@ fn get_sysctl(family: &str, ifname: &str, key: &str) -> Option<u8> {
         .ok()
 }
 
-fn set_sysctl(family: &str, ifname: &str, key: &str, value: u8) {
+pub(super) fn set_sysctl(family: &str, ifname: &str, key: &str, value: u8) {
     let path = sysctl_path(family, ifname, key);
     if let Err(e) = std::fs::write(&path, value.to_string()) {
         tracing::warn!("cannot set {}: {e}", path.display());

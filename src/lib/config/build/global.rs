@@ -70,6 +70,12 @@ pub(super) fn read(r: &mut Reader, node: &Node, g: &mut GlobalDefs) {
                     g.vrrp_garp_interval = v;
                 }
             }
+            // keepalived reads milliseconds of a decimal second, up to UINT_MAX microseconds.
+            "vrrp_startup_delay" => {
+                if let Some(v) = r.timer_arg(k, 0.001, f64::from(u32::MAX) / 1e6) {
+                    g.vrrp_startup_delay = v;
+                }
+            }
             "vrrp_gna_interval" => {
                 if let Some(v) = r.timer_arg(k, 0.0, 1.0) {
                     g.vrrp_gna_interval = v;

@@ -561,7 +561,12 @@ fn vip_option_not_run(r: &mut Reader, w: &Word) {
         .find(|(o, _)| *o == w.text)
     {
         let what = format!("`{}` on a virtual address", w.text);
-        r.push(super::not_run_yet_note(&w.span, &what, why));
+        r.push(super::not_run_note(
+            super::NotRun::Vrrp,
+            &w.span,
+            &what,
+            why,
+        ));
     }
 }
 

@@ -190,6 +190,11 @@ impl Daemon {
         self.vmacs
             .retain(&keep.iter().map(String::as_str).collect::<Vec<_>>());
         self.reload_firewall(&cfg.global);
+        let node = &self.node;
+        self.promote
+            .apply(&super::super::promote_secondaries::wanted(&cfg, |name| {
+                node.instances().any(|(_, i)| i.spec.name == name)
+            }));
         self.sync_groups = cfg.sync_groups.clone();
         self.dump_view = super::dump::ConfigView::of(&cfg);
         let node = &self.node;

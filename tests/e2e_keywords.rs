@@ -1,0 +1,119 @@
+//! VRRP-side keywords run as keepalived 2.2.7 runs them, each measured beside keepalived in the
+//! same scenario: promote_secondaries (the sysctl while running and after stop), ...
+
+mod common;
+use common::daemon::*;
+use common::*;
+
+use std::time::Duration;
+
+const VIP_CIDR: &str = "192.0.2.100/24";
+
+fn sysctl(ns: &Netns, key: &str) -> String {
+    let out = ns.exec(&["sysctl", "-n", key]);
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Start `daemon` on host 0 of a fresh LAN with `conf`, return (the value of `key` while it
+/// runs, after a graceful stop), with `key` set to `before` first.
+fn sysctl_during_and_after(
+    daemon: Daemon,
+    tag: &str,
+    conf: &str,
+    key: &str,
+    before: &str,
+) -> (String, String) {
+    let mut lan = Lan::new(tag, 1);
+    lan.addr(0, "192.0.2.1/24");
+    lan.hosts[0].exec(&["sysctl", "-qw", &format!("{key}={before}")]);
+    let dir = tempdir();
+    let ns = &mut lan.hosts[0];
+    let proc = match daemon {
+        Daemon::Vrrpd => Vrrpd::start(ns, dir.path(), conf).1,
+        Daemon::Keepalived => Keepalived::start(ns, dir.path(), conf).1,
+    };
+    let pid = proc.pid();
+    // The daemon has started its instance once the VIP is up (priority 150, alone on the LAN).
+    assert!(
+        wait_addr(&lan.hosts[0], "192.0.2.100", true, Duration::from_secs(6)).is_some(),
+        "{daemon:?}: no VIP"
+    );
+    let during = sysctl(&lan.hosts[0], key);
+    lan.hosts[0].procs_last().signal(libc::SIGTERM);
+    assert!(
+        lan.hosts[0].wait_pid(pid, Duration::from_secs(5)),
+        "{daemon:?} did not stop"
+    );
+    (during, sysctl(&lan.hosts[0], key))
+}
+
+#[test]
+fn promote_secondaries_is_set_while_running_and_put_back_as_keepalived_does() {
+    if !require_root() || !require_tool("keepalived") {
+        return;
+    }
+    let mut c = InstanceConf::v3(150, VIP_CIDR);
+    c.extra.push("promote_secondaries".into());
+    let conf = c.file("A");
+    let key = "net.ipv4.conf.eth0.promote_secondaries";
+    for before in ["0", "1"] {
+        let mut seen = Vec::new();
+        for d in [Daemon::Keepalived, Daemon::Vrrpd] {
+            seen.push(sysctl_during_and_after(d, "ps", &conf, key, before));
+        }
+        assert_eq!(
+            seen[0], seen[1],
+            "keepalived vs vrrpd with {key}={before} before"
+        );
+        // What keepalived 2.2.7 does: 1 while running, and a 0 it found is put back.
+        assert_eq!(seen[1], ("1".to_string(), before.to_string()), "{before}");
+    }
+}
+
+/// Start `daemon` alone on a LAN and return how long its VIP took to appear, and its log.
+fn time_to_vip(daemon: Daemon, tag: &str, conf: &str) -> (Duration, String) {
+    let mut lan = Lan::new(tag, 1);
+    lan.addr(0, "192.0.2.1/24");
+    let dir = tempdir();
+    let ns = &mut lan.hosts[0];
+    let log = match daemon {
+        Daemon::Vrrpd => Vrrpd::start(ns, dir.path(), conf).0.log,
+        Daemon::Keepalived => Keepalived::start(ns, dir.path(), conf)
+            .0
+            .dir
+            .join("keepalived.log"),
+    };
+    let t = wait_addr(&lan.hosts[0], "192.0.2.100", true, Duration::from_secs(8))
+        .unwrap_or_else(|| panic!("{daemon:?}: no VIP"));
+    (t, std::fs::read_to_string(log).unwrap_or_default())
+}
+
+#[test]
+fn vrrp_startup_delay_holds_a_backup_as_keepalived_does() {
+    if !require_root() || !require_tool("keepalived") {
+        return;
+    }
+    let mut c = InstanceConf::v3(150, VIP_CIDR);
+    c.advert_int = "0.2";
+    let conf = c.file("A").replace(
+        "global_defs {\n",
+        "global_defs {\n  vrrp_startup_delay 1.5\n",
+    );
+    // Master_Down_Interval = 3 x 0.2 s + (256 - 150) / 256 x 0.2 s = 0.68 s, after the 1.5 s.
+    let mut seen = Vec::new();
+    for d in [Daemon::Keepalived, Daemon::Vrrpd] {
+        let (t, log) = time_to_vip(d, "sd", &conf);
+        assert!(
+            log.contains("Delaying startup for 1.5 seconds"),
+            "{d:?}: {log}"
+        );
+        assert!(
+            t >= Duration::from_millis(1900) && t < Duration::from_millis(3500),
+            "{d:?}: VIP after {t:?}"
+        );
+        seen.push(t);
+    }
+    let diff = seen[0].abs_diff(seen[1]);
+    eprintln!("VIP after: keepalived {:?}, vrrpd {:?}", seen[0], seen[1]);
+    assert!(diff < Duration::from_millis(600), "{seen:?}");
+}
