@@ -512,3 +512,102 @@ fn a_table_left_by_a_killed_vrrpd_is_deleted_at_start() {
         peer.log()
     );
 }
+
+/// The sets' elements on host 0, one line per set ("ip vips: 192.0.2.100, 192.0.2.101").
+fn elements(h: &Netns) -> Vec<String> {
+    let json = h.exec(&["nft", "-j", "list", "sets"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap_or_default();
+    let mut out = Vec::new();
+    for item in v["nftables"].as_array().into_iter().flatten() {
+        let Some(set) = item.get("set") else { continue };
+        let elems: Vec<String> = set["elem"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| e.as_str().map_or_else(|| e.to_string(), str::to_string))
+            .collect();
+        let name = set["name"].as_str().unwrap_or_default();
+        if name == "vips" {
+            let fam = set["family"].as_str().unwrap_or_default();
+            out.push(format!("{fam} {name}: {}", elems.join(", ")));
+        }
+    }
+    out
+}
+
+/// One node alone (so master), reloaded three times; the VIP sets after each step.
+fn reloads(daemon: Daemon, tag: &str) -> Vec<Vec<String>> {
+    let mut lan = lan3(tag, false);
+    let dir = tempdir();
+    let inst = |vips: &'static [&'static str], extra: &'static [&'static str]| {
+        conf(
+            &["vrrp_strict"],
+            &[Inst {
+                name: "VI_1",
+                vrid: 51,
+                prio: 150,
+                vips,
+                extra,
+            }],
+            false,
+        )
+    };
+    let a = Node::start(
+        daemon,
+        &mut lan.hosts[0],
+        dir.path(),
+        &inst(&["192.0.2.100/24"], &[]),
+    );
+    let h = &lan.hosts[0];
+    assert!(
+        wait_holds(h, "192.0.2.100", true),
+        "{daemon:?}: {}",
+        a.log()
+    );
+    let step = |text: Option<String>| {
+        if let Some(t) = text {
+            a.reload(&t);
+        }
+        std::thread::sleep(Duration::from_millis(700));
+        settled(h);
+        elements(h)
+    };
+    let out = vec![
+        step(None),
+        step(Some(inst(&["192.0.2.100/24", "192.0.2.101/24"], &[]))),
+        step(Some(inst(
+            &["192.0.2.100/24", "192.0.2.101/24"],
+            &["accept"],
+        ))),
+        step(Some(inst(&["192.0.2.101/24"], &[]))),
+    ];
+    a.stop();
+    assert!(lan.hosts[0].wait_pid(a.pid, Duration::from_secs(5)));
+    out
+}
+
+/// HUP on a no_accept master: a VIP added to the config is filtered as keepalived filters it;
+/// beyond that vrrpd's filter follows the new config, where keepalived 2.2.7 (measured here)
+/// keeps filtering a master whose config turned `accept` on, and keeps the element of a VIP
+/// the config no longer has once it turns no_accept again.
+#[test]
+fn a_reload_updates_the_filter_of_a_master() {
+    if !require_root() || !require_tool("keepalived") || !require_tool("nft") {
+        return;
+    }
+    let ka = std::thread::spawn(|| reloads(Daemon::Keepalived, "nfrk"));
+    let ours = reloads(Daemon::Vrrpd, "nfrv");
+    let theirs = ka.join().expect("keepalived scenario");
+    let both = ["ip vips: 192.0.2.100, 192.0.2.101".to_string()];
+    assert_eq!(theirs[0], ["ip vips: 192.0.2.100"]);
+    assert_eq!(ours[..2], theirs[..2], "vrrpd (left) vs keepalived (right)");
+    assert_eq!(theirs[1], both);
+    assert_eq!(theirs[2], both, "keepalived after `accept`");
+    assert_eq!(theirs[3], both, "keepalived after dropping 192.0.2.100");
+    assert_eq!(ours[2], ["ip vips: "], "vrrpd after `accept`");
+    assert_eq!(
+        ours[3],
+        ["ip vips: 192.0.2.101"],
+        "vrrpd after dropping 192.0.2.100"
+    );
+}
