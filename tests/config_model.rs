@@ -257,6 +257,7 @@ const RUNS: &[(&str, &str, &str, &str, &str)] = &[
     ("global_defs", "vrrp_garp_interval", "", "vrrp_garp_interval 0.5", ""),
     ("global_defs", "vrrp_gna_interval", "", "vrrp_gna_interval 0.5", ""),
     ("global_defs", "vrrp_startup_delay", "", "vrrp_startup_delay 2.5", ""),
+    ("global_defs", "log_unknown_vrids", "", "log_unknown_vrids", ""),
     ("global_defs", "vrrp_min_garp", "", "vrrp_min_garp true", ""),
     ("global_defs", "vrrp_down_timer_adverts", "", "vrrp_down_timer_adverts 7", ""),
     ("global_defs", "vrrp_lower_prio_no_advert", "", "vrrp_lower_prio_no_advert true", ""),

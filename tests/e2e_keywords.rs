@@ -117,3 +117,33 @@ fn vrrp_startup_delay_holds_a_backup_as_keepalived_does() {
     eprintln!("VIP after: keepalived {:?}, vrrpd {:?}", seen[0], seen[1]);
     assert!(diff < Duration::from_millis(600), "{seen:?}");
 }
+
+#[test]
+fn log_unknown_vrids_logs_keepalived_line() {
+    if !require_root() || !require_tool("keepalived") {
+        return;
+    }
+    // Host 1 (keepalived) advertises VRID 52; host 0 runs VRID 51 with log_unknown_vrids.
+    let line = "Unknown VRID(52) received on interface(eth0). ignoring...";
+    for d in [Daemon::Keepalived, Daemon::Vrrpd] {
+        let mut lan = Lan::new("uv", 2);
+        lan.addr(0, "192.0.2.1/24");
+        lan.addr(1, "192.0.2.2/24");
+        let dir = tempdir();
+        let (d0, d1) = (subdir(dir.path(), "h0"), subdir(dir.path(), "h1"));
+        let mut other = InstanceConf::v3(150, "192.0.2.101/24");
+        other.vrid = 52;
+        Keepalived::start(&mut lan.hosts[1], &d1, &other.file("B"));
+        let conf = InstanceConf::v3(100, VIP_CIDR)
+            .file("A")
+            .replace("global_defs {\n", "global_defs {\n  log_unknown_vrids\n");
+        let ns = &mut lan.hosts[0];
+        let log = match d {
+            Daemon::Vrrpd => Vrrpd::start(ns, &d0, &conf).0.log,
+            Daemon::Keepalived => Keepalived::start(ns, &d0, &conf).0.dir.join("keepalived.log"),
+        };
+        let read = || std::fs::read_to_string(&log).unwrap_or_default();
+        let found = wait_for(Duration::from_secs(5), || read().contains(line).then_some(()));
+        assert!(found.is_some(), "{d:?}: {}", read());
+    }
+}

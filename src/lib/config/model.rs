@@ -113,6 +113,8 @@ pub struct GlobalDefs {
     pub shutdown_script: Option<NotifyScript>,
     pub shutdown_script_timeout: Duration,
     pub dynamic_interfaces: bool,
+    /// `log_unknown_vrids`: log each advert for a VRID no instance runs on its interface.
+    pub log_unknown_vrids: bool,
     /// `vmac_prefix`: VMAC interfaces are named PREFIX.VRID (default `vrrp`).
     pub vmac_prefix: Option<String>,
     /// `vmac_addr_prefix`: `use_vmac_addr` interfaces are named PREFIX.VRID (default `vrrp`).
@@ -166,6 +168,7 @@ impl Default for GlobalDefs {
             shutdown_script: None,
             shutdown_script_timeout: Duration::from_secs(10),
             dynamic_interfaces: false,
+            log_unknown_vrids: false,
             vmac_prefix: None,
             vmac_addr_prefix: None,
             process_monitor_rcv_bufs: None,

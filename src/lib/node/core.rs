@@ -147,6 +147,11 @@ impl NodeInstance {
     }
 }
 
+/// The `Effect::Dropped` reason of an advert for a VRID no instance runs on its interface.
+pub const UNKNOWN_VRID: &str = "no instance with this VRID on the interface";
+/// ... and of one for a VRID several instances run, none of which claims its addresses.
+pub const UNCLAIMED_VRID: &str = "no instance of this VRID claims its source/destination";
+
 /// A node: every instance of one vrrpd (or one simulated router).
 #[derive(Debug, Clone, Default)]
 pub struct Node {
@@ -905,7 +910,7 @@ impl Node {
         let slot = match candidates.as_slice() {
             [] => {
                 *self.unknown_vrid.entry(ifname.to_string()).or_default() += 1;
-                out.push(dropped("no instance with this VRID on the interface"));
+                out.push(dropped(UNKNOWN_VRID));
                 return;
             }
             [only] => *only,
@@ -916,9 +921,7 @@ impl Node {
             }) {
                 Some(s) => s,
                 None => {
-                    out.push(dropped(
-                        "no instance of this VRID claims its source/destination",
-                    ));
+                    out.push(dropped(UNCLAIMED_VRID));
                     return;
                 }
             },

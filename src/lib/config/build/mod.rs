@@ -195,7 +195,6 @@ pub const NOT_RUN_YET: &[(&str, &str, &str)] = &[
     ("global_defs", "nftables_ifindex", "vrrpd's nftables rules match interfaces its own way"),
     ("global_defs", "vrrp_iptables", "vrrpd writes no iptables rules"),
     ("global_defs", "disable_local_igmp", "vrrpd does not change the IGMP sysctls"),
-    ("global_defs", "log_unknown_vrids", "vrrpd counts adverts of unknown VRIDs but does not log them"),
     ("global_defs", "include_check", "vrrpd does not check included files at reload"),
     ("global_defs", "reload_time_file", "vrrpd has no timed reload"),
     ("global_defs", "reload_repeat", "vrrpd has no timed reload"),
