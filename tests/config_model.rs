@@ -324,6 +324,7 @@ const RUNS: &[(&str, &str, &str, &str, &str)] = &[
     ("vrrp_instance", "strict_mode", "", "strict_mode true", ""),
     ("vrrp_instance", "dont_track_primary", "", "dont_track_primary", ""),
     ("vrrp_instance", "promote_secondaries", "", "promote_secondaries", ""),
+    ("vrrp_instance", "unicast_fault_no_peer", "", "unicast_fault_no_peer", ""),
     ("vrrp_instance", "track_interface", "", "track_interface {\neth1\n}", ""),
     ("vrrp_instance", "track_script", "", "track_script {\nchk\n}", "vrrp_script chk {\nscript /bin/true\n}"),
     ("vrrp_instance", "track_process", "", "track_process {\np1\n}", "vrrp_track_process p1 {\nprocess x\n}"),

@@ -140,10 +140,52 @@ fn log_unknown_vrids_logs_keepalived_line() {
         let ns = &mut lan.hosts[0];
         let log = match d {
             Daemon::Vrrpd => Vrrpd::start(ns, &d0, &conf).0.log,
-            Daemon::Keepalived => Keepalived::start(ns, &d0, &conf).0.dir.join("keepalived.log"),
+            Daemon::Keepalived => Keepalived::start(ns, &d0, &conf)
+                .0
+                .dir
+                .join("keepalived.log"),
         };
         let read = || std::fs::read_to_string(&log).unwrap_or_default();
-        let found = wait_for(Duration::from_secs(5), || read().contains(line).then_some(()));
+        let found = wait_for(Duration::from_secs(5), || {
+            read().contains(line).then_some(())
+        });
         assert!(found.is_some(), "{d:?}: {}", read());
     }
+}
+
+#[test]
+fn unicast_fault_no_peer_holds_fault_and_notifies_as_keepalived() {
+    if !require_root() || !require_tool("keepalived") {
+        return;
+    }
+    let mut seen = Vec::new();
+    for d in [Daemon::Keepalived, Daemon::Vrrpd] {
+        let mut lan = Lan::new("np", 1);
+        lan.addr(0, "192.0.2.1/24");
+        let dir = tempdir();
+        let script = dir.path().join("notify.sh");
+        let rec = dir.path().join("notify.log");
+        notify::write_script(&script, &format!("echo \"$@\" >> {}\n", rec.display()));
+        let mut c = InstanceConf::v3(150, VIP_CIDR);
+        c.advert_int = "0.2";
+        c.unicast_src = Some("192.0.2.1".into());
+        c.extra.push("unicast_fault_no_peer".into());
+        c.extra.push(format!("notify {}", script.display()));
+        let node = notify::Node::start(d, &mut lan.hosts[0], dir.path(), &c.file("A"));
+        let log_line = "(VI_1) Cannot use unicast without any peers - going to fault state";
+        let logged = wait_for(Duration::from_secs(4), || {
+            node.log().contains(log_line).then_some(())
+        });
+        assert!(logged.is_some(), "{d:?}: {}", node.log());
+        // Well past the 0.68 s Master_Down_Interval: still no VIP.
+        std::thread::sleep(Duration::from_millis(1500));
+        assert!(
+            !has_addr(&lan.hosts[0], "192.0.2.100"),
+            "{d:?} took the VIP"
+        );
+        seen.push(std::fs::read_to_string(&rec).unwrap_or_default());
+        node.stop();
+    }
+    assert_eq!(seen[0], "INSTANCE VI_1 FAULT 150\n", "keepalived");
+    assert_eq!(seen[0], seen[1], "keepalived vs vrrpd");
 }

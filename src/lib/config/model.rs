@@ -307,6 +307,9 @@ pub struct VrrpInstance {
     pub check_unicast_src: Option<bool>,
     pub strict_mode: Option<bool>,
     pub dont_track_primary: bool,
+    /// `unicast_fault_no_peer`: with no unicast_peer, FAULT instead of falling back to
+    /// multicast (keepalived's num_config_faults).
+    pub unicast_fault_no_peer: bool,
     pub track_src_ip: bool,
     pub track_interface: Vec<TrackRef>,
     pub track_script: Vec<TrackRef>,

@@ -503,6 +503,14 @@ impl Daemon {
             Ok(w) => w,
             Err(e) => return (Err(e.into()), refused),
         };
+        for s in runnable.iter().filter(|s| s.no_peer_fault) {
+            // keepalived's line (vrrp.c, vrrp_complete_instance).
+            tracing::info!(
+                "({}) {} - going to fault state",
+                s.name,
+                node::NO_PEER_FAULT
+            );
+        }
         let node = Node::new(runnable, &host);
         let mut promote = super::promote_secondaries::PromoteSecondaries::default();
         promote.apply(&super::promote_secondaries::wanted(cfg, |name| {

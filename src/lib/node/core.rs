@@ -31,9 +31,15 @@ pub enum FaultSource {
     ScriptInit(String),
     /// Another member of the instance's vrrp_sync_group is in FAULT.
     SyncGroup(String),
+    /// The config itself: `unicast_fault_no_peer` with no unicast_peer.
+    Config,
     /// Put there from outside the config (the simulator's injected faults).
     External,
 }
+
+/// The FAULT reason of `unicast_fault_no_peer` without peers (keepalived's log line says
+/// "Cannot use unicast without any peers - going to fault state").
+pub const NO_PEER_FAULT: &str = "Cannot use unicast without any peers";
 
 /// One instance of a node: what it runs and how it is doing.
 #[derive(Debug, Clone)]
@@ -1070,6 +1076,10 @@ fn link_state(info: Option<&IfaceInfo>) -> TrackerState {
 }
 
 fn initial_faults(inst: &mut NodeInstance, iface: Option<&IfaceInfo>) {
+    if inst.spec.no_peer_fault {
+        inst.faults
+            .insert(FaultSource::Config, NO_PEER_FAULT.to_string());
+    }
     if inst.spec.src.is_none() {
         let r = no_address_reason(&inst.spec);
         inst.faults.insert(FaultSource::NoAddress, r);

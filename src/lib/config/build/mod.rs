@@ -180,7 +180,6 @@ pub const NOT_RUN_YET: &[(&str, &str, &str)] = &[
     ("global_defs", "lvs_sync_daemon", "vrrpd runs no LVS"),
     // VRRP-side keywords vrrpd does not act on yet.
     ("vrrp_instance", "vrf", "vrrpd does not bind instances to a VRF"),
-    ("vrrp_instance", "unicast_fault_no_peer", "vrrpd does not go to FAULT for an empty unicast_peer"),
     ("vrrp_instance", "old_unicast_checksum", "vrrpd sends only the RFC checksum"),
     ("vrrp_instance", "garp_extra_if", "vrrpd sends no extra gratuitous ARPs on a timer"),
     ("vrrp_instance", "vmac_garp_intvl", "vrrpd sends no extra gratuitous ARPs on a timer"),
