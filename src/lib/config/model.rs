@@ -203,7 +203,30 @@ pub struct VirtualIp {
     pub scope: Option<String>,
     pub label: Option<String>,
     pub no_track: bool,
+    /// peer, preferred_lft and the address flags of the line.
+    pub opts: VipOptions,
     pub span: Span,
+}
+
+/// The options of a virtual_ipaddress line that go into the address as keepalived 2.2.7 adds
+/// it (vrrp_ipaddress.c): IFA_ADDRESS, IFA_CACHEINFO and IFA_FLAGS.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VipOptions {
+    /// `peer ADDR`: the other end of a point-to-point address (the prefix becomes the peer's).
+    pub peer: Option<IpAddr>,
+    /// `preferred_lft N|forever` (u32::MAX is forever); IPv6 only. Unset: 0 for a /128
+    /// (deprecated, so never a source address), forever otherwise.
+    pub preferred_lft: Option<u32>,
+    /// `home` (IFA_F_HOMEADDRESS).
+    pub home: bool,
+    /// `-nodad`: IPv6 with duplicate address detection (keepalived sets IFA_F_NODAD otherwise).
+    pub dad: bool,
+    /// `mngtmpaddr` (IFA_F_MANAGETEMPADDR).
+    pub mngtmpaddr: bool,
+    /// `noprefixroute` (IFA_F_NOPREFIXROUTE).
+    pub noprefixroute: bool,
+    /// `autojoin` (IFA_F_MCAUTOJOIN; the kernel takes it for multicast addresses only).
+    pub autojoin: bool,
 }
 
 /// One `virtual_routes` line, kept in `ip route` words plus the parts vrrpd acts on.

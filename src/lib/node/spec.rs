@@ -669,6 +669,7 @@ fn host_vip(addr: IpAddr) -> VirtualIp {
         scope: None,
         label: None,
         no_track: false,
+        opts: Default::default(),
         span: Span::default(),
     }
 }

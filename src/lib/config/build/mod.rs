@@ -251,15 +251,7 @@ pub const NFTABLES_TABLE: &str = "keepalived";
 #[rustfmt::skip]
 pub const VIP_OPTIONS_NOT_RUN_YET: &[(&str, &str)] = &[
     ("use_vmac", "vrrpd puts a VIP on a VMAC only through the instance's use_vmac / use_vmac_addr"),
-    ("peer", "vrrpd adds no peer address"),
-    ("preferred_lft", "vrrpd adds addresses with the kernel's default lifetime"),
     ("track_group", "vrrpd runs no track_group"),
-    ("home", "vrrpd sets no IPv6 address flags"),
-    ("-nodad", "vrrpd sets no IPv6 address flags"),
-    ("nodad", "vrrpd sets no IPv6 address flags"),
-    ("mngtmpaddr", "vrrpd sets no IPv6 address flags"),
-    ("noprefixroute", "vrrpd sets no IPv6 address flags"),
-    ("autojoin", "vrrpd sets no IPv6 address flags"),
 ];
 
 /// The note of `kind` for `what` (already quoted), shared by root keywords, block keywords
