@@ -283,12 +283,25 @@ fn virtual_ipaddress_options_give_the_addresses_keepalived_adds() {
         assert!(vd.0.iter().any(|l| l.contains(want)), "{want}: {:#?}", vd.0);
     }
     // autojoin on a unicast address: the kernel refuses it under both daemons.
-    assert!(!vd.0.iter().any(|l| l.contains("192.0.2.113")), "{:#?}", vd.0);
+    assert!(
+        !vd.0.iter().any(|l| l.contains("192.0.2.113")),
+        "{:#?}",
+        vd.0
+    );
     // After stop only the host's own addresses are left under vrrpd. keepalived 2.2.7 leaves
     // the peer address behind: it deletes with IFA_ADDRESS = the local address, which the
     // kernel does not match against the peer (vrrp_ipaddress.c, netlink_ipaddress).
     let own: Vec<&String> = ka.1.iter().filter(|l| !l.contains(" peer ")).collect();
     assert_eq!(own, vd.1.iter().collect::<Vec<_>>(), "after stop");
-    assert!(vd.1.iter().all(|l| l.contains("192.0.2.1/24") || l.contains("2001:db8::1/64")), "{:#?}", vd.1);
-    assert!(ka.1.iter().any(|l| l.contains("192.0.2.110 peer")), "{:#?}", ka.1);
+    assert!(
+        vd.1.iter()
+            .all(|l| l.contains("192.0.2.1/24") || l.contains("2001:db8::1/64")),
+        "{:#?}",
+        vd.1
+    );
+    assert!(
+        ka.1.iter().any(|l| l.contains("192.0.2.110 peer")),
+        "{:#?}",
+        ka.1
+    );
 }

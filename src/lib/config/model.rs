@@ -123,6 +123,19 @@ pub struct GlobalDefs {
     /// buffer of the process-event socket (vrrp_track_process).
     pub process_monitor_rcv_bufs: Option<u32>,
     pub process_monitor_rcv_bufs_force: bool,
+    /// The nftables table of the VIP filter and the VMAC rules: set by `nftables [TABLE]`
+    /// (default name `keepalived`) and by `vrrp_iptables` (keepalived's NFTABLES-only build
+    /// maps it to `keepalived`). None: only instances that need it (no_accept, use_vmac) turn
+    /// it on, with the default name.
+    pub nftables: Option<String>,
+    /// `nftables_priority`: the base chains' priority (default -1; `nftables` resets it to -1,
+    /// so it counts only after that keyword).
+    pub nftables_priority: i32,
+    /// `nftables_counters`: a counter in every rule.
+    pub nftables_counters: bool,
+    /// `nftables_ifindex`: IPv6 link-local VIPs matched by interface index even with
+    /// dont_track_primary (otherwise those match by interface name).
+    pub nftables_ifindex: bool,
 }
 
 impl Default for GlobalDefs {
@@ -173,6 +186,10 @@ impl Default for GlobalDefs {
             vmac_addr_prefix: None,
             process_monitor_rcv_bufs: None,
             process_monitor_rcv_bufs_force: false,
+            nftables: None,
+            nftables_priority: -1,
+            nftables_counters: false,
+            nftables_ifindex: false,
         }
     }
 }

@@ -56,8 +56,18 @@ pub struct InstanceExtras {
 
 impl ConfigView {
     pub fn of(cfg: &Config) -> ConfigView {
+        let mut global = cfg.global.clone();
+        // keepalived's global data names the table that no_accept / use_vmac turned on.
+        if global.nftables.is_none()
+            && cfg
+                .instances
+                .iter()
+                .any(|i| !i.accept || i.use_vmac.is_some())
+        {
+            global.nftables = Some(crate::config::NFTABLES_TABLE.to_string());
+        }
         ConfigView {
-            global: cfg.global.clone(),
+            global,
             scripts: cfg.scripts.clone(),
             track_files: cfg.track_files.clone(),
             track_processes: cfg.track_processes.clone(),

@@ -113,8 +113,9 @@ impl Vip {
         m.header.index = self.ifindex;
         m.header.scope = self.scope;
         m.attributes.push(AddressAttribute::Local(self.addr));
-        m.attributes
-            .push(AddressAttribute::Address(self.opts.peer.unwrap_or(self.addr)));
+        m.attributes.push(AddressAttribute::Address(
+            self.opts.peer.unwrap_or(self.addr),
+        ));
         if let Some(b) = self.brd {
             m.attributes.push(AddressAttribute::Broadcast(b));
         }

@@ -25,6 +25,7 @@ use super::garp::{GarpJob, GarpPacer};
 use super::host::{HostSnapshot, SystemHost};
 use super::instance::{self, InstanceIo};
 use super::netlink::NetlinkError;
+use super::nftables::{self, Firewall};
 use super::notify::{self, Notifier, Subject};
 use super::signals::{SigFunc, Signals};
 use super::socket::{VrrpSocket, RECV_BUF};
@@ -35,6 +36,7 @@ use super::track_script::{ScriptTrackers, TrackerReport};
 use super::vmac::Vmacs;
 use super::{demotion, dump, linkwatch, metrics_http, pidfile, privileges, sd_notify};
 
+mod firewall;
 mod reload;
 
 /// keepalived's exit code for a configuration that cannot run.
@@ -442,6 +444,8 @@ pub struct Daemon {
     demotion_file: Option<PathBuf>,
     /// The use_vmac interfaces (removed at stop, or when the daemon is dropped).
     vmacs: Vmacs,
+    /// The nftables table: the VIP filter of no_accept masters, the VMACs' IGMP/MLD rules.
+    firewall: Firewall,
     /// The promote_secondaries sysctls this run raised (put back at stop).
     promote: super::promote_secondaries::PromoteSecondaries,
     /// With log_unknown_vrids: the socket of the datagram being handled (for its log line).
@@ -511,6 +515,7 @@ impl Daemon {
                 node::NO_PEER_FAULT
             );
         }
+        let firewall = Firewall::start(nftables::Settings::of(&cfg.global, runnable.iter()));
         let node = Node::new(runnable, &host);
         let mut promote = super::promote_secondaries::PromoteSecondaries::default();
         promote.apply(&super::promote_secondaries::wanted(cfg, |name| {
@@ -536,7 +541,7 @@ impl Daemon {
         super::track_file::init_files(&cfg.track_files, false);
         let files = FileTrackers::start(&used_files(cfg, &node), &trackers_tx);
         let processes = start_processes(cfg, &node, None, &trackers_tx);
-        let d = Daemon {
+        let mut d = Daemon {
             clock: Clock::start(),
             node,
             io,
@@ -560,9 +565,11 @@ impl Daemon {
             events: broadcast::channel(EVENT_BACKLOG).0,
             demotion_file: None,
             vmacs,
+            firewall,
             promote,
             rx_socket: None,
         };
+        d.sync_vmac_rules();
         (Ok(d), refused)
     }
 
@@ -699,8 +706,10 @@ impl Daemon {
             }
         }
         self.addresses.finish().await;
-        // After the goodbye adverts and VIP removals: the macvlans go last, as in keepalived.
+        // After the goodbye adverts and VIP removals: the macvlans go last, as in keepalived,
+        // then the nftables table.
         self.vmacs.remove_all();
+        self.firewall.stop();
         self.promote.restore();
         std::mem::take(&mut self.notifier).finish().await;
         tracing::info!("stopped");
@@ -1069,6 +1078,9 @@ impl Daemon {
             Effect::AddVips { id } => {
                 if let Some(io) = self.io.get_mut(&id) {
                     io.vips_set = true;
+                }
+                self.sync_filter(id, true);
+                if let Some(io) = self.io.get(&id) {
                     self.addresses.submit(AddrJob::Add {
                         instance: name_of(&self.node, id),
                         vips: io.vips.clone(),
@@ -1224,6 +1236,9 @@ impl Daemon {
             io.vips = v;
             io.routes = r;
         }
+        if add {
+            self.sync_filter(id, true);
+        }
         self.addresses.submit(if add {
             AddrJob::Add {
                 instance,
@@ -1237,6 +1252,9 @@ impl Daemon {
                 routes,
             }
         });
+        if !add {
+            self.sync_filter(id, false);
+        }
     }
 
     fn remove_vips(&mut self, id: InstanceId) {
@@ -1248,6 +1266,7 @@ impl Daemon {
                 routes: io.routes.clone(),
             });
         }
+        self.sync_filter(id, false);
     }
 
     fn send(&mut self, id: InstanceId, src: IpAddr, dst: IpAddr, bytes: &[u8]) {

@@ -532,11 +532,14 @@ fn vips(r: &mut Reader, k: &Node) -> Vec<VirtualIp> {
                         Some("forever") => v.opts.preferred_lft = Some(u32::MAX),
                         Some(n) => match n.parse::<u32>() {
                             Ok(n) => v.opts.preferred_lft = Some(n),
-                            Err(_) => r.push(Diagnostic::error(
-                                "invalid-value",
-                                &w.span,
-                                format!("preferred_lft {n} is invalid; keepalived ignores it"),
-                            ).with_help("a number of seconds (0..4294967295) or `forever`")),
+                            Err(_) => r.push(
+                                Diagnostic::error(
+                                    "invalid-value",
+                                    &w.span,
+                                    format!("preferred_lft {n} is invalid; keepalived ignores it"),
+                                )
+                                .with_help("a number of seconds (0..4294967295) or `forever`"),
+                            ),
                         },
                         None => {}
                     }
@@ -604,10 +607,16 @@ fn vip_peer(r: &mut Reader, v: &mut VirtualIp, w: &Word, p: &str) {
         r.push(Diagnostic::error("invalid-value", &w.span, text));
     };
     if v.opts.peer.is_some() {
-        return err(r, format!("Peer {p} - another peer has already been specified"));
+        return err(
+            r,
+            format!("Peer {p} - another peer has already been specified"),
+        );
     }
     let Ok(peer) = p.parse::<IpAddr>() else {
-        return err(r, format!("Invalid peer address {p}; keepalived ignores it"));
+        return err(
+            r,
+            format!("Invalid peer address {p}; keepalived ignores it"),
+        );
     };
     if peer.is_ipv6() != v.addr.is_ipv6() {
         return err(r, format!("Peer address {p} does not match address family"));
@@ -777,7 +786,16 @@ pub(crate) fn finish(i: &mut VrrpInstance, raw: Pending, g: &GlobalDefs, r: &mut
         Some(a) => a,
         None => !strict || i.priority == 255,
     };
-    if strict && i.version == 2 && i.accept {
+    // An address owner keeps accept mode (RFC 5798 §6.1: the owner always accepts).
+    if strict && i.version == 2 && i.accept && i.priority != 255 {
+        r.push(Diagnostic::error(
+            "invalid-value",
+            &i.span,
+            format!(
+                "({}) warning - accept mode for VRRP version 2 does not comply with RFC3768 - resetting",
+                i.name
+            ),
+        ));
         i.accept = false;
     }
     i.advert_int = match &raw.advert_int {
