@@ -393,13 +393,13 @@ fn vmac_instances() -> Vec<Inst> {
             vrid: 52,
             prio: 150,
             vips: &["2001:db8::100/64", "fe80::100/64"],
-            extra: &["no_accept", "dont_track_primary"],
+            extra: &["use_vmac", "no_accept", "dont_track_primary"],
         },
     ]
 }
 
-/// no_accept without vrrp_strict, a VMAC instance (its IGMP rule and the filter share one
-/// table), a named table with its own priority (nftables_priority after `nftables`: before it,
+/// no_accept without vrrp_strict, VMAC instances of both families (their IGMP / MLD rules and
+/// the filter share one table), a named table with its own priority (nftables_priority after `nftables`: before it,
 /// keepalived resets it) and counters; dont_track_primary matches a link-local VIP by name.
 #[test]
 fn no_accept_with_a_vmac_a_named_table_priority_and_counters_as_keepalived() {
@@ -427,7 +427,11 @@ fn no_accept_with_a_vmac_a_named_table_priority_and_counters_as_keepalived() {
         m.contains("dup to ip daddr device oif map @vmac_map"),
         "{m}"
     );
-    assert!(m.contains("vips_link_local_name"), "{m}");
+    assert!(m.contains("elements = { fe80::100 . \"vrrp.52\" }"), "{m}");
+    assert!(
+        m.contains("icmpv6 type mld2-listener-report meta oifkind"),
+        "{m}"
+    );
     assert_eq!(r.traffic, [("192.0.2.100", false, false)]);
 }
 
@@ -610,4 +614,39 @@ fn a_reload_updates_the_filter_of_a_master() {
         ["ip vips: 192.0.2.101"],
         "vrrpd after dropping 192.0.2.100"
     );
+}
+
+/// Without `nft` on its PATH a no_accept vrrpd still becomes master and adds its VIP (the
+/// address worker does not wait for rules that cannot come), and says once why nothing is
+/// filtered.
+#[test]
+fn without_nft_the_master_still_takes_its_vips_and_says_why_they_are_not_filtered() {
+    if !require_root() {
+        return;
+    }
+    let mut lan = lan3("nfn", false);
+    let dir = tempdir();
+    let insts = [Inst {
+        name: "VI_1",
+        vrid: 51,
+        prio: 150,
+        vips: &["192.0.2.100/24"],
+        extra: &[],
+    }];
+    let (v, _) = Vrrpd::start_via(
+        &mut lan.hosts[0],
+        dir.path(),
+        &conf(&["vrrp_strict"], &insts, false),
+        &["env", "PATH=/nonexistent"],
+        &[],
+    );
+    assert!(
+        wait_holds(&lan.hosts[0], "192.0.2.100", true),
+        "{}",
+        v.log()
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let log = v.log();
+    assert_eq!(log.matches("nft is not installed").count(), 1, "{log}");
+    assert!(ping(&lan, "192.0.2.100"), "{log}");
 }
