@@ -608,11 +608,10 @@ fn work(mut rules: Rules, rx: mpsc::Receiver<Job>) {
     let mut nft = Nft::default();
     remove_leftovers(&mut nft, &rules.s.table);
     while let Ok(first) = rx.recv() {
-        // Everything queued meanwhile goes in the same transaction.
+        // Everything queued meanwhile goes in the same transaction...
         let mut jobs = vec![first];
         jobs.extend(rx.try_iter());
-        let mut text = String::new();
-        let mut fired = Vec::new();
+        let mut batch = Batch::default();
         for job in jobs {
             match job {
                 Job::Filter {
@@ -621,15 +620,38 @@ fn work(mut rules: Rules, rx: mpsc::Receiver<Job>) {
                     after,
                     done,
                 } => {
+                    // ...but what waits for the address worker waits alone: the address
+                    // worker may itself be waiting for the jobs before it.
                     if let Some(a) = after {
+                        batch.apply(&mut rules, &mut nft);
                         let _ = a.blocking_recv();
                     }
-                    text += &rules.set_filter(&instance, addrs);
-                    fired.extend(done);
+                    batch.text += &rules.set_filter(&instance, addrs);
+                    batch.done.extend(done);
                 }
-                Job::Vmacs(v) => text += &rules.set_vmacs(v),
+                Job::Vmacs(v) => batch.text += &rules.set_vmacs(v),
             }
         }
+        batch.apply(&mut rules, &mut nft);
+    }
+    let text = rules.cleanup();
+    if !text.is_empty() {
+        nft.apply(&text);
+    }
+}
+
+/// Commands of several jobs, and who waits for them.
+#[derive(Default)]
+struct Batch {
+    text: String,
+    done: Vec<oneshot::Sender<()>>,
+}
+
+impl Batch {
+    /// Run the commands as one transaction (after a failure: the whole table again), then
+    /// tell the waiters, whatever the outcome (a VIP must not wait for rules that failed).
+    fn apply(&mut self, rules: &mut Rules, nft: &mut Nft) {
+        let text = std::mem::take(&mut self.text);
         if !text.is_empty() && !nft.apply(&text) && nft.present {
             let again = rules.rebuild();
             if !nft.apply(&again) {
@@ -639,13 +661,9 @@ fn work(mut rules: Rules, rx: mpsc::Receiver<Job>) {
                 );
             }
         }
-        for f in fired {
-            let _ = f.send(());
+        for d in self.done.drain(..) {
+            let _ = d.send(());
         }
-    }
-    let text = rules.cleanup();
-    if !text.is_empty() {
-        nft.apply(&text);
     }
 }
 
