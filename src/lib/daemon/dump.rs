@@ -226,16 +226,27 @@ pub fn vip_text(v: &Vip, no_track: bool, set: bool) -> String {
     if let Some(l) = &v.label {
         s += &format!(" label {l}");
     }
-    if no_track {
-        s += " no_track";
+    let o = &v.opts;
+    if let Some(p) = o.peer {
+        s += &format!(" peer {p}/{}", v.prefix_len);
     }
-    if v.addr.is_ipv6() {
-        // keepalived's default: a /128 is added deprecated, anything else for ever.
-        s += if v.prefix_len == 128 {
-            " deprecated"
-        } else {
-            " preferred_lft forever"
-        };
+    for (on, word) in [
+        (o.home, " home"),
+        (o.dad, " -nodad"),
+        (o.mngtmpaddr, " mngtmpaddr"),
+        (o.noprefixroute, " noprefixroute"),
+        (o.autojoin, " autojoin"),
+        (no_track, " no_track"),
+    ] {
+        if on {
+            s += word;
+        }
+    }
+    match v.preferred_lft() {
+        None => {}
+        Some(0) => s += " deprecated",
+        Some(u32::MAX) => s += " preferred_lft forever",
+        Some(p) => s += &format!(" preferred_lft {p}"),
     }
     if set {
         s += " set";
@@ -497,6 +508,7 @@ mod tests {
             brd: None,
             scope: AddressScope::Universe,
             label: label.map(str::to_string),
+            opts: Default::default(),
         }
     }
 

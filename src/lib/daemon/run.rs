@@ -448,6 +448,8 @@ pub struct Daemon {
     firewall: Firewall,
     /// The promote_secondaries sysctls this run raised (put back at stop).
     promote: super::promote_secondaries::PromoteSecondaries,
+    /// With log_unknown_vrids: the socket of the datagram being handled (for its log line).
+    rx_socket: Option<usize>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -505,6 +507,14 @@ impl Daemon {
             Ok(w) => w,
             Err(e) => return (Err(e.into()), refused),
         };
+        for s in runnable.iter().filter(|s| s.no_peer_fault) {
+            // keepalived's line (vrrp.c, vrrp_complete_instance).
+            tracing::info!(
+                "({}) {} - going to fault state",
+                s.name,
+                node::NO_PEER_FAULT
+            );
+        }
         let firewall = Firewall::start(nftables::Settings::of(&cfg.global, runnable.iter()));
         let node = Node::new(runnable, &host);
         let mut promote = super::promote_secondaries::PromoteSecondaries::default();
@@ -557,9 +567,17 @@ impl Daemon {
             vmacs,
             firewall,
             promote,
+            rx_socket: None,
         };
         d.sync_vmac_rules();
         (Ok(d), refused)
+    }
+
+    /// The interface of the datagram being handled (log_unknown_vrids).
+    fn rx_ifname(&self) -> &str {
+        self.rx_socket
+            .and_then(|s| self.sockets.get(s))
+            .map_or("", |s| s.ifname.as_str())
     }
 
     /// A handle for status queries while `serve` runs.
@@ -626,12 +644,16 @@ impl Daemon {
                 }
                 Some((sock, meta, buf)) = pkt_rx.recv() => {
                     let s = self.sockets[sock].clone();
+                    if self.global.log_unknown_vrids {
+                        self.rx_socket = Some(sock);
+                    }
                     self.input(Input::Datagram {
                         ifname: &s.node_ifname,
                         family: s.family,
                         bytes: &buf,
                         meta: &meta,
                     });
+                    self.rx_socket = None;
                 }
                 Some(report) = self.trackers_rx.recv() => {
                     let now = self.now();
@@ -1162,6 +1184,17 @@ impl Daemon {
                 tracing::info!("({}) {message} (from {src})", name_of(&self.node, id));
             }
             Effect::Dropped { src, vrid, reason } => match vrid {
+                // keepalived's lines (vrrp_scheduler.c), with log_unknown_vrids only.
+                Some(v) if self.rx_socket.is_some() && reason == node::UNKNOWN_VRID => {
+                    let ifname = self.rx_ifname();
+                    tracing::info!("Unknown VRID({v}) received on interface({ifname}). ignoring...")
+                }
+                Some(v) if self.rx_socket.is_some() && reason == node::UNCLAIMED_VRID => {
+                    let ifname = self.rx_ifname();
+                    tracing::info!(
+                        "Unknown VRID({v}) received on interface({ifname}) from {src}. ignoring..."
+                    )
+                }
                 Some(v) => tracing::trace!("advert for VRID {v} from {src} dropped: {reason}"),
                 None => tracing::debug!("datagram from {src} dropped: {reason}"),
             },

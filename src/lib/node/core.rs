@@ -31,9 +31,15 @@ pub enum FaultSource {
     ScriptInit(String),
     /// Another member of the instance's vrrp_sync_group is in FAULT.
     SyncGroup(String),
+    /// The config itself: `unicast_fault_no_peer` with no unicast_peer.
+    Config,
     /// Put there from outside the config (the simulator's injected faults).
     External,
 }
+
+/// The FAULT reason of `unicast_fault_no_peer` without peers (keepalived's log line says
+/// "Cannot use unicast without any peers - going to fault state").
+pub const NO_PEER_FAULT: &str = "Cannot use unicast without any peers";
 
 /// One instance of a node: what it runs and how it is doing.
 #[derive(Debug, Clone)]
@@ -146,6 +152,11 @@ impl NodeInstance {
             .then(|| self.faults.values().cloned().collect::<Vec<_>>().join(", "))
     }
 }
+
+/// The `Effect::Dropped` reason of an advert for a VRID no instance runs on its interface.
+pub const UNKNOWN_VRID: &str = "no instance with this VRID on the interface";
+/// ... and of one for a VRID several instances run, none of which claims its addresses.
+pub const UNCLAIMED_VRID: &str = "no instance of this VRID claims its source/destination";
 
 /// A node: every instance of one vrrpd (or one simulated router).
 #[derive(Debug, Clone, Default)]
@@ -905,7 +916,7 @@ impl Node {
         let slot = match candidates.as_slice() {
             [] => {
                 *self.unknown_vrid.entry(ifname.to_string()).or_default() += 1;
-                out.push(dropped("no instance with this VRID on the interface"));
+                out.push(dropped(UNKNOWN_VRID));
                 return;
             }
             [only] => *only,
@@ -916,9 +927,7 @@ impl Node {
             }) {
                 Some(s) => s,
                 None => {
-                    out.push(dropped(
-                        "no instance of this VRID claims its source/destination",
-                    ));
+                    out.push(dropped(UNCLAIMED_VRID));
                     return;
                 }
             },
@@ -1067,6 +1076,10 @@ fn link_state(info: Option<&IfaceInfo>) -> TrackerState {
 }
 
 fn initial_faults(inst: &mut NodeInstance, iface: Option<&IfaceInfo>) {
+    if inst.spec.no_peer_fault {
+        inst.faults
+            .insert(FaultSource::Config, NO_PEER_FAULT.to_string());
+    }
     if inst.spec.src.is_none() {
         let r = no_address_reason(&inst.spec);
         inst.faults.insert(FaultSource::NoAddress, r);

@@ -138,6 +138,9 @@ pub struct InstanceSpec {
     pub check_unicast_src: bool,
     /// keepalived's `dont_track_primary`: the interface's link state does not cause FAULT.
     pub dont_track_primary: bool,
+    /// `unicast_fault_no_peer` without any unicast_peer: FAULT for as long as this config
+    /// runs (keepalived's num_config_faults), instead of multicast.
+    pub no_peer_fault: bool,
     /// The trackers it follows (its own and its sync group's), resolved as keepalived does.
     pub trackers: Vec<TrackerDef>,
     /// The vrrp_sync_group it is a member of.
@@ -201,6 +204,7 @@ impl InstanceSpec {
             skip_check_adv_addr: false,
             check_unicast_src: false,
             dont_track_primary: false,
+            no_peer_fault: false,
             trackers: Vec::new(),
             sync_group: None,
             notify: shared_notify(&Notify::default()),
@@ -350,6 +354,7 @@ impl InstanceSpec {
                     .check_unicast_src
                     .unwrap_or(global.vrrp_check_unicast_src),
             dont_track_primary: model.dont_track_primary,
+            no_peer_fault: model.unicast_fault_no_peer && model.unicast_peer.is_empty(),
             trackers: track::resolve(&Default::default(), model, None),
             sync_group: None,
             notify: shared_notify(&model.notify),
@@ -664,6 +669,7 @@ fn host_vip(addr: IpAddr) -> VirtualIp {
         scope: None,
         label: None,
         no_track: false,
+        opts: Default::default(),
         span: Span::default(),
     }
 }

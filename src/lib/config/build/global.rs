@@ -172,6 +172,7 @@ pub(super) fn read(r: &mut Reader, node: &Node, g: &mut GlobalDefs) {
             "vrrp_notify_fifo_script" => scripts.push((k, true)),
             "notify_fifo_script" => scripts.push((k, false)),
             "dynamic_interfaces" => g.dynamic_interfaces = true,
+            "log_unknown_vrids" => g.log_unknown_vrids = true,
             // keepalived keeps the first and ignores later ones with an error.
             "vmac_prefix" | "vmac_addr_prefix" => {
                 let slot = if k.name() == "vmac_prefix" {

@@ -180,7 +180,6 @@ pub const NOT_RUN_YET: &[(&str, &str, &str)] = &[
     ("global_defs", "lvs_sync_daemon", "vrrpd runs no LVS"),
     // VRRP-side keywords vrrpd does not act on yet.
     ("vrrp_instance", "vrf", "vrrpd does not bind instances to a VRF"),
-    ("vrrp_instance", "unicast_fault_no_peer", "vrrpd does not go to FAULT for an empty unicast_peer"),
     ("vrrp_instance", "old_unicast_checksum", "vrrpd sends only the RFC checksum"),
     ("vrrp_instance", "garp_extra_if", "vrrpd sends no extra gratuitous ARPs on a timer"),
     ("vrrp_instance", "vmac_garp_intvl", "vrrpd sends no extra gratuitous ARPs on a timer"),
@@ -190,7 +189,6 @@ pub const NOT_RUN_YET: &[(&str, &str, &str)] = &[
     ("global_defs", "vrrp_garp_extra_if", "vrrpd sends no extra gratuitous ARPs on a timer"),
     ("global_defs", "vrrp_vmac_garp_intvl", "vrrpd sends no extra gratuitous ARPs on a timer"),
     ("global_defs", "disable_local_igmp", "vrrpd does not change the IGMP sysctls"),
-    ("global_defs", "log_unknown_vrids", "vrrpd counts adverts of unknown VRIDs but does not log them"),
     ("global_defs", "include_check", "vrrpd does not check included files at reload"),
     ("global_defs", "reload_time_file", "vrrpd has no timed reload"),
     ("global_defs", "reload_repeat", "vrrpd has no timed reload"),
@@ -236,15 +234,7 @@ pub const NFTABLES_TABLE: &str = "keepalived";
 #[rustfmt::skip]
 pub const VIP_OPTIONS_NOT_RUN_YET: &[(&str, &str)] = &[
     ("use_vmac", "vrrpd puts a VIP on a VMAC only through the instance's use_vmac / use_vmac_addr"),
-    ("peer", "vrrpd adds no peer address"),
-    ("preferred_lft", "vrrpd adds addresses with the kernel's default lifetime"),
     ("track_group", "vrrpd runs no track_group"),
-    ("home", "vrrpd sets no IPv6 address flags"),
-    ("-nodad", "vrrpd sets no IPv6 address flags"),
-    ("nodad", "vrrpd sets no IPv6 address flags"),
-    ("mngtmpaddr", "vrrpd sets no IPv6 address flags"),
-    ("noprefixroute", "vrrpd sets no IPv6 address flags"),
-    ("autojoin", "vrrpd sets no IPv6 address flags"),
 ];
 
 /// The note of `kind` for `what` (already quoted), shared by root keywords, block keywords
