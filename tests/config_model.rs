@@ -161,7 +161,13 @@ fn non_vrrp_blocks_are_notes() {
     );
     assert_eq!(l.diagnostics.len(), 1);
     assert_eq!(l.diagnostics[0].severity, Severity::Note);
-    assert_eq!(l.diagnostics[0].code, "not-run-by-vrrpd");
+    // keepalived's checker runs it: noted, and `vrrpd -t` does not fail on it.
+    assert_eq!(l.diagnostics[0].code, "not-vrrp");
+    assert!(
+        l.diagnostics[0].message.contains("--check"),
+        "{}",
+        l.diagnostics[0].message
+    );
     assert_eq!(
         l.tree.nodes[0].children()[1].children()[0].name(),
         "HTTP_GET"
@@ -250,11 +256,19 @@ const RUNS: &[(&str, &str, &str, &str, &str)] = &[
     ("global_defs", "vrrp_garp_lower_prio_repeat", "", "vrrp_garp_lower_prio_repeat 7", ""),
     ("global_defs", "vrrp_garp_interval", "", "vrrp_garp_interval 0.5", ""),
     ("global_defs", "vrrp_gna_interval", "", "vrrp_gna_interval 0.5", ""),
+    ("global_defs", "vrrp_startup_delay", "", "vrrp_startup_delay 2.5", ""),
+    ("global_defs", "log_unknown_vrids", "", "log_unknown_vrids", ""),
     ("global_defs", "vrrp_min_garp", "", "vrrp_min_garp true", ""),
     ("global_defs", "vrrp_down_timer_adverts", "", "vrrp_down_timer_adverts 7", ""),
     ("global_defs", "vrrp_lower_prio_no_advert", "", "vrrp_lower_prio_no_advert true", ""),
     ("global_defs", "vrrp_higher_prio_send_advert", "", "vrrp_higher_prio_send_advert true", ""),
     ("global_defs", "vrrp_strict", "", "vrrp_strict", ""),
+    ("global_defs", "nftables", "", "nftables vrrp_t", ""),
+    ("global_defs", "nftables_priority", "", "nftables_priority 5", ""),
+    ("global_defs", "nftables_counters", "", "nftables_counters", ""),
+    ("global_defs", "nftables_ifindex", "", "nftables_ifindex", ""),
+    // Said as keepalived's NFTABLES-only build says it (an error): its own test below.
+    ("global_defs", "vrrp_iptables", "", "", ""),
     ("global_defs", "vrrp_skip_check_adv_addr", "", "vrrp_skip_check_adv_addr", ""),
     ("global_defs", "vrrp_check_unicast_src", "", "vrrp_check_unicast_src", ""),
     ("global_defs", "enable_script_security", "", "enable_script_security", ""),
@@ -315,6 +329,8 @@ const RUNS: &[(&str, &str, &str, &str, &str)] = &[
     ("vrrp_instance", "skip_check_adv_addr", "", "skip_check_adv_addr", ""),
     ("vrrp_instance", "strict_mode", "", "strict_mode true", ""),
     ("vrrp_instance", "dont_track_primary", "", "dont_track_primary", ""),
+    ("vrrp_instance", "promote_secondaries", "", "promote_secondaries", ""),
+    ("vrrp_instance", "unicast_fault_no_peer", "", "unicast_fault_no_peer", ""),
     ("vrrp_instance", "track_interface", "", "track_interface {\neth1\n}", ""),
     ("vrrp_instance", "track_script", "", "track_script {\nchk\n}", "vrrp_script chk {\nscript /bin/true\n}"),
     ("vrrp_instance", "track_process", "", "track_process {\np1\n}", "vrrp_track_process p1 {\nprocess x\n}"),
@@ -383,12 +399,31 @@ fn keyword_file(block: &str, body: &str, after: &str) -> String {
     )
 }
 
+/// The messages of every note of a kind vrrpd does not run (any `NotRun` code).
 fn not_run_notes(l: &vrrp::config::Loaded) -> Vec<String> {
     l.diagnostics
         .iter()
-        .filter(|d| d.code == "not-run-by-vrrpd")
+        .filter(|d| vrrp::config::NotRun::from_code(d.code).is_some())
         .map(|d| d.message.clone())
         .collect()
+}
+
+/// Every (block, keyword, why, kind) vrrpd reads but does not run.
+fn not_run_rows() -> Vec<(
+    &'static str,
+    &'static str,
+    &'static str,
+    vrrp::config::NotRun,
+)> {
+    use vrrp::config::{NotRun, NOT_RUN_YET, NOT_VRRP, TUNING_IGNORED};
+    [
+        (NOT_RUN_YET, NotRun::Vrrp),
+        (NOT_VRRP, NotRun::OtherProcess),
+        (TUNING_IGNORED, NotRun::Tuning),
+    ]
+    .into_iter()
+    .flat_map(|(t, k)| t.iter().map(move |(b, kw, w)| (*b, *kw, *w, k)))
+    .collect()
 }
 
 #[test]
@@ -407,7 +442,7 @@ fn every_vrrp_keyword_is_run_or_noted() {
     for (block, list) in lists {
         for kw in *list {
             let runs = RUNS.iter().filter(|r| r.0 == *block && r.1 == *kw).count();
-            let noted = vrrp::config::NOT_RUN_YET
+            let noted = not_run_rows()
                 .iter()
                 .filter(|n| n.0 == *block && n.1 == *kw)
                 .count();
@@ -418,7 +453,7 @@ fn every_vrrp_keyword_is_run_or_noted() {
     }
     assert!(
         unclassified.is_empty(),
-        "each keyword needs one row in RUNS (with an effect) or in config::build::NOT_RUN_YET:\n{}",
+        "each keyword needs one row in RUNS (with an effect) or in one of config::build's NOT_RUN_YET, NOT_VRRP, TUNING_IGNORED:\n{}",
         unclassified.join("\n")
     );
 }
@@ -451,44 +486,84 @@ fn run_keywords_change_the_model_without_a_note() {
 #[test]
 fn not_run_keywords_get_their_note() {
     let mut missing = Vec::new();
-    for (block, kw, why) in vrrp::config::NOT_RUN_YET {
-        // A table other than keepalived's is what vrrpd does not run (see below).
-        let line = if *kw == "nftables" {
-            "nftables mytable".to_string()
-        } else {
-            format!("{kw} 1")
-        };
-        let file = match *block {
+    for (block, kw, why, kind) in not_run_rows() {
+        let line = format!("{kw} 1");
+        let file = match block {
             "vrrp_sync_group" => keyword_file(block, &format!("group {{\nVI\n}}\n{line}"), ""),
             b => keyword_file(b, &line, ""),
         };
         let l = load_str("/t/k.conf", &file);
-        let notes = not_run_notes(&l);
-        if !notes
-            .iter()
-            .any(|m| m.contains(&format!("`{kw}`")) && m.contains(why))
-        {
-            missing.push(format!("{block} {kw}: {notes:?}"));
+        let found = l.diagnostics.iter().any(|d| {
+            d.code == kind.code()
+                && d.message.contains(&format!("`{kw}`"))
+                && d.message.contains(why)
+        });
+        if !found {
+            missing.push(format!(
+                "{block} {kw} ({}): {:?}",
+                kind.code(),
+                not_run_notes(&l)
+            ));
         }
     }
     assert!(missing.is_empty(), "{}", missing.join("\n"));
 }
 
 #[test]
-fn nftables_with_keepalived_table_runs_and_other_table_is_noted() {
-    for (line, noted) in [
-        ("nftables", false),
-        ("nftables keepalived", false),
-        ("nftables mytable", true),
-    ] {
-        let l = load_str("/t/k.conf", &keyword_file("global_defs", line, ""));
-        assert_eq!(
-            !not_run_notes(&l).is_empty(),
-            noted,
-            "{line}: {:?}",
-            l.diagnostics
-        );
+fn root_keywords_vrrpd_does_not_run_get_the_note_of_their_kind() {
+    use vrrp::config::{NotRun, NOT_RUN_BY_VRRPD, NOT_VRRP_BLOCKS, TUNING_BLOCKS};
+    let rows = NOT_RUN_BY_VRRPD
+        .iter()
+        .map(|b| (*b, NotRun::Vrrp))
+        .chain(
+            NOT_VRRP_BLOCKS
+                .iter()
+                .map(|(b, _)| (*b, NotRun::OtherProcess)),
+        )
+        .chain(TUNING_BLOCKS.iter().map(|(b, _)| (*b, NotRun::Tuning)));
+    for (block, kind) in rows {
+        let l = load_str("/t/k.conf", &format!("{block} x {{\n}}\n"));
+        let codes: Vec<&str> = l.diagnostics.iter().map(|d| d.code).collect();
+        assert!(codes.contains(&kind.code()), "{block}: {codes:?}");
     }
+}
+
+#[test]
+fn nftables_keywords_are_read_as_keepalived_reads_them() {
+    let g = |text: &str| {
+        let l = load_str("/t/k.conf", &keyword_file("global_defs", text, ""));
+        assert!(not_run_notes(&l).is_empty(), "{text}: {:?}", l.diagnostics);
+        let errors: Vec<String> = l
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.message.clone())
+            .collect();
+        (l.config.global, errors)
+    };
+    let (d, e) = g("nftables");
+    assert_eq!(
+        (d.nftables.as_deref(), d.nftables_priority, e.len()),
+        (Some("keepalived"), -1, 0)
+    );
+    let (d, _) = g("nftables mytable\nnftables_priority -7\nnftables_counters\nnftables_ifindex");
+    assert_eq!(d.nftables.as_deref(), Some("mytable"));
+    assert_eq!(d.nftables_priority, -7);
+    assert!(d.nftables_counters && d.nftables_ifindex);
+    // `nftables` resets the priority: one given before it does not count (measured).
+    assert_eq!(g("nftables_priority 5\nnftables t").0.nftables_priority, -1);
+    let (d, e) = g("nftables a\nnftables b");
+    assert_eq!(
+        (d.nftables.as_deref(), e),
+        (
+            Some("a"),
+            vec!["nftables already specified - ignoring".to_string()]
+        )
+    );
+    // keepalived built with NFTABLES and no IPTABLES (Debian's) runs its nftables table.
+    let (d, e) = g("vrrp_iptables IN OUT");
+    assert_eq!(d.nftables.as_deref(), Some("keepalived"));
+    assert_eq!(e, ["iptables not supported, using nftables instead. Please replace 'vrrp_iptables and 'vrrp_ipsets' with 'nftables' config option"]);
 }
 
 #[test]

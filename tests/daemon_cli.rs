@@ -40,6 +40,54 @@ fn config_test_exits_1_on_errors_and_0_when_clean() {
     assert_eq!(out.status.code(), Some(0), "{err}");
 }
 
+/// keepalived's other processes (a virtual_server for the checker, SNMP) and pure tuning are
+/// listed by `vrrpd -t`, each with its code, and do not fail it (vrrpd.service runs `vrrpd -t`
+/// before every start); what would change the VRRP side still does.
+#[test]
+fn config_test_lists_other_processes_and_tuning_without_failing() {
+    let dir = tempdir();
+    let text = format!(
+        "global_defs {{\n  enable_snmp_vrrp\n  checker_log_all_failures\n  vrrp_no_swap\n  vrrp_priority -10\n}}\n{}virtual_server 192.0.2.100 80 {{\n  real_server 192.0.2.2 80 {{\n    TCP_CHECK {{\n    }}\n  }}\n}}\n",
+        GOOD.replace("  priority 100\n", "  priority 100\n  debug 2\n")
+    );
+    let conf = write(dir.path(), "k.conf", &text);
+    let out = vrrpd(&["-t", "-f", &conf]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    for (code, what) in [
+        ("not-vrrp", "`enable_snmp_vrrp` in global_defs"),
+        ("not-vrrp", "`checker_log_all_failures` in global_defs"),
+        ("not-vrrp", "`virtual_server 192.0.2.100`"),
+        ("tuning-ignored", "`vrrp_no_swap` in global_defs"),
+        ("tuning-ignored", "`vrrp_priority` in global_defs"),
+        ("tuning-ignored", "`debug` in vrrp_instance"),
+    ] {
+        assert!(
+            err.lines().any(|l| l.contains(what)) && err.contains(code),
+            "{code} {what}: {err}"
+        );
+    }
+    assert!(err.contains("vrrpd ignores 3 keyword(s) or block(s) of keepalived's other processes (not-vrrp) and 3 of process tuning (tuning-ignored)"), "{err}");
+    assert!(!err.contains("not-run-by-vrrpd"), "{err}");
+
+    // A keyword that would change the VRRP side still fails it.
+    let conf = write(
+        dir.path(),
+        "k2.conf",
+        &text.replace(
+            "  vrrp_no_swap\n",
+            "  vrrp_no_swap\n  default_interface lo\n",
+        ),
+    );
+    let out = vrrpd(&["-t", "-f", &conf]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("`default_interface` in global_defs is read but not run by vrrpd"),
+        "{err}"
+    );
+}
+
 #[test]
 fn config_test_of_a_missing_file_fails() {
     let out = vrrpd(&["-t", "-f", "/nonexistent/keepalived.conf"]);

@@ -70,7 +70,7 @@ const FAULTS: [Fault; 8] = [
 struct Node {
     kind: Kind,
     dir: PathBuf,
-    /// Index into the namespace's process list of the running daemon, if any.
+    /// Whether the daemon runs (false after a stop, and after a restart that did not take).
     running: bool,
     pid: i32,
     link_up: bool,
@@ -81,6 +81,12 @@ struct Node {
     stale: BTreeSet<usize>,
     /// How many times the daemon was started (numbers the kept logs of earlier runs).
     starts: usize,
+}
+
+impl Node {
+    fn name(&self, i: usize) -> String {
+        format!("n{i} ({:?})", self.kind)
+    }
 }
 
 fn config(i: usize, fail_file: &Path) -> String {
@@ -196,6 +202,10 @@ struct Soak {
     checks: usize,
     violations: Vec<String>,
     skipped: Vec<&'static str>,
+    /// Restarts after which the daemon exited at once (keepalived's "daemon is already
+    /// running" while its SIGKILLed VRRP child is an unreaped zombie): the node stays down,
+    /// its leftover VIPs stay, and the next round tries again, as a service manager would.
+    restarts_refused: usize,
     started: Instant,
     /// Every fault injected, in order (printed with the table).
     log: Vec<String>,
@@ -219,6 +229,7 @@ impl Soak {
             checks: 0,
             violations: Vec::new(),
             skipped: Vec::new(),
+            restarts_refused: 0,
             started: Instant::now(),
             log: Vec::new(),
         };
@@ -266,6 +277,32 @@ impl Soak {
             Kind::Keepalived => Keepalived::start(ns, &node.dir, &conf).1.pid(),
         };
         node.running = true;
+    }
+
+    /// Start node `i` again after its daemon stopped, wait for it to settle, and record
+    /// whether the start took: a daemon that exited meanwhile leaves the node down, with the
+    /// VIPs a SIGKILL left still on it (the model keeps them as stale until a start takes).
+    fn restart(&mut self, i: usize, what: &str) {
+        self.start(i);
+        // The script runs every second and a restarted daemon waits its first down timer.
+        std::thread::sleep(SETTLE + Duration::from_millis(1000));
+        let pid = self.nodes[i].pid;
+        if self.lan.hosts[i].wait_pid(pid, Duration::from_millis(30)) {
+            self.nodes[i].running = false;
+            self.restarts_refused += 1;
+            let t = self.started.elapsed().as_secs_f64();
+            let line = format!(
+                "{t:7.1}s {what}: {} exited at start (restart refused; see its log)",
+                self.nodes[i].name(i)
+            );
+            // vrrpd has one process and one pid file: it must never refuse a restart.
+            if self.nodes[i].kind == Kind::Vrrpd {
+                self.violations.push(line.clone());
+            }
+            self.log.push(line);
+        } else {
+            self.nodes[i].stale.clear();
+        }
     }
 
     fn signal(&self, i: usize, sig: libc::c_int) {
@@ -358,6 +395,15 @@ impl Soak {
 
     /// Inject one random fault on one random node, check, repair, check.
     fn round(&mut self, holdings: &Mutex<Holdings>, track_script: bool) {
+        // A node whose restart was refused is started again first (nothing else is down: the
+        // previous round repaired its own fault).
+        for i in 0..N {
+            if !self.nodes[i].running {
+                let what = format!("retried start of n{i}");
+                self.restart(i, &what);
+                self.check(&what, holdings);
+            }
+        }
         let fault = FAULTS[self.next(FAULTS.len())];
         if fault == Fault::ScriptFail && !track_script {
             if !self.skipped.contains(&"script-fail") {
@@ -366,8 +412,12 @@ impl Soak {
             return;
         }
         let i = self.next(N);
+        if !self.nodes[i].running {
+            // Its restart was refused again: no daemon to fault (and no pid to signal).
+            return;
+        }
         self.faults += 1;
-        let name = format!("{fault:?} on n{i} ({:?})", self.nodes[i].kind);
+        let name = format!("{fault:?} on {}", self.nodes[i].name(i));
         self.log.push(format!(
             "{:7.1}s {name}",
             self.started.elapsed().as_secs_f64()
@@ -431,10 +481,7 @@ impl Soak {
             self.check(&name, holdings);
         }
         match fault {
-            Fault::Kill | Fault::Term => {
-                self.nodes[i].stale.clear();
-                self.start(i);
-            }
+            Fault::Kill | Fault::Term => self.restart(i, &format!("repair of {name}")),
             Fault::StopCont => self.signal(i, libc::SIGCONT),
             Fault::LinkDown => {
                 exec(&["ip", "link", "set", "eth0", "up"]);
@@ -451,8 +498,10 @@ impl Soak {
                 self.nodes[i].script_failing = false;
             }
         }
-        // The script runs every second and a restarted daemon waits its first down timer.
-        std::thread::sleep(SETTLE + Duration::from_millis(1000));
+        if !matches!(fault, Fault::Kill | Fault::Term) {
+            // The script runs every second (restart waited on its own).
+            std::thread::sleep(SETTLE + Duration::from_millis(1000));
+        }
         self.check(&format!("repair of {name}"), holdings);
     }
 }
@@ -464,6 +513,7 @@ struct Table {
     violations: usize,
     longest_none: Duration,
     longest_split: Duration,
+    restarts_refused: usize,
     skipped: Vec<&'static str>,
 }
 
@@ -548,6 +598,7 @@ fn soak(tag: &str, kinds: [Kind; N], secs: u64) -> (Table, Vec<String>) {
             violations: s.violations.len(),
             longest_none: g.0,
             longest_split: g.1,
+            restarts_refused: s.restarts_refused,
             skipped: s.skipped.clone(),
         },
         s.log
@@ -563,17 +614,18 @@ fn print(tables: &[Table], secs: u64) {
         "\nchaos soak, {secs} s each, 4 nodes, 2 instances, faults every ~{:.1} s",
         (SETTLE * 2 + Duration::from_secs(1)).as_secs_f64()
     );
-    println!("| daemons | faults injected | invariant checks | violations | longest without a master | longest split brain (incl. the splits nft-drop and SIGSTOP force) | faults skipped |");
-    println!("|---|---:|---:|---:|---:|---:|---|");
+    println!("| daemons | faults injected | invariant checks | violations | longest without a master | longest split brain (incl. the splits nft-drop and SIGSTOP force) | restarts refused | faults skipped |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---|");
     for t in tables {
         println!(
-            "| {} | {} | {} | {} | {} ms | {} ms | {} |",
+            "| {} | {} | {} | {} | {} ms | {} ms | {} | {} |",
             t.label,
             t.faults,
             t.checks,
             t.violations,
             t.longest_none.as_millis(),
             t.longest_split.as_millis(),
+            t.restarts_refused,
             if t.skipped.is_empty() {
                 "none".to_string()
             } else {

@@ -272,7 +272,13 @@ fn the_dockerfile_runs_the_deb_it_builds_with_flags_vrrpd_accepts() {
 #[test]
 fn vrrpd_conf_5_renders_cleanly_and_names_every_block_vrrpd_leaves_to_keepalived() {
     let page = read("man/vrrpd.conf.5");
-    for block in vrrp::config::NOT_RUN_BY_VRRPD {
+    let blocks = vrrp::config::NOT_RUN_BY_VRRPD.iter().copied().chain(
+        vrrp::config::NOT_VRRP_BLOCKS
+            .iter()
+            .chain(vrrp::config::TUNING_BLOCKS)
+            .map(|(b, _)| *b),
+    );
+    for block in blocks {
         assert!(
             page.contains(&format!(".BR {block}")) || page.contains(&format!(".B {block}")),
             "vrrpd.conf(5) does not mention {block}"

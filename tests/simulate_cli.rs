@@ -360,7 +360,7 @@ fn keywords_vrrpd_does_not_run_are_findings_for_vrrpd_nodes_only() {
     let dir = tempfile::tempdir().unwrap();
     let conf = |name: &str, prio: u32| {
         let p = dir.path().join(format!("{name}.conf"));
-        std::fs::write(&p, format!("global_defs {{\n router_id {name}\n enable_snmp_vrrp\n}}\nvrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 51\n priority {prio}\n virtual_ipaddress {{\n  192.0.2.100\n }}\n}}\n")).unwrap();
+        std::fs::write(&p, format!("global_defs {{\n router_id {name}\n default_interface eth0\n enable_snmp_vrrp\n}}\nvrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 51\n priority {prio}\n virtual_ipaddress {{\n  192.0.2.100\n }}\n}}\n")).unwrap();
         p.display().to_string()
     };
     let (a, b) = (conf("a", 150), conf("b", 100));

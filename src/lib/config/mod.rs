@@ -18,7 +18,10 @@ mod values;
 
 use std::path::{Path, PathBuf};
 
-pub use build::{NFTABLES_TABLE, NOT_RUN_BY_VRRPD, NOT_RUN_YET, VIP_OPTIONS_NOT_RUN_YET};
+pub use build::{
+    not_run_kind, NotRun, NFTABLES_TABLE, NOT_RUN_BY_VRRPD, NOT_RUN_YET, NOT_VRRP, NOT_VRRP_BLOCKS,
+    TUNING_BLOCKS, TUNING_IGNORED, VIP_OPTIONS_NOT_RUN_YET,
+};
 pub use diag::{Diagnostic, Severity};
 pub use lexer::Word;
 pub use source::SourceMap;

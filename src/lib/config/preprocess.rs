@@ -21,6 +21,15 @@ const MAX_EXPANSIONS: usize = 4096;
 /// ... would exceed maximum line length"): it stops expanding and reads on with the line as it
 /// is. The bound also keeps a growing self-reference (`$A=${A}x`) from taking forever.
 const MAX_LINE: usize = 1024;
+/// The lines of a multi-line definition go through expansion again, so a definition whose own
+/// lines use it (`$A=x \` then `$A`) expands forever: keepalived 2.2.7 repeats the lines
+/// without end (`keepalived -t` hangs). Lines expanded from lines expanded from ... deeper than
+/// this are that loop; the budget bounds a definition that uses itself twice (2^depth lines).
+const MAX_MULTILINE_DEPTH: usize = 16;
+const MAX_MULTILINE_LINES: usize = 100_000;
+/// `$NAME` substitutions in one load: a generated 10,000-instance config with a few macros per
+/// instance uses ~100,000; beyond this the expansion is running away.
+const MAX_TOTAL_EXPANSIONS: usize = 2_000_000;
 
 /// What [`Preprocessor::expand`] did to a line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +78,13 @@ pub(crate) struct Preprocessor {
     config_id: Option<String>,
     defs: HashMap<String, Def>,
     rng: u64,
+    /// How deep the line being processed is inside multi-line expansions, and how many such
+    /// lines this load has processed (see MAX_MULTILINE_DEPTH).
+    multiline_depth: usize,
+    multiline_lines: usize,
+    expansions: usize,
+    /// The runaway-expansion error was reported (once per load).
+    runaway_reported: bool,
     pub items: Vec<Item>,
     pub diags: Vec<Diagnostic>,
     pub sources: SourceMap,
@@ -84,6 +100,10 @@ impl Preprocessor {
             config_id,
             defs: HashMap::new(),
             rng: 0x2545_f491_4f6c_dd1d,
+            multiline_depth: 0,
+            multiline_lines: 0,
+            expansions: 0,
+            runaway_reported: false,
             items: Vec::new(),
             diags: Vec::new(),
             sources: SourceMap::default(),
@@ -227,11 +247,13 @@ impl Preprocessor {
                 break;
             }
             m = expanded;
+            if changed == Expanded::Stopped {
+                // A runaway line's definition lines would run away too.
+                extra.clear();
+                break;
+            }
             extra.extend(more);
-            if changed == Expanded::Stopped
-                || !(m.text.starts_with('@') || m.text.contains('$'))
-                || rounds > 64
-            {
+            if !(m.text.starts_with('@') || m.text.contains('$')) || rounds > 64 {
                 break;
             }
         }
@@ -252,11 +274,39 @@ impl Preprocessor {
         if !m.is_empty() && !self.include(&m, ctx) {
             self.emit(&m, ctx);
         }
+        if extra.is_empty() || self.runaway_reported {
+            return;
+        }
+        if self.multiline_depth >= MAX_MULTILINE_DEPTH
+            || self.multiline_lines + extra.len() > MAX_MULTILINE_LINES
+        {
+            self.runaway(&ctx.span(m.col_at(0)));
+            return;
+        }
+        self.multiline_lines += extra.len();
+        self.multiline_depth += 1;
         for line in extra {
             let mut none = None;
             if !line.is_empty() {
                 self.logical(line, ctx, &mut none);
             }
+        }
+        self.multiline_depth -= 1;
+    }
+
+    /// The error for an expansion that never ends, once per load; the load reads no further
+    /// expanded lines.
+    fn runaway(&mut self, span: &Span) {
+        if !self.runaway_reported {
+            self.runaway_reported = true;
+            self.diags.push(
+                Diagnostic::error(
+                    "syntax-error",
+                    span,
+                    "a definition expands itself without end: keepalived repeats its lines forever (keepalived -t hangs)",
+                )
+                .with_help("a line of a `$NAME=... \\` definition uses a definition that leads back to NAME; remove that use"),
+            );
         }
     }
 
@@ -329,6 +379,11 @@ impl Preprocessor {
                 continue;
             };
             count += 1;
+            self.expansions += 1;
+            if self.expansions > MAX_TOTAL_EXPANSIONS || self.runaway_reported {
+                self.runaway(&ctx.span(cur.col_at(pos)));
+                return (cur, Vec::new(), Expanded::Stopped);
+            }
             if count > MAX_EXPANSIONS {
                 self.diags.push(Diagnostic::error(
                     "syntax-error",
@@ -829,6 +884,31 @@ mod tests {
         assert_eq!((p.diags[0].span.line, p.diags[0].span.column), (2, 1));
         let text = lines(&p).concat();
         assert!(text.len() < MAX_LINE && text.ends_with("FFFF"), "{text}");
+    }
+
+    /// Found by fuzz/ (config_load, a stack overflow): the second line of a multi-line
+    /// definition uses the definition itself. keepalived 2.2.7 prints its lines forever
+    /// (`keepalived -t` hangs); one error here, and the load ends.
+    #[test]
+    fn a_multiline_definition_that_uses_itself_is_one_error() {
+        for t in [
+            "$A=x \\\n$A\n\n$A\n",
+            "$A=$A \\\n$A\n\n$A\n",
+            "$A=y \\\n$B\n\n$B=z \\\n$A\n\n$A\n",
+        ] {
+            let p = run(t, None);
+            assert_eq!(p.diags.len(), 1, "{t:?}: {:?}", p.diags);
+            let m = &p.diags[0].message;
+            assert!(
+                m.contains("without end") || m.contains("does not terminate"),
+                "{t:?}: {m}"
+            );
+            assert!(p.items.len() < 2 * MAX_MULTILINE_LINES, "{t:?}");
+        }
+        // Nested use that ends is expanded in full.
+        let p = run("$B=b1 \\\nb2\n\n$A=a1 \\\n$B\n\n$A\n", None);
+        assert!(p.diags.is_empty(), "{:?}", p.diags);
+        assert_eq!(lines(&p), vec!["a1", "b1", "b2"]);
     }
 
     #[test]

@@ -32,6 +32,9 @@ pub enum AddrJob {
     Garp(GarpJob),
     /// Answered once every job queued before it is done.
     Barrier(tokio::sync::oneshot::Sender<()>),
+    /// The jobs queued after it wait until it fires (a no_accept master's drop rules are in
+    /// before its VIPs are added: nftables.rs).
+    After(tokio::sync::oneshot::Receiver<()>),
 }
 
 pub struct AddressWorker {
@@ -153,6 +156,9 @@ async fn work(netlink: Netlink, mut pacer: GarpPacer, mut rx: mpsc::UnboundedRec
             AddrJob::Garp(g) => pacer.submit(g),
             AddrJob::Barrier(done) => {
                 let _ = done.send(());
+            }
+            AddrJob::After(ready) => {
+                let _ = ready.await;
             }
         }
     }

@@ -25,6 +25,7 @@ use super::garp::{GarpJob, GarpPacer};
 use super::host::{HostSnapshot, SystemHost};
 use super::instance::{self, InstanceIo};
 use super::netlink::NetlinkError;
+use super::nftables::{self, Firewall};
 use super::notify::{self, Notifier, Subject};
 use super::signals::{SigFunc, Signals};
 use super::socket::{VrrpSocket, RECV_BUF};
@@ -35,6 +36,7 @@ use super::track_script::{ScriptTrackers, TrackerReport};
 use super::vmac::Vmacs;
 use super::{demotion, dump, linkwatch, metrics_http, pidfile, privileges, sd_notify};
 
+mod firewall;
 mod reload;
 
 /// keepalived's exit code for a configuration that cannot run.
@@ -243,6 +245,13 @@ pub fn run(args: Options) -> ExitCode {
             tracing::error!("no vrrp_instance can run; exiting");
             return ExitCode::from(EXIT_CONFIG);
         }
+        if !global.vrrp_startup_delay.is_zero() {
+            // keepalived's line (vrrp_daemon.c); the fsm holds the backups' down timers.
+            tracing::info!(
+                "Delaying startup for {} seconds",
+                global.vrrp_startup_delay.as_secs_f64()
+            );
+        }
         let _pidfile = match args.pidfile.as_deref().map(pidfile::PidFile::create) {
             Some(Err(e)) => {
                 tracing::error!("cannot write the pid file: {e}");
@@ -330,7 +339,8 @@ fn release_freed_memory() {
 
 /// `vrrpd -t`: the lint machinery on the config plus the daemon's own instance building
 /// against this host, diagnostics on stderr, exit 0 (vrrpd would run every instance as
-/// written) or 1 (errors, a refused instance, or the file cannot be read). Opens no socket.
+/// written) or 1 (errors, a refused instance, a `not-run-by-vrrpd` keyword, or the file cannot
+/// be read). `not-vrrp` and `tuning-ignored` notes are listed but pass. Opens no socket.
 fn config_test(args: &Options) -> ExitCode {
     let report = match crate::lint::check_config(&args.config) {
         Ok(r) => r,
@@ -344,12 +354,26 @@ fn config_test(args: &Options) -> ExitCode {
         eprint!("{text}");
     }
     let mut refused = 0;
-    let not_run = report
-        .configs
-        .iter()
-        .flat_map(|l| &l.diagnostics)
-        .filter(|d| d.code == "not-run-by-vrrpd")
-        .count();
+    let count = |kind: config::NotRun| {
+        report
+            .configs
+            .iter()
+            .flat_map(|l| &l.diagnostics)
+            .filter(|d| d.code == kind.code())
+            .count()
+    };
+    // Only what would change the VRRP side fails the test: the unit's ExecStartPre runs it,
+    // and a config that also feeds keepalived's checker (virtual_server...) must still start.
+    let not_run = count(config::NotRun::Vrrp);
+    let (other, tuning) = (
+        count(config::NotRun::OtherProcess),
+        count(config::NotRun::Tuning),
+    );
+    if other + tuning > 0 {
+        eprintln!(
+            "note: vrrpd ignores {other} keyword(s) or block(s) of keepalived's other processes (not-vrrp) and {tuning} of process tuning (tuning-ignored); they do not fail vrrpd -t"
+        );
+    }
     if not_run > 0 {
         eprintln!(
             "error: the config uses {not_run} keyword(s) or block(s) that vrrpd reads but does not run (the not-run-by-vrrpd notes above); vrrpd -t fails until they are run or removed"
@@ -420,6 +444,12 @@ pub struct Daemon {
     demotion_file: Option<PathBuf>,
     /// The use_vmac interfaces (removed at stop, or when the daemon is dropped).
     vmacs: Vmacs,
+    /// The nftables table: the VIP filter of no_accept masters, the VMACs' IGMP/MLD rules.
+    firewall: Firewall,
+    /// The promote_secondaries sysctls this run raised (put back at stop).
+    promote: super::promote_secondaries::PromoteSecondaries,
+    /// With log_unknown_vrids: the socket of the datagram being handled (for its log line).
+    rx_socket: Option<usize>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -477,7 +507,20 @@ impl Daemon {
             Ok(w) => w,
             Err(e) => return (Err(e.into()), refused),
         };
+        for s in runnable.iter().filter(|s| s.no_peer_fault) {
+            // keepalived's line (vrrp.c, vrrp_complete_instance).
+            tracing::info!(
+                "({}) {} - going to fault state",
+                s.name,
+                node::NO_PEER_FAULT
+            );
+        }
+        let firewall = Firewall::start(nftables::Settings::of(&cfg.global, runnable.iter()));
         let node = Node::new(runnable, &host);
+        let mut promote = super::promote_secondaries::PromoteSecondaries::default();
+        promote.apply(&super::promote_secondaries::wanted(cfg, |name| {
+            node.instances().any(|(_, i)| i.spec.name == name)
+        }));
         let io = node
             .instances()
             .map(|(id, _)| id)
@@ -498,7 +541,7 @@ impl Daemon {
         super::track_file::init_files(&cfg.track_files, false);
         let files = FileTrackers::start(&used_files(cfg, &node), &trackers_tx);
         let processes = start_processes(cfg, &node, None, &trackers_tx);
-        let d = Daemon {
+        let mut d = Daemon {
             clock: Clock::start(),
             node,
             io,
@@ -522,8 +565,19 @@ impl Daemon {
             events: broadcast::channel(EVENT_BACKLOG).0,
             demotion_file: None,
             vmacs,
+            firewall,
+            promote,
+            rx_socket: None,
         };
+        d.sync_vmac_rules();
         (Ok(d), refused)
+    }
+
+    /// The interface of the datagram being handled (log_unknown_vrids).
+    fn rx_ifname(&self) -> &str {
+        self.rx_socket
+            .and_then(|s| self.sockets.get(s))
+            .map_or("", |s| s.ifname.as_str())
     }
 
     /// A handle for status queries while `serve` runs.
@@ -590,12 +644,16 @@ impl Daemon {
                 }
                 Some((sock, meta, buf)) = pkt_rx.recv() => {
                     let s = self.sockets[sock].clone();
+                    if self.global.log_unknown_vrids {
+                        self.rx_socket = Some(sock);
+                    }
                     self.input(Input::Datagram {
                         ifname: &s.node_ifname,
                         family: s.family,
                         bytes: &buf,
                         meta: &meta,
                     });
+                    self.rx_socket = None;
                 }
                 Some(report) = self.trackers_rx.recv() => {
                     let now = self.now();
@@ -648,8 +706,11 @@ impl Daemon {
             }
         }
         self.addresses.finish().await;
-        // After the goodbye adverts and VIP removals: the macvlans go last, as in keepalived.
+        // After the goodbye adverts and VIP removals: the macvlans go last, as in keepalived,
+        // then the nftables table.
         self.vmacs.remove_all();
+        self.firewall.stop();
+        self.promote.restore();
         std::mem::take(&mut self.notifier).finish().await;
         tracing::info!("stopped");
         Ok(())
@@ -1017,6 +1078,9 @@ impl Daemon {
             Effect::AddVips { id } => {
                 if let Some(io) = self.io.get_mut(&id) {
                     io.vips_set = true;
+                }
+                self.sync_filter(id, true);
+                if let Some(io) = self.io.get(&id) {
                     self.addresses.submit(AddrJob::Add {
                         instance: name_of(&self.node, id),
                         vips: io.vips.clone(),
@@ -1120,6 +1184,17 @@ impl Daemon {
                 tracing::info!("({}) {message} (from {src})", name_of(&self.node, id));
             }
             Effect::Dropped { src, vrid, reason } => match vrid {
+                // keepalived's lines (vrrp_scheduler.c), with log_unknown_vrids only.
+                Some(v) if self.rx_socket.is_some() && reason == node::UNKNOWN_VRID => {
+                    let ifname = self.rx_ifname();
+                    tracing::info!("Unknown VRID({v}) received on interface({ifname}). ignoring...")
+                }
+                Some(v) if self.rx_socket.is_some() && reason == node::UNCLAIMED_VRID => {
+                    let ifname = self.rx_ifname();
+                    tracing::info!(
+                        "Unknown VRID({v}) received on interface({ifname}) from {src}. ignoring..."
+                    )
+                }
                 Some(v) => tracing::trace!("advert for VRID {v} from {src} dropped: {reason}"),
                 None => tracing::debug!("datagram from {src} dropped: {reason}"),
             },
@@ -1161,6 +1236,9 @@ impl Daemon {
             io.vips = v;
             io.routes = r;
         }
+        if add {
+            self.sync_filter(id, true);
+        }
         self.addresses.submit(if add {
             AddrJob::Add {
                 instance,
@@ -1174,6 +1252,9 @@ impl Daemon {
                 routes,
             }
         });
+        if !add {
+            self.sync_filter(id, false);
+        }
     }
 
     fn remove_vips(&mut self, id: InstanceId) {
@@ -1185,6 +1266,7 @@ impl Daemon {
                 routes: io.routes.clone(),
             });
         }
+        self.sync_filter(id, false);
     }
 
     fn send(&mut self, id: InstanceId, src: IpAddr, dst: IpAddr, bytes: &[u8]) {

@@ -97,6 +97,10 @@ pub struct InstanceConfig {
     /// A master sends one advert before stepping down to a higher-priority one.
     pub higher_prio_send_advert: bool,
     pub garp: GarpConfig,
+    /// keepalived's vrrp_startup_delay: until this long after the first Startup, a backup's
+    /// Master_Down_Timer runs from the end of the delay instead of from now (an owner still
+    /// starts as master at once, as in keepalived's vrrp_init_instance_sands).
+    pub startup_delay: Duration,
     /// This router's primary address on the segment (the advert source), compared with a
     /// sender's in the equal-priority tie-break.
     pub primary_addr: IpAddr,
@@ -136,6 +140,7 @@ impl InstanceConfig {
             lower_prio_no_advert: false,
             higher_prio_send_advert: false,
             garp: GarpConfig::default(),
+            startup_delay: Duration::ZERO,
             primary_addr,
         }
     }
@@ -233,6 +238,7 @@ impl InstanceConfig {
                 .higher_prio_send_advert
                 .unwrap_or(global.vrrp_higher_prio_send_advert),
             garp,
+            startup_delay: global.vrrp_startup_delay,
             primary_addr,
         })
     }

@@ -81,6 +81,8 @@ pub struct Instance {
     last_transition: Option<Transition>,
     /// Demoted by the operator: hold BACKUP, never become master, until restored.
     held: bool,
+    /// The end of the startup delay, set at the first Startup (None: no delay).
+    delayed_start: Option<Time>,
 }
 
 impl Instance {
@@ -105,6 +107,7 @@ impl Instance {
             counters: Counters::default(),
             last_transition: None,
             held: false,
+            delayed_start: None,
         }
     }
 
@@ -286,6 +289,9 @@ impl Instance {
         if !matches!(self.state, State::Initialize | State::Stop) {
             return;
         }
+        if self.delayed_start.is_none() && !self.cfg.startup_delay.is_zero() {
+            self.delayed_start = Some(now + self.cfg.startup_delay);
+        }
         if let Some(why) = self.fault.clone() {
             self.transition(now, State::Fault, Reason::Fault(why), out);
             out.push(Action::Notify(State::Fault));
@@ -317,9 +323,14 @@ impl Instance {
         self.arm_down_timer(now);
     }
 
-    /// Master_Down_Timer := now + ms_down_timer (vrrp_init_instance_sands in BACKUP).
+    /// Master_Down_Timer := now + ms_down_timer (vrrp_init_instance_sands in BACKUP), from
+    /// the end of vrrp_startup_delay while it lasts.
     fn arm_down_timer(&mut self, now: Time) {
-        self.timer = Some(now + Duration::from_micros(self.ms_down_us));
+        let from = match self.delayed_start {
+            Some(end) if now < end => end,
+            _ => now,
+        };
+        self.timer = Some(from + Duration::from_micros(self.ms_down_us));
     }
 
     fn backup_rx(&mut self, now: Time, src: IpAddr, priority: u8, int_cs: u16) {
@@ -840,5 +851,33 @@ mod tests {
         );
         assert_eq!(acts[1], Action::SendAdvert { priority: 150 });
         assert_eq!(acts[2], Action::AddVips);
+    }
+
+    #[test]
+    fn startup_delay_holds_the_down_timer_of_a_backup_but_not_an_owner() {
+        let mut cfg = InstanceConfig::new("VI_1", 1, 150, addr(1));
+        cfg.startup_delay = Duration::from_secs(2);
+        let mut vi = Instance::new(cfg.clone());
+        vi.handle(Time::ZERO, Input::Startup);
+        let down = vi.master_down_interval();
+        let end = Time::ZERO + Duration::from_secs(2);
+        assert_eq!(vi.next_deadline(), Some(end + down));
+        // An advert during the delay re-arms from the end of the delay, after it from now.
+        let advert = |prio| Input::AdvertReceived {
+            src: addr(2),
+            priority: prio,
+            advert_int_cs: 100,
+        };
+        vi.handle(Time::ZERO + Duration::from_secs(1), advert(200));
+        assert_eq!(vi.next_deadline(), Some(end + down));
+        let later = end + Duration::from_millis(500);
+        vi.handle(later, advert(200));
+        assert_eq!(vi.next_deadline(), Some(later + down));
+        // keepalived's owner starts as master at once: no delay.
+        let mut owner = InstanceConfig::new("VI_2", 2, 255, addr(1));
+        owner.startup_delay = Duration::from_secs(2);
+        let mut vi = Instance::new(owner);
+        vi.handle(Time::ZERO, Input::Startup);
+        assert_eq!(vi.state(), State::Master);
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! The loader's own findings (syntax-error, invalid-value, value-out-of-range,
 //! missing-required for blocks, include-no-match, comment-in-word, duplicate-name,
-//! not-run-by-vrrpd) come first, then the rules of `rules::RULES`, then the cluster rules
+//! not-run-by-vrrpd, not-vrrp, tuning-ignored) come first, then the rules of `rules::RULES`, then the cluster rules
 //! (cluster-mismatch, priority-tie, and `failover`'s election, weight-cannot-move-master,
 //! preempt-on-return) when several files are given.
 

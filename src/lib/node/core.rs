@@ -31,9 +31,15 @@ pub enum FaultSource {
     ScriptInit(String),
     /// Another member of the instance's vrrp_sync_group is in FAULT.
     SyncGroup(String),
+    /// The config itself: `unicast_fault_no_peer` with no unicast_peer.
+    Config,
     /// Put there from outside the config (the simulator's injected faults).
     External,
 }
+
+/// The FAULT reason of `unicast_fault_no_peer` without peers (keepalived's log line says
+/// "Cannot use unicast without any peers - going to fault state").
+pub const NO_PEER_FAULT: &str = "Cannot use unicast without any peers";
 
 /// One instance of a node: what it runs and how it is doing.
 #[derive(Debug, Clone)]
@@ -149,6 +155,11 @@ impl NodeInstance {
             .then(|| self.faults.values().cloned().collect::<Vec<_>>().join(", "))
     }
 }
+
+/// The `Effect::Dropped` reason of an advert for a VRID no instance runs on its interface.
+pub const UNKNOWN_VRID: &str = "no instance with this VRID on the interface";
+/// ... and of one for a VRID several instances run, none of which claims its addresses.
+pub const UNCLAIMED_VRID: &str = "no instance of this VRID claims its source/destination";
 
 /// A node: every instance of one vrrpd (or one simulated router).
 #[derive(Debug, Clone, Default)]
@@ -904,7 +915,7 @@ impl Node {
         let slot = match (first_two.next(), first_two.next()) {
             (None, _) => {
                 *self.unknown_vrid.entry(ifname.to_string()).or_default() += 1;
-                out.push(dropped("no instance with this VRID on the interface"));
+                out.push(dropped(UNKNOWN_VRID));
                 return;
             }
             (Some(only), None) => only,
@@ -915,9 +926,7 @@ impl Node {
             }) {
                 Some(s) => s,
                 None => {
-                    out.push(dropped(
-                        "no instance of this VRID claims its source/destination",
-                    ));
+                    out.push(dropped(UNCLAIMED_VRID));
                     return;
                 }
             },
@@ -1075,6 +1084,10 @@ fn link_state(info: Option<&IfaceInfo>) -> TrackerState {
 }
 
 fn initial_faults(inst: &mut NodeInstance, iface: Option<&IfaceInfo>) {
+    if inst.spec.no_peer_fault {
+        inst.faults
+            .insert(FaultSource::Config, NO_PEER_FAULT.to_string());
+    }
     if inst.spec.src.is_none() {
         let r = no_address_reason(&inst.spec);
         inst.faults.insert(FaultSource::NoAddress, r);

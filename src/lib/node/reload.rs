@@ -95,7 +95,9 @@ impl Node {
         }
         let started = self.is_started();
         for &n in &plan.add {
-            if let Some(spec) = new[n].take() {
+            if let Some(mut spec) = new[n].take() {
+                // keepalived delays only the first start (vrrp_daemon.c: `!reload`).
+                spec.fsm.startup_delay = std::time::Duration::ZERO;
                 let slot = self.insert(spec, host);
                 // Held before it starts, so it never becomes master in between.
                 self.join_group_demotion(now, slot, out);
@@ -192,7 +194,12 @@ impl Node {
             })
             .cloned()
             .collect();
+        let no_peer = inst
+            .spec
+            .no_peer_fault
+            .then(|| super::core::NO_PEER_FAULT.to_string());
         self.apply_trackers(now, id.0, "reload", out);
+        self.set_fault(now, id, FaultSource::Config, no_peer, out);
         for source in gone {
             self.set_fault(now, id, source, None, out);
         }

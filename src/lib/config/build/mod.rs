@@ -1,7 +1,9 @@
 //! Keyword tree -> typed model. Reads the VRRP side (global_defs, vrrp_script,
 //! vrrp_track_process, track_file, vrrp_sync_group, vrrp_instance), then applies keepalived
 //! 2.2.7's defaults and inheritance once the whole file is known (globals may come last).
-//! Blocks vrrpd does not run are kept in the tree and get a `not-run-by-vrrpd` note.
+//! Blocks vrrpd does not run are kept in the tree and get a note: `not-run-by-vrrpd` (VRRP
+//! behaviour vrrpd lacks; `vrrpd -t` fails), `not-vrrp` (keepalived's other processes) or
+//! `tuning-ignored` (process tuning); see [`NotRun`].
 
 mod global;
 mod instance;
@@ -12,12 +14,42 @@ use super::model::Config;
 use super::tree::{KeywordTree, Node};
 use super::values::Reader;
 
-/// Root keywords of keepalived that vrrpd reads but does not run.
+/// How vrrpd treats something it reads but does not run, and the code of its note.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotRun {
+    /// It would change what the VRRP side does on the wire or on the host (addresses, routes,
+    /// rules, timers, states, scripts, firewall): `not-run-by-vrrpd`, and `vrrpd -t` fails.
+    Vrrp,
+    /// It belongs to another keepalived process (the checker with LVS, BFD) or interface (SNMP,
+    /// DBus): `not-vrrp`, logged at start, listed by `vrrpd -t`, which still passes (the
+    /// checker can keep running as `keepalived --check` on the same file).
+    OtherProcess,
+    /// Pure process tuning (scheduling, affinity, buffers, names, memory locking):
+    /// `tuning-ignored`, logged at start, listed by `vrrpd -t`, which still passes.
+    Tuning,
+}
+
+impl NotRun {
+    /// The note's stable code (part of lint's JSON contract).
+    pub const fn code(self) -> &'static str {
+        match self {
+            NotRun::Vrrp => "not-run-by-vrrpd",
+            NotRun::OtherProcess => "not-vrrp",
+            NotRun::Tuning => "tuning-ignored",
+        }
+    }
+
+    /// The kind whose note has `code`, if any.
+    pub fn from_code(code: &str) -> Option<NotRun> {
+        [NotRun::Vrrp, NotRun::OtherProcess, NotRun::Tuning]
+            .into_iter()
+            .find(|k| k.code() == code)
+    }
+}
+
+/// Root keywords of keepalived that vrrpd reads but does not run, though they change what the
+/// VRRP side does: `not-run-by-vrrpd` notes, and `vrrpd -t` fails.
 pub const NOT_RUN_BY_VRRPD: &[&str] = &[
-    "virtual_server",
-    "virtual_server_group",
-    "SSL",
-    "bfd_instance",
     "static_ipaddress",
     "static_routes",
     "static_rules",
@@ -26,56 +58,95 @@ pub const NOT_RUN_BY_VRRPD: &[&str] = &[
     "linkbeat_interfaces",
     "interface_up_down_delays",
     "net_namespace",
-    "net_namespace_ipvs",
     "namespace_with_ipsets",
-    "use_pid_dir",
-    "instance",
-    "child_wait_time",
     "linkbeat_use_polling",
 ];
 
-/// Keywords inside blocks vrrpd reads that it parses but does not run yet: (block, keyword,
-/// why). Each use gets a `not-run-by-vrrpd` note at start, and `vrrpd -t` fails on it.
+/// Root keywords of keepalived's other processes (block, whose): `not-vrrp` notes.
+pub const NOT_VRRP_BLOCKS: &[(&str, &str)] = &[
+    ("virtual_server", CHECKER),
+    ("virtual_server_group", CHECKER),
+    ("SSL", CHECKER),
+    ("bfd_instance", BFD),
+    ("net_namespace_ipvs", CHECKER),
+];
+
+/// Root keywords that tune keepalived's processes only (keyword, why): `tuning-ignored` notes.
+pub const TUNING_BLOCKS: &[(&str, &str)] = &[
+    ("use_pid_dir", "vrrpd writes the pid file -p names"),
+    (
+        "instance",
+        "vrrpd names its pid file and processes its own way",
+    ),
+    (
+        "child_wait_time",
+        "vrrpd has no child processes to wait for",
+    ),
+];
+
+const CHECKER: &str = "keepalived's checker process, which runs LVS: `keepalived --check`";
+const BFD: &str = "keepalived's BFD process: `keepalived --bfd`";
+const SNMP: &str = "keepalived's SNMP agent; vrrpd answers on its control socket and metrics";
+const DBUS: &str = "keepalived's DBus interface; vrrpd answers on its control socket";
+
+/// Keywords of keepalived's other processes and interfaces inside the blocks vrrpd reads
+/// (block, keyword, whose): `not-vrrp` notes; `vrrpd -t` passes.
 #[rustfmt::skip]
-pub const NOT_RUN_YET: &[(&str, &str, &str)] = &[
-    ("vrrp_instance", "track_bfd", "vrrpd runs no BFD"),
-    ("vrrp_instance", "use_ipvlan", "ipvlan interfaces are not implemented"),
-    ("vrrp_instance", "virtual_rules", "vrrpd adds no ip rules yet"),
-    ("vrrp_instance", "lvs_sync_daemon_interface", "vrrpd runs no LVS"),
-    ("vrrp_sync_group", "track_bfd", "vrrpd runs no BFD"),
-    ("global_defs", "enable_traps", "vrrpd has no SNMP"),
-    ("global_defs", "enable_snmp_vrrp", "vrrpd has no SNMP"),
-    ("global_defs", "enable_snmp_keepalived", "vrrpd has no SNMP"),
-    ("global_defs", "enable_snmp_rfc", "vrrpd has no SNMP"),
-    ("global_defs", "enable_snmp_rfcv2", "vrrpd has no SNMP"),
-    ("global_defs", "enable_snmp_rfcv3", "vrrpd has no SNMP"),
-    ("global_defs", "enable_dbus", "vrrpd has no DBus"),
-    ("global_defs", "lvs_sync_daemon", "vrrpd runs no LVS"),
-    // VRRP-side keywords vrrpd does not act on yet.
-    ("vrrp_instance", "vrf", "vrrpd does not bind instances to a VRF"),
-    ("vrrp_instance", "unicast_fault_no_peer", "vrrpd does not go to FAULT for an empty unicast_peer"),
-    ("vrrp_instance", "old_unicast_checksum", "vrrpd sends only the RFC checksum"),
-    ("vrrp_instance", "garp_extra_if", "vrrpd sends no extra gratuitous ARPs on a timer"),
-    ("vrrp_instance", "vmac_garp_intvl", "vrrpd sends no extra gratuitous ARPs on a timer"),
-    ("vrrp_instance", "linkbeat_use_polling", "vrrpd watches links by netlink only"),
-    ("vrrp_instance", "debug", "vrrpd has no per-instance debug level"),
+pub const NOT_VRRP: &[(&str, &str, &str)] = &[
+    ("global_defs", "enable_traps", SNMP),
+    ("global_defs", "enable_snmp_vrrp", SNMP),
+    ("global_defs", "enable_snmp_keepalived", SNMP),
+    ("global_defs", "enable_snmp_rfc", SNMP),
+    ("global_defs", "enable_snmp_rfcv2", SNMP),
+    ("global_defs", "enable_snmp_rfcv3", SNMP),
+    ("global_defs", "enable_snmp_checker", SNMP),
+    ("global_defs", "snmp_socket", SNMP),
+    ("global_defs", "enable_dbus", DBUS),
+    ("global_defs", "dbus_service_name", DBUS),
+    ("global_defs", "checker_process_name", CHECKER),
+    ("global_defs", "lvs_process_name", CHECKER),
+    ("global_defs", "smtp_alert_checker", CHECKER),
+    ("global_defs", "checker_log_all_failures", CHECKER),
+    ("global_defs", "no_checker_emails", CHECKER),
+    ("global_defs", "rs_init_notifies", CHECKER),
+    ("global_defs", "checker_priority", CHECKER),
+    ("global_defs", "checker_no_swap", CHECKER),
+    ("global_defs", "checker_cpu_affinity", CHECKER),
+    ("global_defs", "checker_rt_priority", CHECKER),
+    ("global_defs", "checker_rlimit_rttime", CHECKER),
+    ("global_defs", "checker_rlimit_rtime", CHECKER),
+    ("global_defs", "lvs_timeouts", CHECKER),
+    ("global_defs", "lvs_flush", CHECKER),
+    ("global_defs", "lvs_flush_on_stop", CHECKER),
+    ("global_defs", "lvs_notify_fifo", CHECKER),
+    ("global_defs", "lvs_notify_fifo_script", CHECKER),
+    ("global_defs", "lvs_netlink_cmd_rcv_bufs", CHECKER),
+    ("global_defs", "lvs_netlink_cmd_rcv_bufs_force", CHECKER),
+    ("global_defs", "lvs_netlink_monitor_rcv_bufs", CHECKER),
+    ("global_defs", "lvs_netlink_monitor_rcv_bufs_force", CHECKER),
+    ("global_defs", "nftables_ipvs", CHECKER),
+    ("global_defs", "nftables_ipvs_priority", CHECKER),
+    ("global_defs", "nftables_ipvs_start_fwmark", CHECKER),
+    ("global_defs", "bfd_process_name", BFD),
+    ("global_defs", "bfd_priority", BFD),
+    ("global_defs", "bfd_no_swap", BFD),
+    ("global_defs", "bfd_cpu_affinity", BFD),
+    ("global_defs", "bfd_rt_priority", BFD),
+    ("global_defs", "bfd_rlimit_rttime", BFD),
+    ("global_defs", "bfd_rlimit_rtime", BFD),
+];
+
+/// Keywords that tune keepalived's VRRP process only, with no effect on the wire or the host
+/// (block, keyword, why): `tuning-ignored` notes; `vrrpd -t` passes.
+#[rustfmt::skip]
+pub const TUNING_IGNORED: &[(&str, &str, &str)] = &[
+    ("vrrp_instance", "debug", "vrrpd has no per-instance debug level; -D logs in detail"),
     ("vrrp_instance", "kernel_rx_buf_size", "vrrpd keeps the kernel's receive buffer size"),
-    ("vrrp_instance", "track_src_ip", "vrrpd does not track the source address"),
-    ("vrrp_instance", "promote_secondaries", "vrrpd does not set the promote_secondaries sysctl of the interface"),
     ("global_defs", "tmp_config_directory", "vrrpd reads the config file itself"),
     ("global_defs", "config_save_dir", "vrrpd saves no config copies"),
     ("global_defs", "process_names", "vrrpd keeps its own process name"),
     ("global_defs", "process_name", "vrrpd keeps its own process name"),
     ("global_defs", "vrrp_process_name", "vrrpd keeps its own process name"),
-    ("global_defs", "default_interface", "vrrpd uses no default interface"),
-    ("global_defs", "vrrp_garp_extra_if", "vrrpd sends no extra gratuitous ARPs on a timer"),
-    ("global_defs", "vrrp_vmac_garp_intvl", "vrrpd sends no extra gratuitous ARPs on a timer"),
-    ("global_defs", "nftables", "vrrpd always uses nftables table `keepalived`"),
-    ("global_defs", "nftables_priority", "vrrpd's nftables chains keep keepalived's default priority"),
-    ("global_defs", "nftables_counters", "vrrpd's nftables rules have no counters"),
-    ("global_defs", "nftables_ifindex", "vrrpd's nftables rules match interfaces its own way"),
-    ("global_defs", "vrrp_iptables", "vrrpd writes no iptables rules"),
-    ("global_defs", "disable_local_igmp", "vrrpd does not change the IGMP sysctls"),
     ("global_defs", "max_auto_priority", "vrrpd sets no realtime scheduling priority"),
     ("global_defs", "min_auto_priority_delay", "vrrpd sets no realtime scheduling priority"),
     ("global_defs", "vrrp_priority", "vrrpd keeps its scheduling priority"),
@@ -84,8 +155,6 @@ pub const NOT_RUN_YET: &[(&str, &str, &str)] = &[
     ("global_defs", "vrrp_rt_priority", "vrrpd sets no realtime scheduling priority"),
     ("global_defs", "vrrp_rlimit_rttime", "vrrpd sets no realtime scheduling priority"),
     ("global_defs", "vrrp_rlimit_rtime", "vrrpd sets no realtime scheduling priority"),
-    ("global_defs", "snmp_socket", "vrrpd has no SNMP"),
-    ("global_defs", "dbus_service_name", "vrrpd has no DBus"),
     ("global_defs", "vrrp_netlink_cmd_rcv_bufs", "vrrpd keeps the kernel's netlink buffer sizes"),
     ("global_defs", "vrrp_netlink_cmd_rcv_bufs_force", "vrrpd keeps the kernel's netlink buffer sizes"),
     ("global_defs", "vrrp_netlink_monitor_rcv_bufs", "vrrpd keeps the kernel's netlink buffer sizes"),
@@ -93,97 +162,71 @@ pub const NOT_RUN_YET: &[(&str, &str, &str)] = &[
     ("global_defs", "vrrp_rx_bufs_policy", "vrrpd keeps the kernel's receive buffer size"),
     ("global_defs", "vrrp_rx_bufs_multiplier", "vrrpd keeps the kernel's receive buffer size"),
     ("global_defs", "umask", "vrrpd keeps the umask it is started with"),
-    ("global_defs", "vrrp_startup_delay", "vrrpd starts its instances at once"),
-    ("global_defs", "log_unknown_vrids", "vrrpd counts adverts of unknown VRIDs but does not log them"),
     ("global_defs", "random_seed", "vrrpd seeds its random numbers itself"),
-    ("global_defs", "reload_check_config", "vrrpd reloads without a separate check"),
+    ("global_defs", "reload_check_config", "vrrpd checks every new config at reload and keeps the running one on errors"),
+    ("global_defs", "data_use_instance", "vrrpd names its dump files keepalived's default way"),
+];
+
+/// Keywords inside blocks vrrpd reads that it parses but does not run yet, though they change
+/// what the VRRP side does: (block, keyword, why). Each use gets a `not-run-by-vrrpd` note at
+/// start, and `vrrpd -t` fails on it.
+#[rustfmt::skip]
+pub const NOT_RUN_YET: &[(&str, &str, &str)] = &[
+    ("vrrp_instance", "track_bfd", "vrrpd runs no BFD"),
+    ("vrrp_instance", "use_ipvlan", "ipvlan interfaces are not implemented"),
+    ("vrrp_instance", "virtual_rules", "vrrpd adds no ip rules yet"),
+    ("vrrp_instance", "lvs_sync_daemon_interface", "vrrpd runs no LVS"),
+    ("vrrp_sync_group", "track_bfd", "vrrpd runs no BFD"),
+    ("global_defs", "lvs_sync_daemon", "vrrpd runs no LVS"),
+    // VRRP-side keywords vrrpd does not act on yet.
+    ("vrrp_instance", "vrf", "vrrpd does not bind instances to a VRF"),
+    ("vrrp_instance", "old_unicast_checksum", "vrrpd sends only the RFC checksum"),
+    ("vrrp_instance", "garp_extra_if", "vrrpd sends no extra gratuitous ARPs on a timer"),
+    ("vrrp_instance", "vmac_garp_intvl", "vrrpd sends no extra gratuitous ARPs on a timer"),
+    ("vrrp_instance", "linkbeat_use_polling", "vrrpd watches links by netlink only"),
+    ("vrrp_instance", "track_src_ip", "vrrpd does not track the source address"),
+    ("global_defs", "default_interface", "vrrpd uses no default interface"),
+    ("global_defs", "vrrp_garp_extra_if", "vrrpd sends no extra gratuitous ARPs on a timer"),
+    ("global_defs", "vrrp_vmac_garp_intvl", "vrrpd sends no extra gratuitous ARPs on a timer"),
+    ("global_defs", "disable_local_igmp", "vrrpd does not change the IGMP sysctls"),
     ("global_defs", "include_check", "vrrpd does not check included files at reload"),
     ("global_defs", "reload_time_file", "vrrpd has no timed reload"),
     ("global_defs", "reload_repeat", "vrrpd has no timed reload"),
     ("global_defs", "reload_file", "vrrpd has no timed reload"),
-    ("global_defs", "data_use_instance", "vrrpd names its dump files its own way"),
     ("global_defs", "dynamic_interfaces", "vrrpd refuses an instance whose interface is missing at start"),
-    // keepalived's other processes (checker, BFD, LVS): never run by vrrpd.
-    ("global_defs", "checker_process_name", "vrrpd runs no checker"),
-    ("global_defs", "bfd_process_name", "vrrpd runs no BFD"),
-    ("global_defs", "lvs_process_name", "vrrpd runs no checker"),
-    ("global_defs", "smtp_alert_checker", "vrrpd runs no checker"),
-    ("global_defs", "checker_log_all_failures", "vrrpd runs no checker"),
-    ("global_defs", "no_checker_emails", "vrrpd runs no checker"),
-    ("global_defs", "rs_init_notifies", "vrrpd runs no checker"),
-    ("global_defs", "enable_snmp_checker", "vrrpd has no SNMP"),
-    ("global_defs", "checker_priority", "vrrpd runs no checker"),
-    ("global_defs", "checker_no_swap", "vrrpd runs no checker"),
-    ("global_defs", "checker_cpu_affinity", "vrrpd runs no checker"),
-    ("global_defs", "checker_rt_priority", "vrrpd runs no checker"),
-    ("global_defs", "checker_rlimit_rttime", "vrrpd runs no checker"),
-    ("global_defs", "checker_rlimit_rtime", "vrrpd runs no checker"),
-    ("global_defs", "bfd_priority", "vrrpd runs no BFD"),
-    ("global_defs", "bfd_no_swap", "vrrpd runs no BFD"),
-    ("global_defs", "bfd_cpu_affinity", "vrrpd runs no BFD"),
-    ("global_defs", "bfd_rt_priority", "vrrpd runs no BFD"),
-    ("global_defs", "bfd_rlimit_rttime", "vrrpd runs no BFD"),
-    ("global_defs", "bfd_rlimit_rtime", "vrrpd runs no BFD"),
-    ("global_defs", "lvs_timeouts", "vrrpd runs no LVS"),
-    ("global_defs", "lvs_flush", "vrrpd runs no LVS"),
-    ("global_defs", "lvs_flush_on_stop", "vrrpd runs no LVS"),
-    ("global_defs", "lvs_notify_fifo", "vrrpd runs no LVS"),
-    ("global_defs", "lvs_notify_fifo_script", "vrrpd runs no LVS"),
-    ("global_defs", "lvs_netlink_cmd_rcv_bufs", "vrrpd runs no LVS"),
-    ("global_defs", "lvs_netlink_cmd_rcv_bufs_force", "vrrpd runs no LVS"),
-    ("global_defs", "lvs_netlink_monitor_rcv_bufs", "vrrpd runs no LVS"),
-    ("global_defs", "lvs_netlink_monitor_rcv_bufs_force", "vrrpd runs no LVS"),
-    ("global_defs", "nftables_ipvs", "vrrpd runs no LVS"),
-    ("global_defs", "nftables_ipvs_priority", "vrrpd runs no LVS"),
-    ("global_defs", "nftables_ipvs_start_fwmark", "vrrpd runs no LVS"),
 ];
 
-/// `not-run-by-vrrpd` notes for the keywords of `NOT_RUN_YET` the tree uses.
-fn not_run_yet(tree: &KeywordTree, r: &mut Reader) {
-    let note = |node: &Node, block: &str, why: &str| {
-        let what = if block.is_empty() {
-            format!("`{}`", node.name())
-        } else {
-            format!("`{}` in {block}", node.name())
-        };
-        not_run_yet_note(node.span(), &what, why)
-    };
-    let find = |block: &str, kw: &str| {
-        NOT_RUN_YET
-            .iter()
+/// What vrrpd does not run inside `block`: the kind and why (whose).
+pub fn not_run_kind(block: &str, kw: &str) -> Option<(NotRun, &'static str)> {
+    let find = |t: &[(&'static str, &'static str, &'static str)]| {
+        t.iter()
             .find(|(b, k, _)| *b == block && *k == kw)
             .map(|(_, _, w)| *w)
     };
+    find(NOT_RUN_YET)
+        .map(|w| (NotRun::Vrrp, w))
+        .or_else(|| find(NOT_VRRP).map(|w| (NotRun::OtherProcess, w)))
+        .or_else(|| find(TUNING_IGNORED).map(|w| (NotRun::Tuning, w)))
+}
+
+/// Notes for the keywords of `NOT_RUN_YET`, `NOT_VRRP` and `TUNING_IGNORED` the tree uses.
+fn not_run_yet(tree: &KeywordTree, r: &mut Reader) {
     for node in &tree.nodes {
-        if let Some(why) = find("", node.name()) {
-            r.push(note(node, "", why));
-        }
         let block = match node.name() {
             b @ ("vrrp_instance" | "vrrp_sync_group" | "global_defs") => b,
             _ => continue,
         };
         for k in node.children() {
-            if runs_anyway(block, k) {
-                continue;
-            }
-            if let Some(why) = find(block, k.name()) {
-                r.push(note(k, block, why));
+            if let Some((kind, why)) = not_run_kind(block, k.name()) {
+                let what = format!("`{}` in {block}", k.name());
+                r.push(not_run_note(kind, k.span(), &what, why));
             }
         }
     }
 }
 
-/// A keyword of `NOT_RUN_YET` that vrrpd does run as written: `nftables` naming no table, or
-/// keepalived's default one, is what vrrpd does anyway (the VMACs' IGMP/MLD tables are
-/// `keepalived`, daemon::vmac_igmp::TABLE).
-fn runs_anyway(block: &str, k: &Node) -> bool {
-    block == "global_defs"
-        && k.name() == "nftables"
-        && k.args.len() <= 1
-        && k.arg(0).is_none_or(|w| w.text == NFTABLES_TABLE)
-}
-
-/// The nftables table vrrpd writes (keepalived's default name).
+/// keepalived's default nftables table (`nftables` naming none, vrrp_iptables, or the table
+/// that no_accept / use_vmac turn on).
 pub const NFTABLES_TABLE: &str = "keepalived";
 
 /// Options of a virtual_ipaddress line that vrrpd reads (and checks) but does not apply to the
@@ -191,28 +234,32 @@ pub const NFTABLES_TABLE: &str = "keepalived";
 #[rustfmt::skip]
 pub const VIP_OPTIONS_NOT_RUN_YET: &[(&str, &str)] = &[
     ("use_vmac", "vrrpd puts a VIP on a VMAC only through the instance's use_vmac / use_vmac_addr"),
-    ("peer", "vrrpd adds no peer address"),
-    ("preferred_lft", "vrrpd adds addresses with the kernel's default lifetime"),
     ("track_group", "vrrpd runs no track_group"),
-    ("home", "vrrpd sets no IPv6 address flags"),
-    ("-nodad", "vrrpd sets no IPv6 address flags"),
-    ("nodad", "vrrpd sets no IPv6 address flags"),
-    ("mngtmpaddr", "vrrpd sets no IPv6 address flags"),
-    ("noprefixroute", "vrrpd sets no IPv6 address flags"),
-    ("autojoin", "vrrpd sets no IPv6 address flags"),
 ];
 
-/// The `not-run-by-vrrpd` note for `what` (already quoted), shared by block keywords and the
-/// options of a value line.
-pub(super) fn not_run_yet_note(span: &super::model::Span, what: &str, why: &str) -> Diagnostic {
-    Diagnostic::note(
-        "not-run-by-vrrpd",
-        span,
-        format!("{what} is read but not run by vrrpd ({why})"),
-    )
-    .with_help(
-        "vrrpd -t fails while the config uses it; remove it or keep keepalived for this config",
-    )
+/// The note of `kind` for `what` (already quoted), shared by root keywords, block keywords
+/// and the options of a value line.
+pub(super) fn not_run_note(
+    kind: NotRun,
+    span: &super::model::Span,
+    what: &str,
+    why: &str,
+) -> Diagnostic {
+    let (message, help) = match kind {
+        NotRun::Vrrp => (
+            format!("{what} is read but not run by vrrpd ({why})"),
+            "vrrpd -t fails while the config uses it; remove it or keep keepalived for this config",
+        ),
+        NotRun::OtherProcess => (
+            format!("{what} is not VRRP: vrrpd leaves it to {why}"),
+            "vrrpd -t passes; vrrpd runs the VRRP side only, and keepalived's other processes can run the rest of the same file beside it",
+        ),
+        NotRun::Tuning => (
+            format!("{what} tunes keepalived's process and is ignored by vrrpd ({why})"),
+            "vrrpd -t passes; nothing on the wire or on the host depends on it",
+        ),
+    };
+    Diagnostic::note(kind.code(), span, message).with_help(help)
 }
 
 pub(crate) fn build(tree: &KeywordTree, diags: &mut Vec<Diagnostic>) -> Config {
@@ -261,10 +308,11 @@ pub(crate) fn build(tree: &KeywordTree, diags: &mut Vec<Diagnostic>) -> Config {
                     }
                 }
             }
-            name if NOT_RUN_BY_VRRPD.contains(&name) => {
-                r.push(not_run(node));
+            name => {
+                if let Some(d) = root_not_run(node, name) {
+                    r.push(d);
+                }
             }
-            _ => {}
         }
     }
     for (inst, p) in cfg.instances.iter_mut().zip(pending) {
@@ -275,17 +323,25 @@ pub(crate) fn build(tree: &KeywordTree, diags: &mut Vec<Diagnostic>) -> Config {
     cfg
 }
 
-fn not_run(node: &Node) -> Diagnostic {
+/// The note for a root keyword vrrpd does not run, if `name` is one.
+fn root_not_run(node: &Node, name: &str) -> Option<Diagnostic> {
+    let (kind, why) = if NOT_RUN_BY_VRRPD.contains(&name) {
+        (
+            NotRun::Vrrp,
+            "keepalived's VRRP process runs it; vrrpd does not yet",
+        )
+    } else if let Some((_, w)) = NOT_VRRP_BLOCKS.iter().find(|(b, _)| *b == name) {
+        (NotRun::OtherProcess, *w)
+    } else if let Some((_, w)) = TUNING_BLOCKS.iter().find(|(b, _)| *b == name) {
+        (NotRun::Tuning, *w)
+    } else {
+        return None;
+    };
     let what = match node.arg(0) {
         Some(a) => format!("`{} {}`", node.name(), a.text),
         None => format!("`{}`", node.name()),
     };
-    Diagnostic::note(
-        "not-run-by-vrrpd",
-        node.span(),
-        format!("{what} is read but not run by vrrpd"),
-    )
-    .with_help("vrrpd runs the VRRP side only; keep keepalived (or another tool) for this block")
+    Some(not_run_note(kind, node.span(), &what, why))
 }
 
 fn duplicate_name(kind: &str, name: &str, span: &super::model::Span) -> Diagnostic {

@@ -189,6 +189,12 @@ impl Daemon {
             .collect();
         self.vmacs
             .retain(&keep.iter().map(String::as_str).collect::<Vec<_>>());
+        self.reload_firewall(&cfg.global);
+        let node = &self.node;
+        self.promote
+            .apply(&super::super::promote_secondaries::wanted(&cfg, |name| {
+                node.instances().any(|(_, i)| i.spec.name == name)
+            }));
         self.sync_groups = cfg.sync_groups.clone();
         self.dump_view = super::dump::ConfigView::of(&cfg);
         let node = &self.node;
@@ -213,6 +219,7 @@ impl Daemon {
         self.files = FileTrackers::start(&used_files(&cfg, &self.node), &self.trackers_tx);
         self.processes =
             start_processes(&cfg, &self.node, self.processes.take(), &self.trackers_tx);
+        self.sync_filters();
         tracing::info!(
             "Reload complete: {} kept, {} updated, {} added, {} removed",
             summary.kept,
