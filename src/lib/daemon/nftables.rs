@@ -625,13 +625,26 @@ impl Drop for Firewall {
     }
 }
 
-fn work(mut rules: Rules, rx: mpsc::Receiver<Job>) {
+fn work(rules: Rules, rx: mpsc::Receiver<Job>) {
     // nft needs CAP_NET_ADMIN only (a uid-0 exec gets it back from the bounding set anyway).
     if let Err(e) = super::privileges::drop_unneeded() {
         tracing::warn!("nftables thread: cannot drop capabilities: {e}");
     }
     let mut nft = Nft::default();
     remove_leftovers(&mut nft, &rules.s.table);
+    work_with(rules, rx, &mut nft);
+}
+
+/// What writes the commands: `nft`, or a test's recorder.
+trait Writer {
+    /// Run `text` as one transaction; false (logged) when it failed.
+    fn apply(&mut self, text: &str) -> bool;
+    /// Whether a failure is worth a rebuild (false: no nft at all).
+    fn present(&self) -> bool;
+}
+
+fn work_with(mut rules: Rules, rx: mpsc::Receiver<Job>, nft: &mut impl Writer) {
+    let nft = &mut *nft;
     while let Ok(first) = rx.recv() {
         // Everything queued meanwhile goes in the same transaction...
         let mut jobs = vec![first];
@@ -648,7 +661,7 @@ fn work(mut rules: Rules, rx: mpsc::Receiver<Job>) {
                     // ...but what waits for the address worker waits alone: the address
                     // worker may itself be waiting for the jobs before it.
                     if let Some(a) = after {
-                        batch.apply(&mut rules, &mut nft);
+                        batch.apply(&mut rules, nft);
                         let _ = a.blocking_recv();
                     }
                     batch.text += &rules.set_filter(&instance, addrs);
@@ -657,7 +670,7 @@ fn work(mut rules: Rules, rx: mpsc::Receiver<Job>) {
                 Job::Vmacs(v) => batch.text += &rules.set_vmacs(v),
             }
         }
-        batch.apply(&mut rules, &mut nft);
+        batch.apply(&mut rules, nft);
     }
     let text = rules.cleanup();
     if !text.is_empty() {
@@ -675,9 +688,9 @@ struct Batch {
 impl Batch {
     /// Run the commands as one transaction (after a failure: the whole table again), then
     /// tell the waiters, whatever the outcome (a VIP must not wait for rules that failed).
-    fn apply(&mut self, rules: &mut Rules, nft: &mut Nft) {
+    fn apply(&mut self, rules: &mut Rules, nft: &mut impl Writer) {
         let text = std::mem::take(&mut self.text);
-        if !text.is_empty() && !nft.apply(&text) && nft.present {
+        if !text.is_empty() && !nft.apply(&text) && nft.present() {
             let again = rules.rebuild();
             if !nft.apply(&again) {
                 tracing::error!(
@@ -733,7 +746,22 @@ impl Nft {
         }
     }
 
-    /// Run `text` as one transaction; false (logged) when it failed.
+    fn list_tables(&mut self) -> Option<String> {
+        match run(&["list", "tables"], None) {
+            Ok(out) => Some(out),
+            Err(NftError::Missing) => {
+                self.missing();
+                None
+            }
+            Err(NftError::Failed(e)) => {
+                tracing::warn!("nft list tables: {e}");
+                None
+            }
+        }
+    }
+}
+
+impl Writer for Nft {
     fn apply(&mut self, text: &str) -> bool {
         if !self.present {
             return false;
@@ -751,18 +779,8 @@ impl Nft {
         }
     }
 
-    fn list_tables(&mut self) -> Option<String> {
-        match run(&["list", "tables"], None) {
-            Ok(out) => Some(out),
-            Err(NftError::Missing) => {
-                self.missing();
-                None
-            }
-            Err(NftError::Failed(e)) => {
-                tracing::warn!("nft list tables: {e}");
-                None
-            }
-        }
+    fn present(&self) -> bool {
+        self.present
     }
 }
 
@@ -949,6 +967,69 @@ mod tests {
             r.cleanup(),
             "delete table ip keepalived\ndelete table ip6 keepalived\n"
         );
+    }
+
+    /// Records each transaction.
+    struct Recorder(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+    impl Writer for Recorder {
+        fn apply(&mut self, text: &str) -> bool {
+            self.0.lock().unwrap().push(text.to_string());
+            true
+        }
+        fn present(&self) -> bool {
+            true
+        }
+    }
+
+    /// A takeover (its rules answered before its VIPs go up) queued before a step-down (its
+    /// rules wait until its VIPs are gone): the address worker waits for the first, so the
+    /// thread must answer it before waiting for the second, or neither ever happens.
+    #[test]
+    fn a_job_that_waits_does_not_hold_back_the_answers_before_it() {
+        let (tx, rx) = mpsc::channel();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (done_a, applied_a) = oneshot::channel();
+        let (removed_b, after_b) = oneshot::channel::<()>();
+        tx.send(Job::Filter {
+            instance: "A".into(),
+            addrs: vec![addr("192.0.2.100", 2, false)],
+            after: None,
+            done: Some(done_a),
+        })
+        .unwrap();
+        tx.send(Job::Filter {
+            instance: "B".into(),
+            addrs: vec![],
+            after: Some(after_b),
+            done: None,
+        })
+        .unwrap();
+        drop(tx);
+        let mut rec = Recorder(log.clone());
+        let worker = std::thread::spawn(move || work_with(Rules::new(settings()), rx, &mut rec));
+        // The address worker: A's rules first, only then B's VIPs are removed.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let mut applied_a = applied_a;
+        loop {
+            match applied_a.try_recv() {
+                Ok(()) => break,
+                Err(oneshot::error::TryRecvError::Empty)
+                    if std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(5))
+                }
+                Err(e) => panic!("A's rules were never answered: {e:?}"),
+            }
+        }
+        removed_b.send(()).unwrap();
+        worker.join().unwrap();
+        let log = log.lock().unwrap();
+        assert!(
+            log[0].ends_with("add element ip keepalived vips { 192.0.2.100 }\n"),
+            "{log:?}"
+        );
+        assert_eq!(log.last().unwrap(), "delete table ip keepalived\n");
     }
 
     #[test]

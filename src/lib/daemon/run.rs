@@ -1117,7 +1117,14 @@ impl Daemon {
                     reason: reason.to_string(),
                     effective_priority: priority,
                 });
+                // keepalived logs nothing for the FAULT a script in init holds (measured on
+                // 2.2.7: its first line is "Entering BACKUP STATE" after the first result).
+                let quiet = to == crate::fsm::State::Fault
+                    && self.node.get(id).is_some_and(|i| i.fault_unnotified());
                 match advert {
+                    _ if quiet => tracing::debug!(
+                        "{name}: {from} -> {to} ({reason}, prio {priority}; not logged by keepalived)"
+                    ),
                     Some((src, prio)) => tracing::info!(
                         "{name}: {from} -> {to} ({reason}, prio {priority}; advert from {src}, prio {prio})"
                     ),

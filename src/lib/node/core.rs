@@ -81,6 +81,11 @@ impl NodeInstance {
         }
     }
 
+    /// In the FAULT a script in init holds, which keepalived neither notifies nor logs.
+    pub fn fault_unnotified(&self) -> bool {
+        self.fault_unnotified
+    }
+
     /// Whether it holds a fault source of its own (not one passed on by its sync group) other
     /// than a script in init.
     fn has_real_fault(&self) -> bool {
