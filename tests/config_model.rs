@@ -257,11 +257,18 @@ const RUNS: &[(&str, &str, &str, &str, &str)] = &[
     ("global_defs", "vrrp_garp_interval", "", "vrrp_garp_interval 0.5", ""),
     ("global_defs", "vrrp_gna_interval", "", "vrrp_gna_interval 0.5", ""),
     ("global_defs", "vrrp_startup_delay", "", "vrrp_startup_delay 2.5", ""),
+    ("global_defs", "log_unknown_vrids", "", "log_unknown_vrids", ""),
     ("global_defs", "vrrp_min_garp", "", "vrrp_min_garp true", ""),
     ("global_defs", "vrrp_down_timer_adverts", "", "vrrp_down_timer_adverts 7", ""),
     ("global_defs", "vrrp_lower_prio_no_advert", "", "vrrp_lower_prio_no_advert true", ""),
     ("global_defs", "vrrp_higher_prio_send_advert", "", "vrrp_higher_prio_send_advert true", ""),
     ("global_defs", "vrrp_strict", "", "vrrp_strict", ""),
+    ("global_defs", "nftables", "", "nftables vrrp_t", ""),
+    ("global_defs", "nftables_priority", "", "nftables_priority 5", ""),
+    ("global_defs", "nftables_counters", "", "nftables_counters", ""),
+    ("global_defs", "nftables_ifindex", "", "nftables_ifindex", ""),
+    // Said as keepalived's NFTABLES-only build says it (an error): its own test below.
+    ("global_defs", "vrrp_iptables", "", "", ""),
     ("global_defs", "vrrp_skip_check_adv_addr", "", "vrrp_skip_check_adv_addr", ""),
     ("global_defs", "vrrp_check_unicast_src", "", "vrrp_check_unicast_src", ""),
     ("global_defs", "enable_script_security", "", "enable_script_security", ""),
@@ -323,6 +330,7 @@ const RUNS: &[(&str, &str, &str, &str, &str)] = &[
     ("vrrp_instance", "strict_mode", "", "strict_mode true", ""),
     ("vrrp_instance", "dont_track_primary", "", "dont_track_primary", ""),
     ("vrrp_instance", "promote_secondaries", "", "promote_secondaries", ""),
+    ("vrrp_instance", "unicast_fault_no_peer", "", "unicast_fault_no_peer", ""),
     ("vrrp_instance", "track_interface", "", "track_interface {\neth1\n}", ""),
     ("vrrp_instance", "track_script", "", "track_script {\nchk\n}", "vrrp_script chk {\nscript /bin/true\n}"),
     ("vrrp_instance", "track_process", "", "track_process {\np1\n}", "vrrp_track_process p1 {\nprocess x\n}"),
@@ -479,12 +487,7 @@ fn run_keywords_change_the_model_without_a_note() {
 fn not_run_keywords_get_their_note() {
     let mut missing = Vec::new();
     for (block, kw, why, kind) in not_run_rows() {
-        // A table other than keepalived's is what vrrpd does not run (see below).
-        let line = if kw == "nftables" {
-            "nftables mytable".to_string()
-        } else {
-            format!("{kw} 1")
-        };
+        let line = format!("{kw} 1");
         let file = match block {
             "vrrp_sync_group" => keyword_file(block, &format!("group {{\nVI\n}}\n{line}"), ""),
             b => keyword_file(b, &line, ""),
@@ -526,20 +529,41 @@ fn root_keywords_vrrpd_does_not_run_get_the_note_of_their_kind() {
 }
 
 #[test]
-fn nftables_with_keepalived_table_runs_and_other_table_is_noted() {
-    for (line, noted) in [
-        ("nftables", false),
-        ("nftables keepalived", false),
-        ("nftables mytable", true),
-    ] {
-        let l = load_str("/t/k.conf", &keyword_file("global_defs", line, ""));
-        assert_eq!(
-            !not_run_notes(&l).is_empty(),
-            noted,
-            "{line}: {:?}",
-            l.diagnostics
-        );
-    }
+fn nftables_keywords_are_read_as_keepalived_reads_them() {
+    let g = |text: &str| {
+        let l = load_str("/t/k.conf", &keyword_file("global_defs", text, ""));
+        assert!(not_run_notes(&l).is_empty(), "{text}: {:?}", l.diagnostics);
+        let errors: Vec<String> = l
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.message.clone())
+            .collect();
+        (l.config.global, errors)
+    };
+    let (d, e) = g("nftables");
+    assert_eq!(
+        (d.nftables.as_deref(), d.nftables_priority, e.len()),
+        (Some("keepalived"), -1, 0)
+    );
+    let (d, _) = g("nftables mytable\nnftables_priority -7\nnftables_counters\nnftables_ifindex");
+    assert_eq!(d.nftables.as_deref(), Some("mytable"));
+    assert_eq!(d.nftables_priority, -7);
+    assert!(d.nftables_counters && d.nftables_ifindex);
+    // `nftables` resets the priority: one given before it does not count (measured).
+    assert_eq!(g("nftables_priority 5\nnftables t").0.nftables_priority, -1);
+    let (d, e) = g("nftables a\nnftables b");
+    assert_eq!(
+        (d.nftables.as_deref(), e),
+        (
+            Some("a"),
+            vec!["nftables already specified - ignoring".to_string()]
+        )
+    );
+    // keepalived built with NFTABLES and no IPTABLES (Debian's) runs its nftables table.
+    let (d, e) = g("vrrp_iptables IN OUT");
+    assert_eq!(d.nftables.as_deref(), Some("keepalived"));
+    assert_eq!(e, ["iptables not supported, using nftables instead. Please replace 'vrrp_iptables and 'vrrp_ipsets' with 'nftables' config option"]);
 }
 
 #[test]

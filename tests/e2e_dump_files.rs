@@ -99,10 +99,9 @@ const OMITTED: &[(&str, &str)] = &[
     (" Default smtp_alert_checker = ", "LVS checkers"),
     (" Checkers log all failures = ", "LVS checkers"),
     (
-        " nftables without counters",
-        "vrrpd does not manage nftables",
+        " libnftnl version #.#.#",
+        "vrrpd runs nft, it does not link libnftnl",
     ),
-    (" libnftnl version #.#.#", "vrrpd does not link libnftnl"),
     (" Max auto priority = ", "no realtime scheduling in vrrpd"),
     (
         " Min auto priority delay = ",

@@ -323,8 +323,9 @@ fn smtp_alert_mails_what_keepalived_mails() {
 
 /// A: VI_1 (150, alone: MASTER), VI_2 (100; keepalived B runs VRID 52 at 200: BACKUP) and
 /// VI_3 (150, alone) in sync group G; vrrp_notify_fifo with fifo_write_vrrp_states_on_reload.
-/// A reload of the same file changes nothing. Returns the FIFO lines written after it.
-fn reload_states_scenario(daemon: Daemon, tag: &str) -> String {
+/// A reload of the same file changes nothing (with `add`, it adds VI_4: 150, alone). Returns
+/// the FIFO lines written after it.
+fn reload_states_scenario(daemon: Daemon, tag: &str, add: bool) -> String {
     let mut lan = lan3(tag, false);
     let dir = tempdir();
     let (ad, bd) = (subdir(dir.path(), "a"), subdir(dir.path(), "b"));
@@ -361,7 +362,17 @@ fn reload_states_scenario(daemon: Daemon, tag: &str) -> String {
         before.contains("INSTANCE \"VI_2\" BACKUP 100") && !before.contains("\"VI_2\" MASTER"),
         "{daemon:?}: {before}"
     );
+    if add {
+        let mut vi = InstanceConf::v3(150, "192.0.2.103/24");
+        vi.name = "VI_4";
+        vi.vrid = 54;
+        let t = vi.file("A");
+        text += &t[t.find("vrrp_instance").unwrap_or(0)..];
+    }
     a.reload(&text);
+    if add {
+        wait_file(&rec, "INSTANCE \"VI_4\" MASTER 150", &a);
+    }
     let after = wait_for(Duration::from_secs(5), || {
         let t = read(&rec);
         let tail = t.strip_prefix(&before)?.to_string();
@@ -383,8 +394,8 @@ fn fifo_write_vrrp_states_on_reload_writes_what_keepalived_writes() {
     if !require_root() || !require_tool("keepalived") {
         return;
     }
-    let ours = reload_states_scenario(Daemon::Vrrpd, "rsv");
-    let theirs = reload_states_scenario(Daemon::Keepalived, "rsk");
+    let ours = reload_states_scenario(Daemon::Vrrpd, "rsv", false);
+    let theirs = reload_states_scenario(Daemon::Keepalived, "rsk", false);
     assert_eq!(
         theirs, "GROUP \"G\" MASTER 0\nINSTANCE \"VI_2\" BACKUP 100\n",
         "keepalived"
@@ -392,5 +403,20 @@ fn fifo_write_vrrp_states_on_reload_writes_what_keepalived_writes() {
     assert_eq!(
         ours, theirs,
         "FIFO after reload: vrrpd (left) vs keepalived (right)"
+    );
+}
+
+/// The same with a reload that adds VI_4: the lines of the added instance and the states the
+/// reload writes come in keepalived's order.
+#[test]
+fn fifo_lines_after_a_reload_that_adds_an_instance_come_in_keepalived_order() {
+    if !require_root() || !require_tool("keepalived") {
+        return;
+    }
+    let theirs = reload_states_scenario(Daemon::Keepalived, "rak", true);
+    let ours = reload_states_scenario(Daemon::Vrrpd, "rav", true);
+    assert_eq!(
+        ours, theirs,
+        "FIFO after a reload adding VI_4: vrrpd (left) vs keepalived (right)"
     );
 }

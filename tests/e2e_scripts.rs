@@ -104,8 +104,17 @@ fn init_scenario(daemon: Daemon, tag: &str, fail: bool) -> String {
                 .then_some(())
         });
         assert!(held.is_some(), "{}", a.log());
+        // keepalived logs nothing for this FAULT: vrrpd's line is for -D only.
+        let info: Vec<String> = a
+            .log()
+            .lines()
+            .filter(|l| l.contains("-> FAULT") && !l.contains(" DEBUG "))
+            .map(str::to_string)
+            .collect();
+        assert!(info.is_empty(), "{info:?}");
     } else {
         std::thread::sleep(Duration::from_millis(500));
+        assert!(!a.log().contains("FAULT"), "{}", a.log());
     }
     assert_eq!(
         read(&file),

@@ -113,6 +113,8 @@ pub struct GlobalDefs {
     pub shutdown_script: Option<NotifyScript>,
     pub shutdown_script_timeout: Duration,
     pub dynamic_interfaces: bool,
+    /// `log_unknown_vrids`: log each advert for a VRID no instance runs on its interface.
+    pub log_unknown_vrids: bool,
     /// `vmac_prefix`: VMAC interfaces are named PREFIX.VRID (default `vrrp`).
     pub vmac_prefix: Option<String>,
     /// `vmac_addr_prefix`: `use_vmac_addr` interfaces are named PREFIX.VRID (default `vrrp`).
@@ -121,6 +123,19 @@ pub struct GlobalDefs {
     /// buffer of the process-event socket (vrrp_track_process).
     pub process_monitor_rcv_bufs: Option<u32>,
     pub process_monitor_rcv_bufs_force: bool,
+    /// The nftables table of the VIP filter and the VMAC rules: set by `nftables [TABLE]`
+    /// (default name `keepalived`) and by `vrrp_iptables` (keepalived's NFTABLES-only build
+    /// maps it to `keepalived`). None: only instances that need it (no_accept, use_vmac) turn
+    /// it on, with the default name.
+    pub nftables: Option<String>,
+    /// `nftables_priority`: the base chains' priority (default -1; `nftables` resets it to -1,
+    /// so it counts only after that keyword).
+    pub nftables_priority: i32,
+    /// `nftables_counters`: a counter in every rule.
+    pub nftables_counters: bool,
+    /// `nftables_ifindex`: IPv6 link-local VIPs matched by interface index even with
+    /// dont_track_primary (otherwise those match by interface name).
+    pub nftables_ifindex: bool,
 }
 
 impl Default for GlobalDefs {
@@ -166,10 +181,15 @@ impl Default for GlobalDefs {
             shutdown_script: None,
             shutdown_script_timeout: Duration::from_secs(10),
             dynamic_interfaces: false,
+            log_unknown_vrids: false,
             vmac_prefix: None,
             vmac_addr_prefix: None,
             process_monitor_rcv_bufs: None,
             process_monitor_rcv_bufs_force: false,
+            nftables: None,
+            nftables_priority: -1,
+            nftables_counters: false,
+            nftables_ifindex: false,
         }
     }
 }
@@ -200,7 +220,30 @@ pub struct VirtualIp {
     pub scope: Option<String>,
     pub label: Option<String>,
     pub no_track: bool,
+    /// peer, preferred_lft and the address flags of the line.
+    pub opts: VipOptions,
     pub span: Span,
+}
+
+/// The options of a virtual_ipaddress line that go into the address as keepalived 2.2.7 adds
+/// it (vrrp_ipaddress.c): IFA_ADDRESS, IFA_CACHEINFO and IFA_FLAGS.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VipOptions {
+    /// `peer ADDR`: the other end of a point-to-point address (the prefix becomes the peer's).
+    pub peer: Option<IpAddr>,
+    /// `preferred_lft N|forever` (u32::MAX is forever); IPv6 only. Unset: 0 for a /128
+    /// (deprecated, so never a source address), forever otherwise.
+    pub preferred_lft: Option<u32>,
+    /// `home` (IFA_F_HOMEADDRESS).
+    pub home: bool,
+    /// `-nodad`: IPv6 with duplicate address detection (keepalived sets IFA_F_NODAD otherwise).
+    pub dad: bool,
+    /// `mngtmpaddr` (IFA_F_MANAGETEMPADDR).
+    pub mngtmpaddr: bool,
+    /// `noprefixroute` (IFA_F_NOPREFIXROUTE).
+    pub noprefixroute: bool,
+    /// `autojoin` (IFA_F_MCAUTOJOIN; the kernel takes it for multicast addresses only).
+    pub autojoin: bool,
 }
 
 /// One `virtual_routes` line, kept in `ip route` words plus the parts vrrpd acts on.
@@ -304,6 +347,9 @@ pub struct VrrpInstance {
     pub check_unicast_src: Option<bool>,
     pub strict_mode: Option<bool>,
     pub dont_track_primary: bool,
+    /// `unicast_fault_no_peer`: with no unicast_peer, FAULT instead of falling back to
+    /// multicast (keepalived's num_config_faults).
+    pub unicast_fault_no_peer: bool,
     pub track_src_ip: bool,
     pub track_interface: Vec<TrackRef>,
     pub track_script: Vec<TrackRef>,

@@ -38,6 +38,9 @@ pub enum AddrJob {
     Garp(GarpJob),
     /// Answered once every job queued before it is done.
     Barrier(tokio::sync::oneshot::Sender<()>),
+    /// The jobs queued after it wait until it fires (a no_accept master's drop rules are in
+    /// before its VIPs are added: nftables.rs).
+    After(tokio::sync::oneshot::Receiver<()>),
 }
 
 pub struct AddressWorker {
@@ -157,6 +160,10 @@ async fn work(netlink: Netlink, mut pacer: GarpPacer, mut rx: mpsc::UnboundedRec
                 AddrJob::Barrier(done) => {
                     add_run(&netlink, &mut pacer, &mut run).await;
                     let _ = done.send(());
+                }
+                AddrJob::After(ready) => {
+                    add_run(&netlink, &mut pacer, &mut run).await;
+                    let _ = ready.await;
                 }
             }
         }

@@ -56,8 +56,18 @@ pub struct InstanceExtras {
 
 impl ConfigView {
     pub fn of(cfg: &Config) -> ConfigView {
+        let mut global = cfg.global.clone();
+        // keepalived's global data names the table that no_accept / use_vmac turned on.
+        if global.nftables.is_none()
+            && cfg
+                .instances
+                .iter()
+                .any(|i| !i.accept || i.use_vmac.is_some())
+        {
+            global.nftables = Some(crate::config::NFTABLES_TABLE.to_string());
+        }
         ConfigView {
-            global: cfg.global.clone(),
+            global,
             scripts: cfg.scripts.clone(),
             track_files: cfg.track_files.clone(),
             track_processes: cfg.track_processes.clone(),
@@ -216,16 +226,27 @@ pub fn vip_text(v: &Vip, no_track: bool, set: bool) -> String {
     if let Some(l) = &v.label {
         s += &format!(" label {l}");
     }
-    if no_track {
-        s += " no_track";
+    let o = &v.opts;
+    if let Some(p) = o.peer {
+        s += &format!(" peer {p}/{}", v.prefix_len);
     }
-    if v.addr.is_ipv6() {
-        // keepalived's default: a /128 is added deprecated, anything else for ever.
-        s += if v.prefix_len == 128 {
-            " deprecated"
-        } else {
-            " preferred_lft forever"
-        };
+    for (on, word) in [
+        (o.home, " home"),
+        (o.dad, " -nodad"),
+        (o.mngtmpaddr, " mngtmpaddr"),
+        (o.noprefixroute, " noprefixroute"),
+        (o.autojoin, " autojoin"),
+        (no_track, " no_track"),
+    ] {
+        if on {
+            s += word;
+        }
+    }
+    match v.preferred_lft() {
+        None => {}
+        Some(0) => s += " deprecated",
+        Some(u32::MAX) => s += " preferred_lft forever",
+        Some(p) => s += &format!(" preferred_lft {p}"),
     }
     if set {
         s += " set";
@@ -487,6 +508,7 @@ mod tests {
             brd: None,
             scope: AddressScope::Universe,
             label: label.map(str::to_string),
+            opts: Default::default(),
         }
     }
 

@@ -5,9 +5,9 @@
 //! that parse the file (` VRRP Instance = `, `   State = `, ` VRRP Script = `, `   Status = `)
 //! read ours the same way.
 //!
-//! vrrpd writes what a keepalived built without LVS, BFD, SNMP, DBus and nftables writes
-//! (those lines are behind keepalived's own build switches, so parsers already live without
-//! them), and leaves out the lines about machinery vrrpd does not have: realtime scheduling
+//! vrrpd writes what a keepalived built with nftables (as Debian's is) and without LVS, BFD,
+//! SNMP and DBus writes (those lines are behind keepalived's own build switches, so parsers
+//! already live without them), less the libnftnl version (vrrpd runs `nft`), and leaves out the lines about machinery vrrpd does not have: realtime scheduling
 //! and its limits, netlink buffer sizes, rx_bufs, umask, config-test-before-reload, and, per
 //! interface, the ARP/promote_secondaries sysctl bookkeeping of VMACs and the debounce timers.
 
@@ -210,6 +210,20 @@ fn global(s: &mut String, g: &GlobalDefs) {
         g.vrrp_gna_interval.as_secs_f64()
     );
     line!(s, " VRRP default protocol version = {}", g.vrrp_version);
+    if let Some(t) = &g.nftables {
+        line!(s, " nftables table name = {t}");
+        line!(s, " nftables base chain priority = {}", g.nftables_priority);
+        line!(
+            s,
+            " nftables {}force use ifindex for link local IPv6",
+            if g.nftables_ifindex { "" } else { "don't " }
+        );
+    }
+    line!(
+        s,
+        " nftables with{} counters",
+        if g.nftables_counters { "" } else { "out" }
+    );
     line!(
         s,
         " VRRP check unicast_src = {}",

@@ -20,6 +20,7 @@ pub mod linkwatch;
 pub mod log;
 pub mod metrics_http;
 pub mod netlink;
+pub mod nftables;
 pub mod notify;
 pub mod pidfile;
 pub mod privileges;
@@ -37,7 +38,6 @@ pub mod track_file;
 pub mod track_process;
 pub mod track_script;
 pub mod vmac;
-pub mod vmac_igmp;
 pub mod watchdog;
 
 pub use run::{run, Daemon, Handle, Options};

@@ -6,13 +6,13 @@
 use std::net::IpAddr;
 
 use rtnetlink::packet_route::address::{
-    AddressAttribute, AddressFlags, AddressMessage, AddressScope,
+    AddressAttribute, AddressFlags, AddressMessage, AddressScope, CacheInfo,
 };
 use rtnetlink::packet_route::route::{RouteMessage, RouteScope, RouteType};
 use rtnetlink::packet_route::AddressFamily;
 use rtnetlink::RouteMessageBuilder;
 
-use crate::config::model::{VirtualIp, VirtualRoute};
+use crate::config::model::{VipOptions, VirtualIp, VirtualRoute};
 
 #[derive(Debug, thiserror::Error)]
 pub enum NetlinkError {
@@ -45,6 +45,8 @@ pub struct Vip {
     pub brd: Option<std::net::Ipv4Addr>,
     pub scope: AddressScope,
     pub label: Option<String>,
+    /// peer, preferred_lft and the flags of the virtual_ipaddress line.
+    pub opts: VipOptions,
 }
 
 impl Vip {
@@ -65,7 +67,40 @@ impl Vip {
             brd,
             scope: parse_scope(v.scope.as_deref()),
             label: v.label.clone(),
+            opts: v.opts.clone(),
         })
+    }
+
+    /// IFA_FLAGS as keepalived 2.2.7 sends them for this address.
+    pub fn flags(&self) -> AddressFlags {
+        let o = &self.opts;
+        let mut flags = AddressFlags::empty();
+        for (on, f) in [
+            (o.home, AddressFlags::Homeaddress),
+            (o.mngtmpaddr, AddressFlags::Managetempaddr),
+            (o.noprefixroute, AddressFlags::Noprefixroute),
+            (o.autojoin, AddressFlags::Mcautojoin),
+            // keepalived adds IPv6 VIPs without duplicate address detection (unless
+            // `-nodad`): the address moves between routers on purpose, and DAD would hold it
+            // tentative for a second.
+            (self.addr.is_ipv6() && !o.dad, AddressFlags::Nodad),
+        ] {
+            if on {
+                flags |= f;
+            }
+        }
+        flags
+    }
+
+    /// IPv6: the preferred lifetime in seconds, u32::MAX for ever; keepalived's default makes
+    /// a /128 deprecated (0), so that it is never picked as a source address. None for IPv4.
+    pub fn preferred_lft(&self) -> Option<u32> {
+        match (self.addr, self.opts.preferred_lft) {
+            (IpAddr::V4(_), _) => None,
+            (_, Some(p)) => Some(p),
+            (_, None) if self.prefix_len == 128 => Some(0),
+            (_, None) => Some(u32::MAX),
+        }
     }
 
     fn message(&self) -> AddressMessage {
@@ -78,18 +113,24 @@ impl Vip {
         m.header.index = self.ifindex;
         m.header.scope = self.scope;
         m.attributes.push(AddressAttribute::Local(self.addr));
-        m.attributes.push(AddressAttribute::Address(self.addr));
+        m.attributes.push(AddressAttribute::Address(
+            self.opts.peer.unwrap_or(self.addr),
+        ));
         if let Some(b) = self.brd {
             m.attributes.push(AddressAttribute::Broadcast(b));
         }
         if let Some(l) = &self.label {
             m.attributes.push(AddressAttribute::Label(l.clone()));
         }
-        if self.addr.is_ipv6() {
-            // keepalived adds IPv6 VIPs without duplicate address detection: the address moves
-            // between routers on purpose, and DAD would hold it tentative for a second.
-            m.attributes
-                .push(AddressAttribute::Flags(AddressFlags::Nodad));
+        let flags = self.flags();
+        if !flags.is_empty() {
+            m.attributes.push(AddressAttribute::Flags(flags));
+        }
+        if let Some(p) = self.preferred_lft().filter(|&p| p != u32::MAX) {
+            let mut lifetimes = CacheInfo::default();
+            lifetimes.ifa_preferred = p;
+            lifetimes.ifa_valid = u32::MAX;
+            m.attributes.push(AddressAttribute::CacheInfo(lifetimes));
         }
         m
     }

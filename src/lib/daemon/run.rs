@@ -29,6 +29,7 @@ use super::garp::{GarpJob, GarpPacer};
 use super::host::{HostSnapshot, SystemHost};
 use super::instance::{self, InstanceIo};
 use super::netlink::NetlinkError;
+use super::nftables::{self, Firewall};
 use super::notify::{self, Notifier, Subject};
 use super::signals::{SigFunc, Signals};
 use super::socket::{Outgoing, VrrpSocket, RECV_BUF};
@@ -39,6 +40,7 @@ use super::track_script::{ScriptTrackers, TrackerReport};
 use super::vmac::Vmacs;
 use super::{demotion, dump, linkwatch, metrics_http, pidfile, privileges, sd_notify};
 
+mod firewall;
 mod reload;
 
 /// keepalived's exit code for a configuration that cannot run.
@@ -460,8 +462,12 @@ pub struct Daemon {
     demotion_file: Option<PathBuf>,
     /// The use_vmac interfaces (removed at stop, or when the daemon is dropped).
     vmacs: Vmacs,
+    /// The nftables table: the VIP filter of no_accept masters, the VMACs' IGMP/MLD rules.
+    firewall: Firewall,
     /// The promote_secondaries sysctls this run raised (put back at stop).
     promote: super::promote_secondaries::PromoteSecondaries,
+    /// With log_unknown_vrids: the socket of the datagram being handled (for its log line).
+    rx_socket: Option<usize>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -519,6 +525,15 @@ impl Daemon {
             Ok(w) => w,
             Err(e) => return (Err(e.into()), refused),
         };
+        for s in runnable.iter().filter(|s| s.no_peer_fault) {
+            // keepalived's line (vrrp.c, vrrp_complete_instance).
+            tracing::info!(
+                "({}) {} - going to fault state",
+                s.name,
+                node::NO_PEER_FAULT
+            );
+        }
+        let firewall = Firewall::start(nftables::Settings::of(&cfg.global, runnable.iter()));
         let node = Node::new(runnable, &host);
         let mut promote = super::promote_secondaries::PromoteSecondaries::default();
         promote.apply(&super::promote_secondaries::wanted(cfg, |name| {
@@ -544,7 +559,7 @@ impl Daemon {
         super::track_file::init_files(&cfg.track_files, false);
         let files = FileTrackers::start(&used_files(cfg, &node), &trackers_tx);
         let processes = start_processes(cfg, &node, None, &trackers_tx);
-        let d = Daemon {
+        let mut d = Daemon {
             clock: Clock::start(),
             node,
             io,
@@ -568,9 +583,19 @@ impl Daemon {
             events: broadcast::channel(EVENT_BACKLOG).0,
             demotion_file: None,
             vmacs,
+            firewall,
             promote,
+            rx_socket: None,
         };
+        d.sync_vmac_rules();
         (Ok(d), refused)
+    }
+
+    /// The interface of the datagram being handled (log_unknown_vrids).
+    fn rx_ifname(&self) -> &str {
+        self.rx_socket
+            .and_then(|s| self.sockets.get(s))
+            .map_or("", |s| s.ifname.as_str())
     }
 
     /// A handle for status queries while `serve` runs.
@@ -684,8 +709,10 @@ impl Daemon {
         }
         self.flush();
         self.addresses.finish().await;
-        // After the goodbye adverts and VIP removals: the macvlans go last, as in keepalived.
+        // After the goodbye adverts and VIP removals: the macvlans go last, as in keepalived,
+        // then the nftables table.
         self.vmacs.remove_all();
+        self.firewall.stop();
         self.promote.restore();
         std::mem::take(&mut self.notifier).finish().await;
         tracing::info!("stopped");
@@ -1063,6 +1090,9 @@ impl Daemon {
             Effect::AddVips { id } => {
                 if let Some(io) = self.io.get_mut(&id) {
                     io.vips_set = true;
+                }
+                self.sync_filter(id, true);
+                if let Some(io) = self.io.get(&id) {
                     self.jobs.push(AddrJob::Add {
                         instance: name_of(&self.node, id),
                         vips: io.vips.clone(),
@@ -1099,7 +1129,14 @@ impl Daemon {
                     reason: reason.to_string(),
                     effective_priority: priority,
                 });
+                // keepalived logs nothing for the FAULT a script in init holds (measured on
+                // 2.2.7: its first line is "Entering BACKUP STATE" after the first result).
+                let quiet = to == crate::fsm::State::Fault
+                    && self.node.get(id).is_some_and(|i| i.fault_unnotified());
                 match advert {
+                    _ if quiet => tracing::debug!(
+                        "{name}: {from} -> {to} ({reason}, prio {priority}; not logged by keepalived)"
+                    ),
                     Some((src, prio)) => tracing::info!(
                         "{name}: {from} -> {to} ({reason}, prio {priority}; advert from {src}, prio {prio})"
                     ),
@@ -1166,6 +1203,17 @@ impl Daemon {
                 tracing::info!("({}) {message} (from {src})", name_of(&self.node, id));
             }
             Effect::Dropped { src, vrid, reason } => match vrid {
+                // keepalived's lines (vrrp_scheduler.c), with log_unknown_vrids only.
+                Some(v) if self.rx_socket.is_some() && reason == node::UNKNOWN_VRID => {
+                    let ifname = self.rx_ifname();
+                    tracing::info!("Unknown VRID({v}) received on interface({ifname}). ignoring...")
+                }
+                Some(v) if self.rx_socket.is_some() && reason == node::UNCLAIMED_VRID => {
+                    let ifname = self.rx_ifname();
+                    tracing::info!(
+                        "Unknown VRID({v}) received on interface({ifname}) from {src}. ignoring..."
+                    )
+                }
                 Some(v) => tracing::trace!("advert for VRID {v} from {src} dropped: {reason}"),
                 None => tracing::debug!("datagram from {src} dropped: {reason}"),
             },
@@ -1207,6 +1255,9 @@ impl Daemon {
             io.vips = v;
             io.routes = r;
         }
+        if add {
+            self.sync_filter(id, true);
+        }
         self.jobs.push(if add {
             AddrJob::Add {
                 instance,
@@ -1220,6 +1271,9 @@ impl Daemon {
                 routes,
             }
         });
+        if !add {
+            self.sync_filter(id, false);
+        }
     }
 
     fn remove_vips(&mut self, id: InstanceId) {
@@ -1231,10 +1285,11 @@ impl Daemon {
                 routes: io.routes.clone(),
             });
         }
+        self.sync_filter(id, false);
     }
 
     /// Queue an advert for the flush at the end of this input.
-    fn send(&mut self, id: InstanceId, src: IpAddr, dst: IpAddr, bytes: Vec<u8>) {
+    fn send(&mut self, id: InstanceId, src: IpAddr, dst: IpAddr, bytes: Arc<[u8]>) {
         let Some(io) = self.io.get(&id) else {
             return;
         };
@@ -1310,12 +1365,16 @@ impl Daemon {
             match s.try_recv_now(buf) {
                 Ok(meta) => {
                     let len = meta.len.min(buf.len());
+                    if self.global.log_unknown_vrids {
+                        self.rx_socket = Some(sock);
+                    }
                     self.input(Input::Datagram {
                         ifname: &s.node_ifname,
                         family: s.family,
                         bytes: &buf[..len],
                         meta: &meta,
                     });
+                    self.rx_socket = None;
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
                 // A socket error (an ICMP error queued on it) is reported by one read; the

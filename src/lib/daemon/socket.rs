@@ -39,7 +39,8 @@ pub const SEND_BATCH: usize = 64;
 pub struct Outgoing {
     pub src: IpAddr,
     pub dst: IpAddr,
-    pub bytes: Vec<u8>,
+    /// The node's encoded advert (shared with its own copy, not copied).
+    pub bytes: std::sync::Arc<[u8]>,
 }
 
 /// CMSG_SPACE(sizeof(struct in6_pktinfo)): a 16-byte header and 20 bytes of data, rounded up.

@@ -14,7 +14,7 @@
 //!   all set to 0 (the VMAC's own 0 then counts), restored at stop.
 //!
 //! IGMP/MLD reports of the VMACs go out on the base interface through keepalived's nftables
-//! rule (vmac_igmp.rs).
+//! rule (nftables.rs, fed with [`Vmacs::own`]).
 //!
 //! The VMAC stays up in every state (keepalived never sets it down); the instance's FAULT
 //! still follows the base interface, whose carrier the macvlan follows anyway.
@@ -36,7 +36,6 @@ use crate::node::{Family, InstanceSpec};
 use crate::wire::ethernet::format_mac;
 
 use super::netlink::interface_mac;
-use super::vmac_igmp::IgmpRules;
 
 /// One VMAC this run made (or took over).
 #[derive(Debug, Clone)]
@@ -86,8 +85,6 @@ pub struct Vmacs {
     made: Vec<Made>,
     bases: Vec<BaseConf>,
     rp_filter: Option<RpFilter>,
-    /// keepalived's nftables rules moving the VMACs' IGMP/MLD reports to their base.
-    igmp: IgmpRules,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -292,21 +289,17 @@ impl Vmacs {
                 }
             }
         }
-        self.sync_igmp();
         failed
     }
 
-    /// The IGMP/MLD rules for the VMACs now made.
-    fn sync_igmp(&mut self) {
-        // keepalived's firewall_add_vmac: for an instance's own VMAC only (measured: a
-        // use_vmac_addr one gets no rule).
-        let list: Vec<(String, String, Family)> = self
-            .made
+    /// The instances' own VMACs now up, (instance, VMAC, base): keepalived's
+    /// firewall_add_vmac writes IGMP/MLD rules for these only (measured: a use_vmac_addr one
+    /// gets none).
+    pub fn own(&self) -> impl Iterator<Item = (&str, &str, &str)> {
+        self.made
             .iter()
             .filter(|m| m.own)
-            .map(|m| (m.ifname.clone(), m.base.clone(), m.family))
-            .collect();
-        self.igmp.sync(&list);
+            .map(|m| (m.instance.as_str(), m.ifname.as_str(), m.base.as_str()))
     }
 
     fn create_one(&mut self, instance: &str, w: &Want) -> Result<(), VmacError> {
@@ -483,12 +476,8 @@ impl Vmacs {
             .filter(|m| !keep.contains(&m.ifname.as_str()))
             .cloned()
             .collect();
-        let changed = !gone.is_empty();
         for m in gone {
             self.remove_one(&m);
-        }
-        if changed {
-            self.sync_igmp();
         }
         if self.made.iter().all(|m| m.family != Family::V4) {
             if let Some(rp) = self.rp_filter.take() {

@@ -7,9 +7,9 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::fsm::{self, Action, State, Time};
-use crate::wire::{self, ChecksumKind, Ipv4Meta};
 
 use super::deadlines::DeadlineQueue;
+use super::encode::AdvertCache;
 use super::pacing;
 use super::receive::{self, Policy, RxCounters};
 use super::track::{effective_priority, Contribution, TrackerId, TrackerKind, TrackerState};
@@ -31,9 +31,15 @@ pub enum FaultSource {
     ScriptInit(String),
     /// Another member of the instance's vrrp_sync_group is in FAULT.
     SyncGroup(String),
+    /// The config itself: `unicast_fault_no_peer` with no unicast_peer.
+    Config,
     /// Put there from outside the config (the simulator's injected faults).
     External,
 }
+
+/// The FAULT reason of `unicast_fault_no_peer` without peers (keepalived's log line says
+/// "Cannot use unicast without any peers - going to fault state").
+pub const NO_PEER_FAULT: &str = "Cannot use unicast without any peers";
 
 /// One instance of a node: what it runs and how it is doing.
 #[derive(Debug, Clone)]
@@ -55,6 +61,8 @@ pub struct NodeInstance {
     /// In FAULT without the FAULT notify having run (only scripts in init held it there): the
     /// first real fault source notifies it, as keepalived's down_instance does.
     fault_unnotified: bool,
+    /// The adverts last encoded, reused while their inputs stay the same.
+    adverts: AdvertCache,
 }
 
 impl NodeInstance {
@@ -69,7 +77,13 @@ impl NodeInstance {
             last_heard: None,
             last_advert: None,
             fault_unnotified: false,
+            adverts: AdvertCache::default(),
         }
+    }
+
+    /// In the FAULT a script in init holds, which keepalived neither notifies nor logs.
+    pub fn fault_unnotified(&self) -> bool {
+        self.fault_unnotified
     }
 
     /// Whether it holds a fault source of its own (not one passed on by its sync group) other
@@ -147,13 +161,18 @@ impl NodeInstance {
     }
 }
 
+/// The `Effect::Dropped` reason of an advert for a VRID no instance runs on its interface.
+pub const UNKNOWN_VRID: &str = "no instance with this VRID on the interface";
+/// ... and of one for a VRID several instances run, none of which claims its addresses.
+pub const UNCLAIMED_VRID: &str = "no instance of this VRID claims its source/destination";
+
 /// A node: every instance of one vrrpd (or one simulated router).
 #[derive(Debug, Clone, Default)]
 pub struct Node {
     slots: Vec<Option<NodeInstance>>,
     by_key: HashMap<InstanceKey, usize>,
-    /// (family, VRID) -> slots, for the receive dispatch.
-    dispatch: HashMap<(Family, u8), Vec<usize>>,
+    /// (family, VRID) -> slots, for the receive dispatch (indexed by `dispatch_index`).
+    dispatch: Vec<Vec<usize>>,
     queue: DeadlineQueue,
     started: bool,
     scratch: Vec<Action>,
@@ -233,13 +252,11 @@ impl Node {
 
     pub(super) fn reindex(&mut self) {
         self.dispatch.clear();
+        self.dispatch.resize(2 * 256, Vec::new());
         self.by_key.clear();
         for (slot, inst) in self.slots.iter().enumerate() {
             if let Some(i) = inst {
-                self.dispatch
-                    .entry((i.spec.family, i.spec.vrid()))
-                    .or_default()
-                    .push(slot);
+                self.dispatch[dispatch_index(i.spec.family, i.spec.vrid())].push(slot);
                 self.by_key.insert(i.spec.key(), slot);
             }
         }
@@ -791,7 +808,7 @@ impl Node {
             match a {
                 Action::SendAdvert { priority } => {
                     sent_advert = true;
-                    encode_adverts(id, &inst.spec, priority, out)
+                    inst.adverts.emit(id, &inst.spec, priority, out)
                 }
                 Action::AddVips => out.push(Effect::AddVips { id }),
                 Action::RemoveVips => out.push(Effect::RemoveVips { id }),
@@ -888,37 +905,33 @@ impl Node {
             vrid: Some(vrid),
             reason: reason.to_string(),
         };
-        let candidates: Vec<usize> = self
-            .dispatch
-            .get(&(family, vrid))
-            .map(|v| {
-                v.iter()
-                    .copied()
-                    .filter(|&s| {
-                        self.slots[s]
-                            .as_ref()
-                            .is_some_and(|i| i.spec.ifname == ifname)
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let slot = match candidates.as_slice() {
-            [] => {
+        // The instances of this VRID on the interface, in slot order (no allocation: this runs
+        // for every datagram).
+        let slots = &self.slots;
+        let on_iface = || {
+            self.dispatch
+                .get(dispatch_index(family, vrid))
+                .map_or(&[][..], Vec::as_slice)
+                .iter()
+                .copied()
+                .filter(|&s| slots[s].as_ref().is_some_and(|i| i.spec.ifname == ifname))
+        };
+        let mut first_two = on_iface();
+        let slot = match (first_two.next(), first_two.next()) {
+            (None, _) => {
                 *self.unknown_vrid.entry(ifname.to_string()).or_default() += 1;
-                out.push(dropped("no instance with this VRID on the interface"));
+                out.push(dropped(UNKNOWN_VRID));
                 return;
             }
-            [only] => *only,
-            many => match many.iter().copied().find(|&s| {
-                self.slots[s]
+            (Some(only), None) => only,
+            (Some(_), Some(_)) => match on_iface().find(|&s| {
+                slots[s]
                     .as_ref()
                     .is_some_and(|i| i.spec.claims(pkt.src, pkt.dst))
             }) {
                 Some(s) => s,
                 None => {
-                    out.push(dropped(
-                        "no instance of this VRID claims its source/destination",
-                    ));
+                    out.push(dropped(UNCLAIMED_VRID));
                     return;
                 }
             },
@@ -1050,6 +1063,15 @@ impl Node {
     }
 }
 
+/// Where the slots of (family, VRID) are in `Node::dispatch`.
+fn dispatch_index(family: Family, vrid: u8) -> usize {
+    let f = match family {
+        Family::V4 => 0,
+        Family::V6 => 1,
+    };
+    f * 256 + usize::from(vrid)
+}
+
 fn no_address_reason(spec: &InstanceSpec) -> String {
     match spec.family {
         Family::V4 => format!("interface {} has no IPv4 address", spec.ifname),
@@ -1067,6 +1089,10 @@ fn link_state(info: Option<&IfaceInfo>) -> TrackerState {
 }
 
 fn initial_faults(inst: &mut NodeInstance, iface: Option<&IfaceInfo>) {
+    if inst.spec.no_peer_fault {
+        inst.faults
+            .insert(FaultSource::Config, NO_PEER_FAULT.to_string());
+    }
     if inst.spec.src.is_none() {
         let r = no_address_reason(&inst.spec);
         inst.faults.insert(FaultSource::NoAddress, r);
@@ -1075,41 +1101,5 @@ fn initial_faults(inst: &mut NodeInstance, iface: Option<&IfaceInfo>) {
     if down && !inst.spec.dont_track_primary {
         let r = format!("interface {} is down", inst.spec.ifname);
         inst.faults.insert(FaultSource::LinkDown, r);
-    }
-}
-
-/// The advert of `spec` with `priority`, encoded once per target as the wire will carry it.
-fn encode_adverts(id: InstanceId, spec: &InstanceSpec, priority: u8, out: &mut Vec<Effect>) {
-    let Some(src) = spec.src else { return };
-    let advert = spec.advert(priority);
-    let mut buf = [0u8; super::MAX_PACKET];
-    for dst in spec.targets() {
-        let n = match (src, dst) {
-            (IpAddr::V4(s), IpAddr::V4(d)) => {
-                let mut meta = Ipv4Meta::keepalived(s, d);
-                if spec.is_unicast() {
-                    meta.ttl = spec.unicast_ttl;
-                }
-                wire::emit_ipv4_packet(&advert, &meta, ChecksumKind::PseudoHeader, &mut buf)
-            }
-            (IpAddr::V6(_), IpAddr::V6(_)) => {
-                wire::emit_advert(&advert, src, dst, ChecksumKind::PseudoHeader, &mut buf)
-            }
-            // Families are checked when the spec is built.
-            _ => continue,
-        };
-        match n {
-            Ok(n) => out.push(Effect::Send {
-                id,
-                src,
-                dst,
-                bytes: buf[..n].to_vec(),
-            }),
-            Err(e) => out.push(Effect::Dropped {
-                src,
-                vrid: Some(spec.vrid()),
-                reason: format!("cannot encode our own advert: {e}"),
-            }),
-        }
     }
 }

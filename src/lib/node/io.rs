@@ -3,6 +3,7 @@
 //! tasks; the simulator performs them on its virtual LAN.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use crate::config::model::{VirtualIp, VirtualRoute};
 use crate::fsm::{Reason, State};
@@ -42,12 +43,12 @@ pub enum Input<'a> {
 pub enum Effect {
     /// Put these bytes on the wire from `src` to `dst` on the instance's interface: a whole
     /// IPv4 packet (header included), or for IPv6 the VRRP message (the driver adds the header
-    /// with hop limit 255).
+    /// with hop limit 255). Shared: an instance's unchanged advert is the same bytes each time.
     Send {
         id: InstanceId,
         src: IpAddr,
         dst: IpAddr,
-        bytes: Vec<u8>,
+        bytes: Arc<[u8]>,
     },
     /// Add (remove) every address and route of the instance.
     AddVips {

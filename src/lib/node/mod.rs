@@ -15,6 +15,7 @@
 
 mod core;
 mod deadlines;
+mod encode;
 mod io;
 mod pacing;
 pub mod receive;
@@ -24,7 +25,7 @@ pub mod track;
 pub mod track_file;
 pub mod track_process;
 
-pub use core::{FaultSource, Node, NodeInstance};
+pub use core::{FaultSource, Node, NodeInstance, NO_PEER_FAULT, UNCLAIMED_VRID, UNKNOWN_VRID};
 pub use deadlines::{DeadlineQueue, Micros};
 pub use io::{Effect, Input, InstanceId};
 pub use receive::{RxCounters, RxMeta};

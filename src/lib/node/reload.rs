@@ -194,7 +194,12 @@ impl Node {
             })
             .cloned()
             .collect();
+        let no_peer = inst
+            .spec
+            .no_peer_fault
+            .then(|| super::core::NO_PEER_FAULT.to_string());
         self.apply_trackers(now, id.0, "reload", out);
+        self.set_fault(now, id, FaultSource::Config, no_peer, out);
         for source in gone {
             self.set_fault(now, id, source, None, out);
         }

@@ -138,6 +138,9 @@ pub struct InstanceSpec {
     pub check_unicast_src: bool,
     /// keepalived's `dont_track_primary`: the interface's link state does not cause FAULT.
     pub dont_track_primary: bool,
+    /// `unicast_fault_no_peer` without any unicast_peer: FAULT for as long as this config
+    /// runs (keepalived's num_config_faults), instead of multicast.
+    pub no_peer_fault: bool,
     /// The trackers it follows (its own and its sync group's), resolved as keepalived does.
     pub trackers: Vec<TrackerDef>,
     /// The vrrp_sync_group it is a member of.
@@ -201,6 +204,7 @@ impl InstanceSpec {
             skip_check_adv_addr: false,
             check_unicast_src: false,
             dont_track_primary: false,
+            no_peer_fault: false,
             trackers: Vec::new(),
             sync_group: None,
             notify: shared_notify(&Notify::default()),
@@ -350,6 +354,7 @@ impl InstanceSpec {
                     .check_unicast_src
                     .unwrap_or(global.vrrp_check_unicast_src),
             dont_track_primary: model.dont_track_primary,
+            no_peer_fault: model.unicast_fault_no_peer && model.unicast_peer.is_empty(),
             trackers: track::resolve(&Default::default(), model, None),
             sync_group: None,
             notify: shared_notify(&model.notify),
@@ -664,6 +669,7 @@ fn host_vip(addr: IpAddr) -> VirtualIp {
         scope: None,
         label: None,
         no_track: false,
+        opts: Default::default(),
         span: Span::default(),
     }
 }
@@ -685,7 +691,9 @@ fn instance_family(m: &VrrpInstance) -> Family {
 fn primary_address(iface: &IfaceInfo, family: Family, vips: &[IpAddr]) -> Option<IpAddr> {
     iface.addrs.iter().copied().find(|a| match (family, a) {
         (Family::V4, IpAddr::V4(v4)) => !v4.is_unspecified() && !vips.contains(a),
-        (Family::V6, IpAddr::V6(v6)) => v6.is_unicast_link_local(),
+        // A link-local VIP is not the router's own address either: IPv6 lists the newest
+        // address first, and adverts from the VIP would meet the no_accept drop rules.
+        (Family::V6, IpAddr::V6(v6)) => v6.is_unicast_link_local() && !vips.contains(a),
         _ => false,
     })
 }
@@ -849,6 +857,13 @@ mod tests {
         assert_eq!(s.src, Some("192.0.2.1".parse().unwrap()));
         assert_eq!(s.fsm.primary_addr, s.src.unwrap());
         assert!(!s.is_unicast());
+    }
+
+    #[test]
+    fn ipv6_source_is_a_link_local_address_that_is_not_a_vip() {
+        let text = "vrrp_instance VI_6 {\n interface eth0\n virtual_router_id 7\n version 3\n priority 120\n virtual_ipaddress {\n  fe80::100/64\n  2001:db8::100/64\n }\n}\n";
+        let s = build(text, &host(&["fe80::100", "2001:db8::1", "fe80::1"])).expect("builds");
+        assert_eq!(s.src, Some("fe80::1".parse().unwrap()));
     }
 
     #[test]

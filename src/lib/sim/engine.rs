@@ -6,12 +6,12 @@
 //! datagram as `Input::Datagram` (real encoded adverts, through the same decode and receive
 //! checks), and the effects performed in order.
 
-use std::cmp::Ordering;
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::queue::EventQueue;
 use super::report::{
     InstanceSummary, PacketStats, Report, SplitBrain, TimelineEntry, VipOwnership,
 };
@@ -36,32 +36,37 @@ struct Packet {
 #[derive(Debug)]
 enum Happening {
     Scheduled(Event),
-    Timer { node: usize },
-    Deliver { node: usize, pkt: Packet },
+    Timer {
+        node: usize,
+    },
+    /// One datagram reaching `to` at one instant: one happening per receiver, in node order,
+    /// queued as one (the receivers of one send at one delay sit next to each other in the
+    /// (time, sequence) order, so nothing can come between them).
+    Deliver {
+        to: Receivers,
+        pkt: Packet,
+    },
 }
 
-#[derive(Debug)]
-struct Queued {
-    at: Time,
-    seq: u64,
-    what: Happening,
+/// Node indices `base + b` for each bit `b` of `mask`.
+#[derive(Debug, Clone, Copy)]
+struct Receivers {
+    base: usize,
+    mask: u64,
 }
 
-impl PartialEq for Queued {
-    fn eq(&self, o: &Self) -> bool {
-        (self.at, self.seq) == (o.at, o.seq)
+impl Receivers {
+    fn take_first(&mut self) -> Option<usize> {
+        if self.mask == 0 {
+            return None;
+        }
+        let b = self.mask.trailing_zeros() as usize;
+        self.mask &= self.mask - 1;
+        Some(self.base + b)
     }
-}
-impl Eq for Queued {}
-impl PartialOrd for Queued {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for Queued {
-    /// Reversed: BinaryHeap is a max-heap and we want the earliest (then first queued) first.
-    fn cmp(&self, o: &Self) -> Ordering {
-        (o.at, o.seq).cmp(&(self.at, self.seq))
+
+    fn is_empty(&self) -> bool {
+        self.mask == 0
     }
 }
 
@@ -80,6 +85,8 @@ struct Node {
     links_down: BTreeSet<String>,
     /// The deadline our "daemon" armed a timer for; a popped timer for another time is stale.
     armed: Option<Time>,
+    /// Each instance's interface name as the packets it sends carry it (by `InstanceId`).
+    ifnames: Vec<Option<Arc<str>>>,
 }
 
 #[derive(Debug)]
@@ -92,8 +99,7 @@ struct OpenSplit {
 #[derive(Debug)]
 pub struct Sim {
     now: Time,
-    seq: u64,
-    queue: BinaryHeap<Queued>,
+    queue: EventQueue<Happening>,
     nodes: Vec<Node>,
     default_link: Link,
     links: HashMap<(usize, usize), Link>,
@@ -108,6 +114,8 @@ pub struct Sim {
     /// Something that may change VIP owners or masters happened since the last check.
     dirty: bool,
     scratch: Vec<Effect>,
+    /// The receivers of one send grouped by link delay (kept to reuse its allocation).
+    scratch_groups: Vec<(Duration, Receivers)>,
     /// Datagrams the receiving node dropped or rejected, counted while performing effects.
     scratch_dropped: u64,
     /// Happenings processed, and the most allowed (a guard against a runaway advert storm).
@@ -121,8 +129,7 @@ impl Sim {
     pub fn new(seed: u64) -> Sim {
         Sim {
             now: Time::ZERO,
-            seq: 0,
-            queue: BinaryHeap::new(),
+            queue: EventQueue::default(),
             nodes: Vec::new(),
             default_link: Link::default(),
             links: HashMap::new(),
@@ -135,6 +142,7 @@ impl Sim {
             packets: PacketStats::default(),
             dirty: false,
             scratch: Vec::new(),
+            scratch_groups: Vec::new(),
             scratch_dropped: 0,
             processed: 0,
             budget: DEFAULT_BUDGET,
@@ -179,6 +187,7 @@ impl Sim {
             owns: BTreeSet::new(),
             links_down: BTreeSet::new(),
             armed: None,
+            ifnames: Vec::new(),
         });
         Ok(())
     }
@@ -216,18 +225,38 @@ impl Sim {
     /// Process everything due at or before `end`, then stop the clock at `end`.
     pub fn run_until(&mut self, end: Duration) {
         let end = Time::ZERO + end;
-        while self.queue.peek().is_some_and(|q| q.at <= end) {
+        while self.queue.peek_at().is_some_and(|at| at <= end) {
             if self.processed >= self.budget {
                 self.truncated = true;
                 return;
             }
             self.processed += 1;
-            let Some(q) = self.queue.pop() else { break };
-            self.now = q.at;
-            match q.what {
+            let Some((at, seq, what)) = self.queue.pop() else {
+                break;
+            };
+            self.now = at;
+            match what {
                 Happening::Scheduled(ev) => self.apply_event(ev),
                 Happening::Timer { node } => self.fire_timer(node),
-                Happening::Deliver { node, pkt } => self.deliver(node, pkt),
+                Happening::Deliver { mut to, pkt } => {
+                    // Each receiver is one happening, exactly as if queued alone.
+                    while let Some(m) = to.take_first() {
+                        self.deliver(m, &pkt);
+                        if to.is_empty() {
+                            break;
+                        }
+                        if self.dirty {
+                            self.dirty = false;
+                            self.observe();
+                        }
+                        if self.processed >= self.budget {
+                            self.truncated = true;
+                            self.queue.requeue(at, seq, Happening::Deliver { to, pkt });
+                            return;
+                        }
+                        self.processed += 1;
+                    }
+                }
             }
             if self.dirty {
                 self.dirty = false;
@@ -294,12 +323,7 @@ impl Sim {
     // ---- plumbing ----
 
     fn push(&mut self, at: Time, what: Happening) {
-        self.seq += 1;
-        self.queue.push(Queued {
-            at,
-            seq: self.seq,
-            what,
-        });
+        self.queue.push(at, what);
     }
 
     fn node_index(&self, name: &str) -> Result<usize, SimError> {
@@ -579,7 +603,7 @@ impl Sim {
         }
     }
 
-    fn deliver(&mut self, n: usize, pkt: Packet) {
+    fn deliver(&mut self, n: usize, pkt: &Packet) {
         let node = &self.nodes[n];
         if !node.up {
             self.packets.dropped += 1;
@@ -704,18 +728,33 @@ impl Sim {
         }
     }
 
-    fn send(&mut self, n: usize, id: InstanceId, src: IpAddr, dst: IpAddr, bytes: Vec<u8>) {
-        let Some(inst) = self.nodes[n].live.get(id) else {
+    fn send(&mut self, n: usize, id: InstanceId, src: IpAddr, dst: IpAddr, bytes: Arc<[u8]>) {
+        let node = &mut self.nodes[n];
+        let Some(inst) = node.live.get(id) else {
             return;
         };
-        let ifname: Arc<str> = Arc::from(inst.spec.ifname.as_str());
-        let bytes: Arc<[u8]> = Arc::from(bytes);
         let family = inst.spec.family;
+        // One shared name per instance, not one allocation per advert.
+        if node.ifnames.len() <= id.0 {
+            node.ifnames.resize(id.0 + 1, None);
+        }
+        let ifname = match &node.ifnames[id.0] {
+            Some(name) if **name == *inst.spec.ifname => Arc::clone(name),
+            _ => {
+                let name: Arc<str> = Arc::from(inst.spec.ifname.as_str());
+                node.ifnames[id.0] = Some(Arc::clone(&name));
+                name
+            }
+        };
         if self.nodes[n].links_down.contains(&*ifname) {
             // The goodbye (or any) advert of an instance whose link is down goes nowhere.
             self.packets.link_down += 1;
             return;
         }
+        // The receivers, grouped by link delay (and by 64 nodes), in node order: one queue
+        // entry per group. Loss is drawn per receiver in node order, as before.
+        let mut groups = std::mem::take(&mut self.scratch_groups);
+        groups.clear();
         for m in 0..self.nodes.len() {
             if m == n {
                 continue;
@@ -724,15 +763,32 @@ impl Sim {
                 continue;
             }
             self.packets.sent += 1;
-            let link = self
-                .links
-                .get(&(n, m))
-                .copied()
-                .unwrap_or(self.default_link);
+            // Most runs set no per-link properties: skip hashing the pair for every packet.
+            let link = if self.links.is_empty() {
+                self.default_link
+            } else {
+                self.links
+                    .get(&(n, m))
+                    .copied()
+                    .unwrap_or(self.default_link)
+            };
             if self.rng.chance(link.loss) {
                 self.packets.lost += 1;
                 continue;
             }
+            let base = m / 64 * 64;
+            let bit = 1u64 << (m - base);
+            match groups
+                .iter_mut()
+                .find(|(d, r)| *d == link.delay && r.base == base)
+            {
+                Some((_, r)) => r.mask |= bit,
+                None => groups.push((link.delay, Receivers { base, mask: bit })),
+            }
+        }
+        // Queued in the order of each group's first receiver: the sequence numbers keep the
+        // order one entry per receiver had.
+        for &(delay, to) in &groups {
             let pkt = Packet {
                 from_node: n,
                 ifname: Arc::clone(&ifname),
@@ -741,8 +797,10 @@ impl Sim {
                 dst,
                 bytes: Arc::clone(&bytes),
             };
-            self.push(self.now + link.delay, Happening::Deliver { node: m, pkt });
+            self.queue
+                .push_after(self.now, delay, Happening::Deliver { to, pkt });
         }
+        self.scratch_groups = groups;
     }
 
     /// Whether unicast to `addr` reaches node `m` (its address or an instance's source).

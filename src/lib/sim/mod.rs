@@ -19,6 +19,7 @@ pub mod drill;
 mod engine;
 mod event_spec;
 pub mod findings;
+mod queue;
 mod report;
 mod rng;
 pub mod scenario;

@@ -294,36 +294,41 @@ pub fn parse_advert(payload: &[u8], src: IpAddr, dst: IpAddr) -> Result<Parsed, 
         })
         .collect();
     let checksum = u16::from_be_bytes([payload[6], payload[7]]);
-    let checksum_kind = match (version, pseudo(src, dst, IPPROTO_VRRP, payload.len())) {
-        (2, _) => check_sum(
+    // v2 sums the message alone: the pseudo-header is summed only for v3.
+    let checksum_kind = match version {
+        2 => check_sum(
             0,
             payload,
             checksum,
             ChecksumKind::NoPseudoHeader,
             &mut errors,
         ),
-        (3, Some(p)) if ipv6 => check_sum(
-            p,
-            payload,
-            checksum,
-            ChecksumKind::PseudoHeader,
-            &mut errors,
-        ),
-        (3, Some(p)) => {
-            // Over IPv4 either is fine; a wrong one is reported against keepalived's choice.
-            if verify(0, payload, checksum).is_ok() && verify(p, payload, checksum).is_err() {
-                Some(ChecksumKind::NoPseudoHeader)
-            } else {
-                check_sum(
-                    p,
-                    payload,
-                    checksum,
-                    ChecksumKind::PseudoHeader,
-                    &mut errors,
-                )
+        3 => match pseudo(src, dst, IPPROTO_VRRP, payload.len()) {
+            Some(p) if ipv6 => check_sum(
+                p,
+                payload,
+                checksum,
+                ChecksumKind::PseudoHeader,
+                &mut errors,
+            ),
+            Some(p) => {
+                // Over IPv4 either is fine; a wrong one is reported against keepalived's choice.
+                if verify(0, payload, checksum).is_ok() && verify(p, payload, checksum).is_err() {
+                    Some(ChecksumKind::NoPseudoHeader)
+                } else {
+                    check_sum(
+                        p,
+                        payload,
+                        checksum,
+                        ChecksumKind::PseudoHeader,
+                        &mut errors,
+                    )
+                }
             }
-        }
-        // Unknown version or mixed families (already flagged): nothing sound to check against.
+            // Mixed families (already flagged): nothing sound to check against.
+            None => None,
+        },
+        // Unknown version (already flagged).
         _ => None,
     };
     if advert_int_cs == 0 {

@@ -103,6 +103,8 @@ pub(super) fn read(r: &mut Reader, node: &Node, g: &mut GlobalDefs) {
                 }
             }
             "vrrp_strict" => g.vrrp_strict = true,
+            "nftables" | "nftables_priority" | "nftables_counters" | "nftables_ifindex"
+            | "vrrp_iptables" => nftables(r, k, g),
             "vrrp_skip_check_adv_addr" => g.vrrp_skip_check_adv_addr = true,
             "vrrp_check_unicast_src" => g.vrrp_check_unicast_src = true,
             "enable_script_security" => g.enable_script_security = true,
@@ -170,6 +172,7 @@ pub(super) fn read(r: &mut Reader, node: &Node, g: &mut GlobalDefs) {
             "vrrp_notify_fifo_script" => scripts.push((k, true)),
             "notify_fifo_script" => scripts.push((k, false)),
             "dynamic_interfaces" => g.dynamic_interfaces = true,
+            "log_unknown_vrids" => g.log_unknown_vrids = true,
             // keepalived keeps the first and ignores later ones with an error.
             "vmac_prefix" | "vmac_addr_prefix" => {
                 let slot = if k.name() == "vmac_prefix" {
@@ -270,4 +273,38 @@ fn not_multicast(k: &Node, a: &str) -> super::super::diag::Diagnostic {
             k.name()
         ),
     )
+}
+
+/// keepalived 2.2.7's nftables keywords (global_parser.c), as its NFTABLES-only build (Debian's)
+/// reads them, each message as keepalived says it.
+fn nftables(r: &mut Reader, k: &Node, g: &mut GlobalDefs) {
+    let say =
+        |r: &mut Reader, text: String| r.push(Diagnostic::error("invalid-value", k.span(), text));
+    match k.name() {
+        "nftables" => {
+            if g.nftables.is_some() {
+                return say(r, "nftables already specified - ignoring".into());
+            }
+            let name = k.arg(0).map_or(super::NFTABLES_TABLE, |w| w.text.as_str());
+            // The kernel's NFT_TABLE_MAXNAMELEN, terminating NUL included.
+            if name.len() >= 256 {
+                return say(r, "nftables table name too long - ignoring".into());
+            }
+            g.nftables = Some(name.to_string());
+            g.nftables_priority = -1;
+        }
+        "nftables_priority" => {
+            if let Some(p) = r.int_arg(k, i64::from(i32::MIN), i64::from(i32::MAX)) {
+                g.nftables_priority = p as i32;
+            }
+        }
+        "nftables_counters" => g.nftables_counters = true,
+        "nftables_ifindex" => g.nftables_ifindex = true,
+        // Built without IPTABLES, keepalived says so and runs its nftables table instead.
+        _ => {
+            say(r, "iptables not supported, using nftables instead. Please replace 'vrrp_iptables and 'vrrp_ipsets' with 'nftables' config option".into());
+            g.nftables = Some(super::NFTABLES_TABLE.to_string());
+            g.nftables_priority = -1;
+        }
+    }
 }

@@ -136,6 +136,7 @@ fn empty(name: String, span: super::super::model::Span) -> VrrpInstance {
         check_unicast_src: None,
         strict_mode: None,
         dont_track_primary: false,
+        unicast_fault_no_peer: false,
         track_src_ip: false,
         track_interface: Vec::new(),
         track_script: Vec::new(),
@@ -254,6 +255,7 @@ pub(crate) fn read(r: &mut Reader, node: &Node) -> Option<Raw> {
             "check_unicast_src" => i.check_unicast_src = Some(true),
             "strict_mode" => i.strict_mode = r.bool_at(k, 0),
             "dont_track_primary" => i.dont_track_primary = true,
+            "unicast_fault_no_peer" => i.unicast_fault_no_peer = true,
             "track_src_ip" => i.track_src_ip = true,
             "track_interface" => i.track_interface.extend(track_list(r, k, -254, 254)),
             "track_script" => i.track_script.extend(track_list(r, k, -253, 253)),
@@ -456,10 +458,14 @@ fn vips(r: &mut Reader, k: &Node) -> Vec<VirtualIp> {
             scope: None,
             label: None,
             no_track: false,
+            opts: Default::default(),
             span: first.span.clone(),
         };
         let mut i = 1;
         let mut skip = false;
+        // `brd +` / `brd -`: computed once the prefix is final (a peer changes it).
+        let mut brd_auto: Option<bool> = None;
+        let mut brd_given = false;
         while i < words.len() {
             let w = words[i];
             if w.text.starts_with("//") || w.text.starts_with(';') {
@@ -479,7 +485,12 @@ fn vips(r: &mut Reader, k: &Node) -> Vec<VirtualIp> {
                         ));
                         skip = true;
                     }
-                    v.brd = val.as_deref().and_then(|s| s.parse().ok());
+                    brd_given = true;
+                    match val.as_deref() {
+                        Some("+") => brd_auto = Some(true),
+                        Some("-") => brd_auto = Some(false),
+                        s => v.brd = s.and_then(|s| s.parse().ok()),
+                    }
                     true
                 }
                 "dev" => {
@@ -510,7 +521,31 @@ fn vips(r: &mut Reader, k: &Node) -> Vec<VirtualIp> {
                     v.label = val.clone();
                     true
                 }
-                "peer" | "preferred_lft" | "track_group" => {
+                "peer" => {
+                    if let Some(p) = &val {
+                        vip_peer(r, &mut v, w, p);
+                    }
+                    true
+                }
+                "preferred_lft" => {
+                    match val.as_deref() {
+                        Some("forever") => v.opts.preferred_lft = Some(u32::MAX),
+                        Some(n) => match n.parse::<u32>() {
+                            Ok(n) => v.opts.preferred_lft = Some(n),
+                            Err(_) => r.push(
+                                Diagnostic::error(
+                                    "invalid-value",
+                                    &w.span,
+                                    format!("preferred_lft {n} is invalid; keepalived ignores it"),
+                                )
+                                .with_help("a number of seconds (0..4294967295) or `forever`"),
+                            ),
+                        },
+                        None => {}
+                    }
+                    true
+                }
+                "track_group" => {
                     vip_option_not_run(r, w);
                     true
                 }
@@ -518,8 +553,18 @@ fn vips(r: &mut Reader, k: &Node) -> Vec<VirtualIp> {
                     v.no_track = true;
                     false
                 }
-                "use_vmac" | "home" | "-nodad" | "nodad" | "mngtmpaddr" | "noprefixroute"
-                | "autojoin" => {
+                "home" | "-nodad" | "mngtmpaddr" | "noprefixroute" | "autojoin" => {
+                    let o = &mut v.opts;
+                    *match w.text.as_str() {
+                        "home" => &mut o.home,
+                        "-nodad" => &mut o.dad,
+                        "mngtmpaddr" => &mut o.mngtmpaddr,
+                        "noprefixroute" => &mut o.noprefixroute,
+                        _ => &mut o.autojoin,
+                    } = true;
+                    false
+                }
+                "use_vmac" => {
                     vip_option_not_run(r, w);
                     false
                 }
@@ -530,7 +575,7 @@ fn vips(r: &mut Reader, k: &Node) -> Vec<VirtualIp> {
                             &w.span,
                             format!("unknown option `{other}` for a virtual address; keepalived ignores it"),
                         )
-                        .with_help("options are brd, dev, scope, label, peer, home, -nodad, noprefixroute, autojoin, no_track, preferred_lft; a comment needs `#` or `!`"),
+                        .with_help("options are brd, dev, scope, label, peer, home, -nodad, mngtmpaddr, noprefixroute, autojoin, no_track, preferred_lft, use_vmac; a comment needs `#` or `!`"),
                     );
                     false
                 }
@@ -547,11 +592,77 @@ fn vips(r: &mut Reader, k: &Node) -> Vec<VirtualIp> {
             }
             i += 1;
         }
+        vip_broadcast(r, &mut v, brd_auto, brd_given);
         if !skip {
             out.push(v);
         }
     }
     out
+}
+
+/// `peer ADDR` on a virtual address, as keepalived reads it: a bare address of the VIP's
+/// family; the VIP's own prefix is then the peer's (a host prefix).
+fn vip_peer(r: &mut Reader, v: &mut VirtualIp, w: &Word, p: &str) {
+    let err = |r: &mut Reader, text: String| {
+        r.push(Diagnostic::error("invalid-value", &w.span, text));
+    };
+    if v.opts.peer.is_some() {
+        return err(
+            r,
+            format!("Peer {p} - another peer has already been specified"),
+        );
+    }
+    let Ok(peer) = p.parse::<IpAddr>() else {
+        return err(
+            r,
+            format!("Invalid peer address {p}; keepalived ignores it"),
+        );
+    };
+    if peer.is_ipv6() != v.addr.is_ipv6() {
+        return err(r, format!("Peer address {p} does not match address family"));
+    }
+    let max = if peer.is_ipv6() { 128 } else { 32 };
+    if v.prefix_len != max {
+        err(
+            r,
+            "Cannot specify address prefix when specifying peer address - ignoring".into(),
+        );
+    }
+    v.prefix_len = max;
+    v.opts.peer = Some(peer);
+}
+
+/// keepalived's broadcast rules once the line is read: none beside a peer; `brd +` / `brd -`
+/// set the host bits of the address (the peer's, with one) for prefixes up to /30.
+fn vip_broadcast(r: &mut Reader, v: &mut VirtualIp, auto: Option<bool>, given: bool) {
+    if given && v.opts.peer.is_some() {
+        r.push(Diagnostic::error(
+            "invalid-value",
+            &v.span,
+            "Cannot specify broadcast and peer addresses - ignoring broadcast address",
+        ));
+        v.brd = None;
+        return;
+    }
+    let Some(plus) = auto else { return };
+    let base = match v.opts.peer.unwrap_or(v.addr) {
+        IpAddr::V4(a) => u32::from(a),
+        IpAddr::V6(_) => return,
+    };
+    if v.prefix_len > 30 {
+        r.push(Diagnostic::error(
+            "invalid-value",
+            &v.span,
+            format!(
+                "Address prefix length {} too long for broadcast",
+                v.prefix_len
+            ),
+        ));
+        return;
+    }
+    let host = u32::MAX >> v.prefix_len;
+    let b = if plus { base | host } else { base & !host };
+    v.brd = Some(IpAddr::V4(b.into()));
 }
 
 /// The `not-run-by-vrrpd` note for an option of a virtual_ipaddress line vrrpd does not apply.
@@ -675,7 +786,16 @@ pub(crate) fn finish(i: &mut VrrpInstance, raw: Pending, g: &GlobalDefs, r: &mut
         Some(a) => a,
         None => !strict || i.priority == 255,
     };
-    if strict && i.version == 2 && i.accept {
+    // An address owner keeps accept mode (RFC 5798 §6.1: the owner always accepts).
+    if strict && i.version == 2 && i.accept && i.priority != 255 {
+        r.push(Diagnostic::error(
+            "invalid-value",
+            &i.span,
+            format!(
+                "({}) warning - accept mode for VRRP version 2 does not comply with RFC3768 - resetting",
+                i.name
+            ),
+        ));
         i.accept = false;
     }
     i.advert_int = match &raw.advert_int {

@@ -180,7 +180,6 @@ pub const NOT_RUN_YET: &[(&str, &str, &str)] = &[
     ("global_defs", "lvs_sync_daemon", "vrrpd runs no LVS"),
     // VRRP-side keywords vrrpd does not act on yet.
     ("vrrp_instance", "vrf", "vrrpd does not bind instances to a VRF"),
-    ("vrrp_instance", "unicast_fault_no_peer", "vrrpd does not go to FAULT for an empty unicast_peer"),
     ("vrrp_instance", "old_unicast_checksum", "vrrpd sends only the RFC checksum"),
     ("vrrp_instance", "garp_extra_if", "vrrpd sends no extra gratuitous ARPs on a timer"),
     ("vrrp_instance", "vmac_garp_intvl", "vrrpd sends no extra gratuitous ARPs on a timer"),
@@ -189,13 +188,7 @@ pub const NOT_RUN_YET: &[(&str, &str, &str)] = &[
     ("global_defs", "default_interface", "vrrpd uses no default interface"),
     ("global_defs", "vrrp_garp_extra_if", "vrrpd sends no extra gratuitous ARPs on a timer"),
     ("global_defs", "vrrp_vmac_garp_intvl", "vrrpd sends no extra gratuitous ARPs on a timer"),
-    ("global_defs", "nftables", "vrrpd always uses nftables table `keepalived`"),
-    ("global_defs", "nftables_priority", "vrrpd's nftables chains keep keepalived's default priority"),
-    ("global_defs", "nftables_counters", "vrrpd's nftables rules have no counters"),
-    ("global_defs", "nftables_ifindex", "vrrpd's nftables rules match interfaces its own way"),
-    ("global_defs", "vrrp_iptables", "vrrpd writes no iptables rules"),
     ("global_defs", "disable_local_igmp", "vrrpd does not change the IGMP sysctls"),
-    ("global_defs", "log_unknown_vrids", "vrrpd counts adverts of unknown VRIDs but does not log them"),
     ("global_defs", "include_check", "vrrpd does not check included files at reload"),
     ("global_defs", "reload_time_file", "vrrpd has no timed reload"),
     ("global_defs", "reload_repeat", "vrrpd has no timed reload"),
@@ -224,9 +217,6 @@ fn not_run_yet(tree: &KeywordTree, r: &mut Reader) {
             _ => continue,
         };
         for k in node.children() {
-            if runs_anyway(block, k) {
-                continue;
-            }
             if let Some((kind, why)) = not_run_kind(block, k.name()) {
                 let what = format!("`{}` in {block}", k.name());
                 r.push(not_run_note(kind, k.span(), &what, why));
@@ -235,17 +225,8 @@ fn not_run_yet(tree: &KeywordTree, r: &mut Reader) {
     }
 }
 
-/// A keyword of `NOT_RUN_YET` that vrrpd does run as written: `nftables` naming no table, or
-/// keepalived's default one, is what vrrpd does anyway (the VMACs' IGMP/MLD tables are
-/// `keepalived`, daemon::vmac_igmp::TABLE).
-fn runs_anyway(block: &str, k: &Node) -> bool {
-    block == "global_defs"
-        && k.name() == "nftables"
-        && k.args.len() <= 1
-        && k.arg(0).is_none_or(|w| w.text == NFTABLES_TABLE)
-}
-
-/// The nftables table vrrpd writes (keepalived's default name).
+/// keepalived's default nftables table (`nftables` naming none, vrrp_iptables, or the table
+/// that no_accept / use_vmac turn on).
 pub const NFTABLES_TABLE: &str = "keepalived";
 
 /// Options of a virtual_ipaddress line that vrrpd reads (and checks) but does not apply to the
@@ -253,15 +234,7 @@ pub const NFTABLES_TABLE: &str = "keepalived";
 #[rustfmt::skip]
 pub const VIP_OPTIONS_NOT_RUN_YET: &[(&str, &str)] = &[
     ("use_vmac", "vrrpd puts a VIP on a VMAC only through the instance's use_vmac / use_vmac_addr"),
-    ("peer", "vrrpd adds no peer address"),
-    ("preferred_lft", "vrrpd adds addresses with the kernel's default lifetime"),
     ("track_group", "vrrpd runs no track_group"),
-    ("home", "vrrpd sets no IPv6 address flags"),
-    ("-nodad", "vrrpd sets no IPv6 address flags"),
-    ("nodad", "vrrpd sets no IPv6 address flags"),
-    ("mngtmpaddr", "vrrpd sets no IPv6 address flags"),
-    ("noprefixroute", "vrrpd sets no IPv6 address flags"),
-    ("autojoin", "vrrpd sets no IPv6 address flags"),
 ];
 
 /// The note of `kind` for `what` (already quoted), shared by root keywords, block keywords

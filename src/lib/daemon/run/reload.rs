@@ -4,7 +4,7 @@
 //! that does not load, or has errors, is logged as file:line:column and the running one stays
 //! (keepalived 2.2.7 exits here instead).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use crate::config;
 use crate::config::model::Notify;
@@ -141,17 +141,18 @@ impl Daemon {
                 Some(_) => {}
             }
         }
-        let mut notified: HashSet<InstanceId> = HashSet::new();
-        let mut groups_notified: HashSet<String> = HashSet::new();
+        // With fifo_write_vrrp_states_on_reload the notifies wait for the state lines, so that
+        // both come in keepalived's order (vrrp_init_state: each group, then each instance,
+        // writes either its notify or its state).
+        let in_order = self.global.fifo_write_vrrp_states_on_reload;
+        let mut deferred: Vec<Effect> = Vec::new();
         for e in effects.drain(..) {
             match &e {
                 // A removed instance reports DELETED (or FAULT), not the STOP of its shutdown.
                 Effect::Notify { id, .. } if gone.contains_key(id) => continue,
-                Effect::Notify { id, .. } => {
-                    notified.insert(*id);
-                }
-                Effect::GroupNotify { group, .. } => {
-                    groups_notified.insert(group.clone());
+                Effect::Notify { .. } | Effect::GroupNotify { .. } if in_order => {
+                    deferred.push(e);
+                    continue;
                 }
                 Effect::Removed { id } => {
                     if let Some(l) = gone.remove(id) {
@@ -164,8 +165,8 @@ impl Daemon {
         }
         self.flush();
         self.effects = effects;
-        if self.global.fifo_write_vrrp_states_on_reload {
-            self.fifo_write_states(&notified, &groups_notified);
+        if in_order {
+            self.fifo_write_states(deferred);
         }
         // Removed instances have said goodbye: their VMACs go.
         let keep: Vec<String> = self
@@ -181,6 +182,7 @@ impl Daemon {
             .collect();
         self.vmacs
             .retain(&keep.iter().map(String::as_str).collect::<Vec<_>>());
+        self.reload_firewall(&cfg.global);
         let node = &self.node;
         self.promote
             .apply(&super::super::promote_secondaries::wanted(&cfg, |name| {
@@ -210,6 +212,8 @@ impl Daemon {
         self.files = FileTrackers::start(&used_files(&cfg, &self.node), &self.trackers_tx);
         self.processes =
             start_processes(&cfg, &self.node, self.processes.take(), &self.trackers_tx);
+        self.sync_filters();
+        self.flush();
         tracing::info!(
             "Reload complete: {} kept, {} updated, {} added, {} removed",
             summary.kept,
@@ -222,35 +226,53 @@ impl Daemon {
 
 impl Daemon {
     /// `fifo_write_vrrp_states_on_reload` (keepalived's vrrp_init_state at reload): every sync
-    /// group, then every instance, that the reload notified nothing for writes its state to
-    /// the FIFO; a master kept by the reload does not (keepalived's reload_master path skips
-    /// it; measured with keepalived 2.2.7).
-    fn fifo_write_states(&mut self, notified: &HashSet<InstanceId>, groups: &HashSet<String>) {
-        let lines: Vec<(Subject, String, crate::fsm::State, u8)> = self
-            .node
-            .groups()
-            .iter()
-            .filter(|(g, _)| !groups.contains(g))
-            .map(|(g, st)| (Subject::Group, g.clone(), *st, 0))
-            .chain(
-                self.node
-                    .instances()
-                    .filter(|(id, i)| {
-                        !notified.contains(id) && i.fsm.state() != crate::fsm::State::Master
-                    })
-                    .map(|(_, i)| {
-                        (
-                            Subject::Instance,
-                            i.spec.name.clone(),
-                            i.fsm.state(),
-                            i.fsm.effective_priority(),
-                        )
-                    }),
-            )
-            .collect();
-        for (subject, name, state, prio) in lines {
-            if let Some(s) = NotifyState::from_fsm(state) {
-                self.notifier.fifo_line(subject, &name, s, prio);
+    /// group, then every instance, in order, performs the notifies the reload gave it
+    /// (`notifies`), or when it has none writes its state to the FIFO; a master kept by the
+    /// reload does not (keepalived's reload_master path skips it; measured with keepalived
+    /// 2.2.7, e2e_notify compares the lines and their order).
+    fn fifo_write_states(&mut self, mut notifies: Vec<Effect>) {
+        let mut take = |f: &dyn Fn(&Effect) -> bool| {
+            let (mine, rest): (Vec<Effect>, Vec<Effect>) = std::mem::take(&mut notifies)
+                .into_iter()
+                .partition(|e| f(e));
+            notifies = rest;
+            mine
+        };
+        enum Next {
+            Perform(Vec<Effect>),
+            Line(Subject, String, crate::fsm::State, u8),
+        }
+        let mut plan = Vec::new();
+        for (g, st) in self.node.groups() {
+            let mine = take(&|e| matches!(e, Effect::GroupNotify { group, .. } if group == g));
+            plan.push(if mine.is_empty() {
+                Next::Line(Subject::Group, g.clone(), *st, 0)
+            } else {
+                Next::Perform(mine)
+            });
+        }
+        for (id, i) in self.node.instances() {
+            let mine = take(&|e| matches!(e, Effect::Notify { id: n, .. } if *n == id));
+            if !mine.is_empty() {
+                plan.push(Next::Perform(mine));
+            } else if i.fsm.state() != crate::fsm::State::Master {
+                let (name, st, prio) = (
+                    i.spec.name.clone(),
+                    i.fsm.state(),
+                    i.fsm.effective_priority(),
+                );
+                plan.push(Next::Line(Subject::Instance, name, st, prio));
+            }
+        }
+        plan.push(Next::Perform(take(&|_| true)));
+        for next in plan {
+            match next {
+                Next::Perform(effects) => effects.into_iter().for_each(|e| self.perform(e)),
+                Next::Line(subject, name, state, prio) => {
+                    if let Some(s) = NotifyState::from_fsm(state) {
+                        self.notifier.fifo_line(subject, &name, s, prio);
+                    }
+                }
             }
         }
     }
