@@ -132,6 +132,9 @@ fn bash_complete(words: &[&str], conf: &std::path::Path, cwd: &std::path::Path) 
         .args(["--norc", "-c", &script])
         .env("PATH", path_with_vrrpctl())
         .env("VRRPD_CONFIG", conf)
+        // No daemon answers here, whatever runs on this machine's default socket (a
+        // benchmark's vrrpd once made the instance names its 1,000).
+        .env("VRRPD_SOCKET", cwd.join("no-daemon.sock"))
         .current_dir(cwd)
         .output()
         .unwrap();
