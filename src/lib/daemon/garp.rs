@@ -116,35 +116,17 @@ impl GarpSender {
             while done < iovs.len() {
                 let mut hdrs: Vec<libc::mmsghdr> = iovs[done..]
                     .iter_mut()
-                    .map(|iov| {
-                        // SAFETY: msghdr is plain data; all-zero is its empty value.
-                        let mut h: libc::msghdr = unsafe { std::mem::zeroed() };
-                        h.msg_iov = iov;
-                        h.msg_iovlen = 1;
-                        libc::mmsghdr {
-                            msg_hdr: h,
-                            msg_len: 0,
-                        }
-                    })
+                    .map(super::socket::mmsghdr)
                     .collect();
                 // SAFETY: every header points at one iovec of `iovs` and its frame in
                 // `frames`, both alive until the call returns; the socket is bound, so no
                 // address is needed.
-                let r = unsafe {
-                    libc::sendmmsg(
-                        self.fd.as_raw_fd(),
-                        hdrs.as_mut_ptr(),
-                        hdrs.len() as libc::c_uint,
-                        0,
-                    )
-                };
-                if r < 0 {
-                    return Err(GarpError::Send {
+                let r = unsafe { super::socket::sendmmsg(self.fd.as_raw_fd(), &mut hdrs, 0) }
+                    .map_err(|source| GarpError::Send {
                         ifname: self.ifname.clone(),
-                        source: std::io::Error::last_os_error(),
-                    });
-                }
-                done += (r as usize).max(1);
+                        source,
+                    })?;
+                done += r.max(1);
             }
             sent += chunk.len();
         }

@@ -175,36 +175,21 @@ impl VrrpSocket {
         } as libc::socklen_t;
         let mut hdrs: Vec<libc::mmsghdr> = (0..n)
             .map(|i| {
-                // SAFETY: msghdr is plain data; all-zero is its empty value.
-                let mut h: libc::msghdr = unsafe { std::mem::zeroed() };
+                let mut m = mmsghdr(&mut iovs[i]);
+                let h = &mut m.msg_hdr;
                 h.msg_name = &mut names[i] as *mut libc::sockaddr_in6 as *mut libc::c_void;
                 h.msg_namelen = name_len;
-                h.msg_iov = &mut iovs[i];
-                h.msg_iovlen = 1;
                 if self.family == Family::V6 {
                     h.msg_control = cmsgs[i].0.as_mut_ptr() as *mut libc::c_void;
                     h.msg_controllen = cmsgs[i].0.len();
                 }
-                libc::mmsghdr {
-                    msg_hdr: h,
-                    msg_len: 0,
-                }
+                m
             })
             .collect();
         // SAFETY: `hdrs` holds `n` initialised headers whose names, iovecs and control buffers
-        // (above) outlive the call; the kernel only reads them and writes msg_len.
-        let r = unsafe {
-            libc::sendmmsg(
-                self.fd.as_raw_fd(),
-                hdrs.as_mut_ptr(),
-                n as libc::c_uint,
-                libc::MSG_DONTWAIT,
-            )
-        };
-        if r < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        Ok((r as usize).max(1))
+        // (above) outlive the call.
+        let r = unsafe { sendmmsg(self.fd.as_raw_fd(), &mut hdrs, libc::MSG_DONTWAIT) }?;
+        Ok(r.max(1))
     }
 
     /// The destination (a sockaddr_in inside the larger sockaddr_in6 for IPv4) and, for IPv6,
@@ -339,6 +324,38 @@ impl VrrpSocket {
 fn is_link_scope(a: &Ipv6Addr) -> bool {
     let s = a.segments();
     a.is_unicast_link_local() || (a.is_multicast() && (s[0] & 0x000f) <= 2)
+}
+
+/// One message of a sendmmsg batch, carrying `iov` (no address, no control data: the caller
+/// adds what its socket needs).
+pub(super) fn mmsghdr(iov: &mut libc::iovec) -> libc::mmsghdr {
+    // SAFETY: msghdr is plain data; all-zero is its empty value.
+    let mut h: libc::msghdr = unsafe { std::mem::zeroed() };
+    h.msg_iov = iov;
+    h.msg_iovlen = 1;
+    libc::mmsghdr {
+        msg_hdr: h,
+        msg_len: 0,
+    }
+}
+
+/// sendmmsg(2) of `hdrs` on `fd`: how many messages the kernel took, or the error of the first.
+///
+/// # Safety
+/// Every pointer in `hdrs` (iovecs, their buffers, names, control data) must be valid until
+/// the call returns; the kernel only reads them and writes msg_len.
+pub(super) unsafe fn sendmmsg(
+    fd: std::os::fd::RawFd,
+    hdrs: &mut [libc::mmsghdr],
+    flags: libc::c_int,
+) -> std::io::Result<usize> {
+    // SAFETY: `hdrs` is a valid slice of initialised headers; the caller vouches for what
+    // they point at.
+    let r = unsafe { libc::sendmmsg(fd, hdrs.as_mut_ptr(), hdrs.len() as libc::c_uint, flags) };
+    if r < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(r as usize)
 }
 
 #[cfg(test)]
