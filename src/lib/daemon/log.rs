@@ -11,8 +11,10 @@ use std::ffi::CString;
 use std::io::{self, IsTerminal, Write};
 
 use tracing::Level;
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::MakeWriter;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// Where the log goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,15 +47,15 @@ pub fn priority(level: &Level) -> libc::c_int {
 
 /// Set up the global subscriber for vrrpd's `-l`, `-S N` and `-D`.
 pub fn init(log_console: bool, log_facility: Option<u8>, log_detail: bool) {
-    let default = if log_detail { "debug" } else { "info" };
-    let filter = EnvFilter::try_from_env("VRRPD_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let filter = filter(std::env::var("VRRPD_LOG").ok().as_deref(), log_detail);
     let stderr_tty = io::stderr().is_terminal();
     match target(log_console, log_facility, stderr_tty) {
         Target::Console => tracing_subscriber::fmt()
-            .with_env_filter(filter)
             .with_writer(io::stderr)
             .with_ansi(stderr_tty)
             .with_target(false)
+            .finish()
+            .with(filter)
             .init(),
         Target::Syslog { facility } => {
             // SAFETY: the ident is a static C string, as openlog(3) requires.
@@ -65,16 +67,27 @@ pub fn init(log_console: bool, log_facility: Option<u8>, log_detail: bool) {
                 )
             };
             tracing_subscriber::fmt()
-                .with_env_filter(filter)
                 .with_writer(Syslog)
                 .with_ansi(false)
                 .with_target(false)
                 // syslog stamps each record itself.
                 .without_time()
                 .with_level(false)
+                .finish()
+                .with(filter)
                 .init()
         }
     }
+}
+
+/// The filter of `VRRPD_LOG` ("debug", "info,vrrp::daemon=trace": a default level and
+/// per-target levels), else info, or debug with `-D`. tracing's `Targets`, not `EnvFilter`:
+/// EnvFilter's span and field filters bring a regex engine, ~250 KB of vrrpd's text that
+/// every vrrpd maps (a page fault maps 64 KiB around the page touched).
+pub fn filter(var: Option<&str>, log_detail: bool) -> Targets {
+    let default = if log_detail { Level::DEBUG } else { Level::INFO };
+    var.and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| Targets::new().with_default(default))
 }
 
 /// Makes one [`Record`] per event.
@@ -161,6 +174,22 @@ mod tests {
             }
         );
         assert_eq!(priority(&Level::WARN), libc::LOG_WARNING);
+    }
+
+    #[test]
+    fn vrrpd_log_sets_levels_per_target() {
+        let f = filter(Some("warn,vrrp::daemon=trace"), false);
+        assert!(f.would_enable("vrrp::daemon::run", &Level::TRACE));
+        assert!(!f.would_enable("vrrp::node", &Level::INFO));
+        assert!(f.would_enable("vrrp::node", &Level::WARN));
+        let f = filter(None, false);
+        assert!(f.would_enable("vrrp::node", &Level::INFO));
+        assert!(!f.would_enable("vrrp::node", &Level::DEBUG));
+        assert!(filter(None, true).would_enable("vrrp::node", &Level::DEBUG));
+        // Not a filter: the default, as with no VRRPD_LOG.
+        let f = filter(Some("vrrp=[{x}]"), false);
+        assert!(f.would_enable("vrrp::node", &Level::INFO));
+        assert!(!f.would_enable("vrrp::node", &Level::DEBUG));
     }
 
     #[test]

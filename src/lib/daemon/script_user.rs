@@ -4,7 +4,7 @@
 //! user's supplementary groups, in the child before exec).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use crate::config::model::GlobalDefs;
 
@@ -12,38 +12,60 @@ use crate::config::model::GlobalDefs;
 type Lookup = Result<(u32, u32), String>;
 
 /// The default script user and a cache of looked-up names.
-#[derive(Default)]
 pub struct ScriptUsers {
-    /// The default `(uid, gid)`; None: vrrpd's own.
-    default: Option<(u32, u32)>,
+    /// The default `(uid, gid)`; None: vrrpd's own. Without `script_user` it is looked up
+    /// when a script first needs it, as keepalived's get_default_script_user does: a config
+    /// without scripts never asks the user database, whose NSS modules (libnss_systemd with
+    /// libm and libcap here) would stay mapped for good, ~0.7 MiB of RSS.
+    default: OnceLock<Option<(u32, u32)>>,
     /// `script_user` (or keepalived_script) could not be resolved: scripts without their own
     /// user do not run (keepalived: "Unable to set default user").
     pub default_failed: bool,
     cache: Mutex<HashMap<(String, Option<String>), Lookup>>,
 }
 
+impl Default for ScriptUsers {
+    /// vrrpd's own user, without a look-up (tests).
+    fn default() -> ScriptUsers {
+        ScriptUsers {
+            default: OnceLock::from(None),
+            default_failed: false,
+            cache: Mutex::default(),
+        }
+    }
+}
+
 impl ScriptUsers {
-    /// Resolve the default as keepalived does; `script_security` makes a missing
-    /// keepalived_script user an error only when script_user was given (keepalived logs it).
+    /// Resolve the default as keepalived does: `script_user` at once (keepalived resolves it
+    /// when it parses the keyword), `keepalived_script` on first use. `script_security` makes
+    /// a missing keepalived_script user an error only when script_user was given (keepalived
+    /// logs it).
     pub fn new(g: &GlobalDefs) -> ScriptUsers {
-        let mut u = ScriptUsers::default();
-        match &g.script_user {
-            Some((user, group)) => match u.lookup(user, group.as_deref()) {
-                Ok(ids) => u.default = Some(ids),
+        let mut u = ScriptUsers {
+            default: OnceLock::new(),
+            ..ScriptUsers::default()
+        };
+        if let Some((user, group)) = &g.script_user {
+            let ids = match u.lookup(user, group.as_deref()) {
+                Ok(ids) => Some(ids),
                 Err(e) => {
                     tracing::error!(
                         "script_user {user}: {e}; scripts without their own user will not run"
                     );
                     u.default_failed = true;
+                    None
                 }
-            },
-            None => {
-                if let Ok(ids) = u.lookup("keepalived_script", None) {
-                    u.default = Some(ids);
-                }
-            }
+            };
+            u.default = OnceLock::from(ids);
         }
         u
+    }
+
+    /// The default `(uid, gid)`, looking `keepalived_script` up the first time.
+    fn default_ids(&self) -> Option<(u32, u32)> {
+        *self
+            .default
+            .get_or_init(|| self.lookup("keepalived_script", None).ok())
     }
 
     /// uid and gid of `user` (with `group`'s gid when given), keepalived's messages on error.
@@ -87,16 +109,16 @@ impl ScriptUsers {
                 Ok(ids) => Some(ids),
                 Err(e) => {
                     tracing::error!("{e} - running the script as the default script user");
-                    self.default
+                    self.default_ids()
                 }
             },
-            None => self.default,
+            None => self.default_ids(),
         }
     }
 
     /// The uid scripts without a user of their own run as.
     pub fn default_uid(&self) -> u32 {
-        self.default
+        self.default_ids()
             .map_or_else(|| nix::unistd::getuid().as_raw(), |(u, _)| u)
     }
 }
