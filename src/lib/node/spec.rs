@@ -261,13 +261,15 @@ impl InstanceSpec {
             .ok_or_else(|| fail(format!("interface {ifname} does not exist")))?;
         let family = instance_family(model);
 
-        let advertised: Vec<IpAddr> = model
+        let mut advertised: Vec<IpAddr> = model
             .virtual_ipaddress
             .iter()
             .map(|v| v.addr)
             .filter(|a| Family::of(*a) == family)
             .take(255)
             .collect();
+        // A filtered collect starts at 4 addresses; the spec lives as long as the daemon.
+        advertised.shrink_to_fit();
         let configured_src = model.unicast_src_ip.or(model.mcast_src_ip);
         if let Some(src) = configured_src {
             if Family::of(src) != family {
