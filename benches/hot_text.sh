@@ -70,7 +70,8 @@ prof=$(ls "$WORK"/cg.*.1)
         # `perf record -e page-faults -d`, found them first in their 64 KiB of cold text).
         for f in '_ZN4core5slice4sort*' '_ZN19netlink_packet_core*' \
             '_ZN72_$LT$vrrp..config..tracking..TrackerId$u20$as$u20$core..fmt..Display$GT$3fmt17h*' \
-            '_ZN4core3ptr*drop_in_place$LT$core..iter..adapters..flatten..FlatMap*'; do
+            '_ZN4core3ptr*drop_in_place$LT$core..iter..adapters..flatten..FlatMap*' \
+            '_ZN4vrrp4node4core4Node9set_fault17h*'; do
             echo "    *(.text.$f .text.unlikely.$f)"
         done
     } | sort -u
