@@ -44,7 +44,7 @@ for _ in $(seq 1200); do
 done
 sleep "$IDLE_SECS"
 # Dump now (the shutdown's own code is not part of a running vrrpd's text).
-callgrind_control -d "$pid" >/dev/null
+callgrind_control -d "$pid" >/dev/null 2>&1
 sleep 2
 stop "$pid" TERM
 prof=$(ls "$WORK"/cg.*.1)
@@ -64,7 +64,7 @@ prof=$(ls "$WORK"/cg.*.1)
             # (RawVec growth, hash table resizes) in .text.unlikely.NAME.
             sub(q "[0-9]+$", "", f) # callgrind marks recursion depth: fn<quote>2
             sub(/17h[0-9a-f]+E$/, "17h*", f)
-            if (f ~ /^[A-Za-z0-9_.$]+\*?$/ && !(f in seen)) { seen[f] = 1; print "    *(.text." f " .text.unlikely." f ")" }
+            if (f ~ /^[A-Za-z0-9_.$]+\*?$/ && f !~ /^0x/ && !(f in seen)) { seen[f] = 1; print "    *(.text." f " .text.unlikely." f ")" }
         }' "$prof"
         # Run in every start, but callgrind does not list them (a page-fault trace of vrrpd,
         # `perf record -e page-faults -d`, found them first in their 64 KiB of cold text).
