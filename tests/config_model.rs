@@ -572,7 +572,6 @@ fn virtual_address_options_not_applied_are_noted() {
         let value = match *opt {
             "peer" => " 192.0.2.99",
             "preferred_lft" => " 0",
-            "track_group" => " g1",
             _ => "",
         };
         let l = load_str(
@@ -593,4 +592,29 @@ fn virtual_address_options_not_applied_are_noted() {
         );
         assert_eq!(l.config.instances[0].virtual_ipaddress.len(), 1, "{opt}");
     }
+}
+
+/// keepalived reads `track_group` only on a static_ipaddress line; on a virtual address it
+/// says "Unknown configuration entry 'track_group' for ip address - ignoring", and the same
+/// for the group's name (measured: keepalived -t).
+#[test]
+fn track_group_on_a_virtual_address_is_unknown_as_in_keepalived() {
+    let l = load_str(
+        "/t/k.conf",
+        &keyword_file(
+            "vrrp_instance",
+            "virtual_ipaddress {\n192.0.2.1/24 track_group g1\n}",
+            "",
+        ),
+    );
+    let unknown: Vec<&str> = l
+        .diagnostics
+        .iter()
+        .filter(|d| d.message.starts_with("unknown option"))
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(unknown.len(), 2, "{:?}", l.diagnostics);
+    assert!(unknown[0].contains("`track_group`"), "{unknown:?}");
+    assert!(unknown[1].contains("`g1`"), "{unknown:?}");
+    assert_eq!(l.config.instances[0].virtual_ipaddress.len(), 1);
 }
