@@ -528,6 +528,30 @@ fn root_keywords_vrrpd_does_not_run_get_the_note_of_their_kind() {
     }
 }
 
+/// keepalived names its table through libnftnl (any name); vrrpd writes with the nft command,
+/// whose syntax cannot say `1abc` (measured: nft 1.0.6 "syntax error, unexpected number").
+/// Such a name is noted as not run, so `vrrpd -t` fails; nft's own names pass.
+#[test]
+fn an_nftables_table_name_nft_cannot_write_is_noted_as_not_run() {
+    for (name, ok) in [
+        ("1abc", false),
+        ("vrrp table", false),
+        ("my-table", true),
+        ("_x.y/z", true),
+        ("keepalived", true),
+    ] {
+        let l = load_str(
+            "/t/k.conf",
+            &keyword_file("global_defs", &format!("nftables \"{name}\""), ""),
+        );
+        let notes = not_run_notes(&l);
+        assert_eq!(notes.is_empty(), ok, "{name}: {:?}", l.diagnostics);
+        if !ok {
+            assert!(notes[0].contains(&format!("`{name}`")), "{notes:?}");
+        }
+    }
+}
+
 #[test]
 fn nftables_keywords_are_read_as_keepalived_reads_them() {
     let g = |text: &str| {
