@@ -34,10 +34,16 @@ vip_of() { if [ $(($1 % 2)) = 0 ]; then echo "198.51.100.$2"; else echo "203.0.1
 } >"$WORK/sut.conf"
 
 BIN=$(readlink -f "$VRRPD")
-ip netns exec "${H[0]}" valgrind --tool=callgrind --callgrind-out-file="$WORK/cg.%p" \
-    --demangle=no --compress-strings=no "$BIN" -f "$WORK/sut.conf" -l >"$WORK/log" 2>&1 &
-pid=$!
-PIDS+=("$pid")
+# Through lib.sh's start, so that vrrpd runs with the benches' flags (pid file, control socket).
+cat >"$WORK/vrrpd" <<EOF
+#!/bin/sh
+exec valgrind --tool=callgrind --callgrind-out-file=$WORK/cg.%p --demangle=no \\
+    --compress-strings=no $BIN "\$@"
+EOF
+chmod +x "$WORK/vrrpd"
+VRRPD=$WORK/vrrpd
+start vrrpd "${H[0]}" "$WORK/sut.conf" "$WORK/sut"
+pid=$STARTED
 for _ in $(seq 1200); do
     [ "$(ip -n "${H[0]}" -o -4 addr show | grep -c -E ' (198\.51\.100|203\.0\.113)\.' || true)" = $((NIF * PER_IF)) ] && break
     sleep 0.1

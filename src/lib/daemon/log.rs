@@ -10,6 +10,7 @@
 use std::ffi::CString;
 use std::io::{self, IsTerminal, Write};
 
+use tracing::level_filters::LevelFilter;
 use tracing::Level;
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::MakeWriter;
@@ -50,7 +51,9 @@ pub fn init(log_console: bool, log_facility: Option<u8>, log_detail: bool) {
     let filter = filter(std::env::var("VRRPD_LOG").ok().as_deref(), log_detail);
     let stderr_tty = io::stderr().is_terminal();
     match target(log_console, log_facility, stderr_tty) {
+        // The builder's own level would be INFO: TRACE leaves the choice to `filter`.
         Target::Console => tracing_subscriber::fmt()
+            .with_max_level(LevelFilter::TRACE)
             .with_writer(io::stderr)
             .with_ansi(stderr_tty)
             .with_target(false)
@@ -67,6 +70,7 @@ pub fn init(log_console: bool, log_facility: Option<u8>, log_detail: bool) {
                 )
             };
             tracing_subscriber::fmt()
+                .with_max_level(LevelFilter::TRACE)
                 .with_writer(Syslog)
                 .with_ansi(false)
                 .with_target(false)
