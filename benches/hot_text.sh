@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Regenerates src/bin/vrrpd_hot_text.ld: the functions vrrpd runs at 1,000 instances (startup
 # and 12 s of idle), which the link puts together at the start of vrrpd's text (build.rs).
-# A page fault maps the 64 KiB of file pages around the page touched, so hot code spread
-# over all of the text makes nearly all of it resident; packed together it is ~1/4 of it.
+# A page fault maps the file pages around the page touched (64 KiB, or a whole large folio of
+# the page cache on newer kernels), so hot code spread over all of the text made nearly all of
+# it resident (3.3 of 3.7 MiB at opt-level 3); packed, 1.1-1.2 of 2.3 MiB at opt-level s.
 #
 # vrrpd runs under callgrind (valgrind) in the same namespaces as scale_bench.sh (4 interfaces
 # x 250 VRIDs, v3, advert_int 1 s, one VIP each, master of all); every function of vrrpd's
 # own object that ran is listed, with its hash as a wildcard so that the list still matches
 # after unrelated changes (a function that is new or renamed lands in the cold text: the
-# binary is still correct, only less of its hot code is packed). Rerun after large changes.
+# binary is still correct, only less of its hot code is packed). Rerun after large changes
+# and check with scale_bench.sh's RSS (a merge of a day's work moved it by 0.3 MiB).
 #
 # Usage: sudo benches/hot_text.sh   (needs valgrind; VRRPD=target/release/vrrpd, IDLE_SECS=12)
 set -euo pipefail

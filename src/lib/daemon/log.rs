@@ -89,7 +89,11 @@ pub fn init(log_console: bool, log_facility: Option<u8>, log_detail: bool) {
 /// EnvFilter's span and field filters bring a regex engine, ~250 KB of vrrpd's text that
 /// every vrrpd maps (a page fault maps 64 KiB around the page touched).
 pub fn filter(var: Option<&str>, log_detail: bool) -> Targets {
-    let default = if log_detail { Level::DEBUG } else { Level::INFO };
+    let default = if log_detail {
+        Level::DEBUG
+    } else {
+        Level::INFO
+    };
     var.and_then(|v| v.parse().ok())
         .unwrap_or_else(|| Targets::new().with_default(default))
 }
