@@ -16,6 +16,7 @@ use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::Layer;
 
 /// Where the log goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,11 +50,14 @@ pub fn priority(level: &Level) -> libc::c_int {
 /// Set up the global subscriber for vrrpd's `-l`, `-S N` and `-D`.
 pub fn init(log_console: bool, log_facility: Option<u8>, log_detail: bool) {
     let filter = filter(std::env::var("VRRPD_LOG").ok().as_deref(), log_detail);
+    // The builder's own level (INFO unless told) caps what `filter` enables: give it the
+    // filter's most detailed level, no more (TRACE for all made idle adverts later, measured).
+    let max = <Targets as Layer<tracing_subscriber::Registry>>::max_level_hint(&filter)
+        .unwrap_or(LevelFilter::TRACE);
     let stderr_tty = io::stderr().is_terminal();
     match target(log_console, log_facility, stderr_tty) {
-        // The builder's own level would be INFO: TRACE leaves the choice to `filter`.
         Target::Console => tracing_subscriber::fmt()
-            .with_max_level(LevelFilter::TRACE)
+            .with_max_level(max)
             .with_writer(io::stderr)
             .with_ansi(stderr_tty)
             .with_target(false)
@@ -70,7 +74,7 @@ pub fn init(log_console: bool, log_facility: Option<u8>, log_detail: bool) {
                 )
             };
             tracing_subscriber::fmt()
-                .with_max_level(LevelFilter::TRACE)
+                .with_max_level(max)
                 .with_writer(Syslog)
                 .with_ansi(false)
                 .with_target(false)
