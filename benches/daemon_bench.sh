@@ -14,44 +14,15 @@
 # Only documentation addresses (192.0.2.0/24, 198.51.100.0/24) inside namespaces made here;
 # everything is removed on exit.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
 RUNS=${RUNS:-5}
 IDLE_SECS=${IDLE_SECS:-30}
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-VRRPD=${VRRPD:-$ROOT/target/release/vrrpd}
-
-[ "$(id -u)" = 0 ] || { echo "daemon_bench.sh: needs root (network namespaces)" >&2; exit 2; }
-for t in keepalived tcpdump ip awk; do
-    command -v "$t" >/dev/null || { echo "daemon_bench.sh: $t is not installed" >&2; exit 2; }
-done
-if [ ! -x "$VRRPD" ]; then
-    (cd "$ROOT" && cargo build --release --bin vrrpd >&2)
-fi
-
-TAG=vb$$
-SW=${TAG}s
-H=("${TAG}h0" "${TAG}h1" "${TAG}h2")
-WORK=$(mktemp -d /tmp/vrrpd-bench.XXXXXX)
-PIDS=()
-
-cleanup() {
-    for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-    for n in "${H[@]}" "$SW"; do ip netns del "$n" 2>/dev/null || true; done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-ip netns add "$SW"
-ip -n "$SW" link add br0 type bridge
-ip -n "$SW" link set br0 up
-for i in 0 1 2; do
-    ip netns add "${H[$i]}"
-    ip -n "$SW" link add "p$i" type veth peer name eth0 netns "${H[$i]}"
-    ip -n "$SW" link set "p$i" master br0 up
-    ip -n "${H[$i]}" link set lo up
-    ip -n "${H[$i]}" link set eth0 up
-    ip -n "${H[$i]}" addr add "192.0.2.$((i + 1))/24" dev eth0
-done
+# Neither daemon gets a realtime priority here (lateness_bench.sh and scale_bench.sh do).
+SCHED=none
+bench_init
+# Three hosts on one switch: 192.0.2.1 (old master), .2 (the SUT), .3 (captures).
+lan 3 1
 MAC1=$(ip netns exec "${H[1]}" cat /sys/class/net/eth0/address)
 
 # conf NAME ROUTER_ID PRIO VRID_COUNT ADVERT_INT
@@ -68,32 +39,11 @@ conf() {
     } >"$f"
 }
 
-# start KIND NS CONF DIR: sets STARTED to the pid of the started process (keepalived: its parent)
-start() {
-    local kind=$1 ns=$2 cf=$3 d=$4
-    mkdir -p "$d"
-    if [ "$kind" = vrrpd ]; then
-        ip netns exec "$ns" "$VRRPD" -f "$cf" -l >"$d/log" 2>&1 &
-    else
-        ip netns exec "$ns" keepalived -n -l -G --vrrp -f "$cf" -p "$d/k.pid" -r "$d/v.pid" \
-            -c "$d/c.pid" >"$d/log" 2>&1 &
-    fi
-    STARTED=$!
-    PIDS+=("$STARTED")
-}
-
-# stop PID [SIGNAL]: signal and wait for it
-stop() {
-    kill "-${2:-TERM}" "$1" 2>/dev/null || true
-    for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.05; done
-    kill -KILL "$1" 2>/dev/null || true
-}
-
 has_vip() { ip -n "$1" -o addr show dev eth0 | grep -q " 192.0.2.100/"; }
 
 wait_vip() {
     for _ in $(seq 200); do has_vip "$1" && return 0; sleep 0.025; done
-    echo "daemon_bench.sh: no VIP on $1" >&2
+    echo "$BENCH: no VIP on $1" >&2
     return 1
 }
 
@@ -113,10 +63,8 @@ one_run() {
     start "$sut" "${H[1]}" "$d/sut.conf" "$d/sut"
     sut_pid=$STARTED
     sleep 1.5
-    ip netns exec "${H[2]}" tcpdump -i eth0 -nn -e -tt --time-stamp-precision=micro -U \
-        -w "$cap" 'vrrp or arp' >/dev/null 2>&1 &
-    local dump=$!
-    PIDS+=("$dump")
+    capture "${H[2]}" eth0 "$cap"
+    local dump=$STARTED
     sleep 0.5
     if [ "$mode" = takeover ]; then
         kill -KILL "$(cat "$d/old/v.pid")"
@@ -148,10 +96,6 @@ one_run() {
         }')
 }
 
-# median and max of the numbers on stdin
-stats() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) { print "n/a"; exit }
-    printf "%.3f / %.3f", v[int((NR + 1) / 2)], v[NR] }'; }
-
 # Idle cost of 100 instances: sets IDLE_CPU (CPU seconds) and IDLE_RSS (MiB).
 idle() {
     local sut=$1
@@ -162,19 +106,16 @@ idle() {
     start "$sut" "${H[0]}" "$d/idle.conf" "$d/run"
     pid=$STARTED
     sleep 6
-    local ps t0 t1 rss
+    local ps t0 t1
     # the process and its children (keepalived's VRRP child)
-    ps=$(echo "$pid"; pgrep -P "$pid" || true)
-    # CPU time in nanoseconds (schedstat), summed over the processes and all their threads
-    # (/proc/PID/schedstat alone is the main thread's)
-    cpu_ns() { for p in $ps; do cat "/proc/$p"/task/*/schedstat 2>/dev/null | awk '{ print $1 }'; done | awk '{ s += $1 } END { printf "%.0f", s }'; }
-    t0=$(cpu_ns)
+    # shellcheck disable=SC2207
+    ps=($(family "$pid"))
+    t0=$(cpu_ns "${ps[@]}")
     sleep "$IDLE_SECS"
-    t1=$(cpu_ns)
-    rss=$(for p in $ps; do awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null; done | awk '{ s += $1 } END { print s + 0 }')
+    t1=$(cpu_ns "${ps[@]}")
+    IDLE_RSS=$(rss_mib "${ps[@]}")
     stop "$pid" TERM
     IDLE_CPU=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", (b - a) / 1e9 }')
-    IDLE_RSS=$(awk -v r="$rss" 'BEGIN { printf "%.1f", r / 1024 }')
 }
 
 MDI=360.938   # 3 x 100 ms + (256 - 100) x 100 ms / 256

@@ -83,7 +83,8 @@ start() {
     mkdir -p "$d"
     if [ "$kind" = vrrpd ]; then
         # shellcheck disable=SC2086
-        ip netns exec "$ns" $pre "$VRRPD" -f "$cf" -l >"$d/log" 2>&1 &
+        ip netns exec "$ns" $pre "$VRRPD" -f "$cf" -l -p "$d/vrrpd.pid" --socket "$d/vrrpd.sock" \
+            >"$d/log" 2>&1 &
     else
         # shellcheck disable=SC2086
         ip netns exec "$ns" $pre keepalived -n -l -G --vrrp -f "$cf" -p "$d/k.pid" -r "$d/v.pid" \

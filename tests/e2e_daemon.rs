@@ -63,8 +63,9 @@ fn vrrpd_master_keepalived_backup_v3_ipv4_sigkill() {
     let mac1 = lan.hosts[1].mac("eth0");
     assert_eq!(learn_mac(&lan, VIP).as_deref(), Some(mac0.as_str()));
 
+    let killed = std::time::Instant::now();
     sigkill(pid);
-    let took = wait_addr(&lan.hosts[1], VIP, true, Duration::from_secs(3))
+    let took = wait_addr_since(&lan.hosts[1], VIP, true, killed, Duration::from_secs(3))
         .expect("keepalived never took the VIP over");
     assert_takeover(took, 100);
     assert!(
@@ -113,10 +114,11 @@ fn keepalived_master_vrrpd_backup_v3_ipv4_sigkill() {
 
     // The VRRP child first, so that the parent cannot make it say goodbye.
     let child = wait_for(Duration::from_secs(2), || ka.vrrp_child_pid()).expect("vrrp child pid");
+    let killed = std::time::Instant::now();
     sigkill(child);
     // And the parent, before it respawns the child.
     sigkill(ka_pid);
-    let took = wait_addr(&lan.hosts[1], VIP, true, Duration::from_secs(3))
+    let took = wait_addr_since(&lan.hosts[1], VIP, true, killed, Duration::from_secs(3))
         .expect("vrrpd never took the VIP over");
     assert_takeover(took, 100);
     assert!(

@@ -128,10 +128,11 @@ fn v3_ipv6_keepalived_master_vrrpd_takes_over_and_sends_na() {
     assert_eq!(learn_mac(&lan, vip).as_deref(), Some(mac0.as_str()));
 
     let child = wait_for(Duration::from_secs(2), || ka.vrrp_child_pid()).expect("vrrp child pid");
+    let killed = std::time::Instant::now();
     sigkill(child);
     // And the parent, before it respawns the child.
     sigkill(ka_pid);
-    let took = wait_addr(&lan.hosts[1], vip, true, Duration::from_secs(3))
+    let took = wait_addr_since(&lan.hosts[1], vip, true, killed, Duration::from_secs(3))
         .expect("vrrpd never took the IPv6 VIP over");
     let mdi = master_down_v3(100, 100);
     assert!(took <= mdi + MARGIN, "takeover after {took:?}, MDI {mdi:?}");
@@ -165,8 +166,9 @@ fn v3_ipv6_vrrpd_master_keepalived_backup() {
     .0;
     converge(&lan, vip, 0, 1, Duration::from_secs(1));
     assert!(!ka.log().contains("Entering MASTER STATE"), "{}", ka.log());
+    let killed = std::time::Instant::now();
     sigkill(pid);
-    let took = wait_addr(&lan.hosts[1], vip, true, Duration::from_secs(3))
+    let took = wait_addr_since(&lan.hosts[1], vip, true, killed, Duration::from_secs(3))
         .expect("keepalived never took the IPv6 VIP over");
     let mdi = master_down_v3(100, 100);
     assert!(took <= mdi + MARGIN, "takeover after {took:?}, MDI {mdi:?}");
@@ -202,11 +204,12 @@ fn v3_unicast_both_directions() {
     // keepalived crashes: vrrpd takes over and keepalived, restarted with a lower priority,
     // must accept vrrpd's unicast adverts.
     let child = wait_for(Duration::from_secs(2), || ka.vrrp_child_pid()).expect("vrrp child pid");
+    let killed = std::time::Instant::now();
     sigkill(child);
     // And the parent, before it respawns the child.
     sigkill(ka_pid);
-    let took =
-        wait_addr(&lan.hosts[1], vip, true, Duration::from_secs(3)).expect("vrrpd never took over");
+    let took = wait_addr_since(&lan.hosts[1], vip, true, killed, Duration::from_secs(3))
+        .expect("vrrpd never took over");
     let mdi = master_down_v3(100, 100);
     assert!(took <= mdi + MARGIN, "takeover after {took:?}, MDI {mdi:?}");
     // The killed child left its VIP behind (no goodbye); clear it as a restart would.

@@ -293,10 +293,46 @@ fn compare(
     let ours = scenario(Daemon::Vrrpd, &format!("{tag}v"), globals, &insts(), probe);
     let theirs = ka.join().expect("keepalived scenario");
     for ((state, t), (_, o)) in theirs.states.iter().zip(&ours.states) {
-        assert_eq!(o, t, "{tag}, {state}: vrrpd (left) vs keepalived (right)");
+        assert!(
+            o == t,
+            "{tag}, {state}: vrrpd and keepalived differ\n{}\nvrrpd's whole ruleset:\n{o}\nkeepalived's:\n{t}",
+            line_diff(o, t)
+        );
     }
     assert_eq!(ours.traffic, theirs.traffic, "{tag}: traffic to the VIPs");
     theirs
+}
+
+/// The lines only one of the two rulesets has (a failure message that fits in a CI log).
+fn line_diff(vrrpd: &str, keepalived: &str) -> String {
+    let only = |a: &str, b: &str, tag: &str| -> Vec<String> {
+        let other: std::collections::HashSet<&str> = b.lines().collect();
+        a.lines()
+            .enumerate()
+            .filter(|(_, l)| !other.contains(l))
+            .map(|(n, l)| format!("{tag} line {}: {l}", n + 1))
+            .collect()
+    };
+    let mut out = only(vrrpd, keepalived, "vrrpd only,");
+    out.extend(only(keepalived, vrrpd, "keepalived only,"));
+    if out.is_empty() {
+        // The same lines in another order: show where the order first differs.
+        let (a, b): (Vec<&str>, Vec<&str>) =
+            (vrrpd.lines().collect(), keepalived.lines().collect());
+        let at = a
+            .iter()
+            .zip(&b)
+            .position(|(x, y)| x != y)
+            .unwrap_or(a.len().min(b.len()));
+        let around = |v: &[&str]| v[at.saturating_sub(3)..(at + 4).min(v.len())].join("\n");
+        out.push(format!(
+            "the same lines in another order, first at line {}:\nvrrpd:\n{}\nkeepalived:\n{}",
+            at + 1,
+            around(&a),
+            around(&b)
+        ));
+    }
+    out.join("\n")
 }
 
 fn strict_instances() -> Vec<Inst> {

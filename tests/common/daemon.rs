@@ -202,9 +202,21 @@ pub fn wait_addr_on(ns: &Netns, dev: &str, ip: &str, present: bool) -> bool {
 
 /// Wait until `ip` is on `ns`'s eth0 (or not, with `present = false`); returns how long it took.
 pub fn wait_addr(ns: &Netns, ip: &str, present: bool, timeout: Duration) -> Option<Duration> {
-    let t0 = Instant::now();
+    wait_addr_since(ns, ip, present, Instant::now(), timeout)
+}
+
+/// Like `wait_addr`, the time counted from `since` (taken just before a kill: a test thread
+/// descheduled between the kill and the first poll would otherwise see a takeover that looks
+/// earlier than Master_Down_Interval allows).
+pub fn wait_addr_since(
+    ns: &Netns,
+    ip: &str,
+    present: bool,
+    since: Instant,
+    timeout: Duration,
+) -> Option<Duration> {
     poll_fast(timeout, || {
-        (has_addr(ns, ip) == present).then(|| t0.elapsed())
+        (has_addr(ns, ip) == present).then(|| since.elapsed())
     })
 }
 

@@ -5,8 +5,8 @@
 //! leave together in one non-blocking sendmmsg per socket; the address changes and GARPs of
 //! the input go to the address worker (addresses.rs, garp.rs) in order after its adverts, so
 //! that every instance's advert precedes its VIPs and its VIPs precede their GARPs, as in
-//! keepalived. A readable socket is
-//! read until it is empty (at most `RX_BUDGET` datagrams per wake-up) into one reused buffer.
+//! keepalived. A readable socket is read until it is empty (receive.rs); datagrams of several
+//! sockets ready at once are handled in the order they arrived.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -41,15 +41,13 @@ use super::vmac::Vmacs;
 use super::{demotion, dump, linkwatch, metrics_http, pidfile, privileges, sd_notify};
 
 mod firewall;
+mod receive;
 mod reload;
 
 /// keepalived's exit code for a configuration that cannot run.
 const EXIT_CONFIG: u8 = 2;
 /// `vrrpd -t` when a script would be disabled: keepalived -t's KEEPALIVED_CHK_EXIT_CONFIG_TEST.
 const EXIT_CONFIG_TEST_SCRIPT: u8 = 5;
-/// Datagrams read from one socket per wake-up before the loop looks at its timer again (the
-/// kernel's socket buffer holds the rest).
-const RX_BUDGET: usize = 256;
 
 /// Events kept for a slow `watch` subscriber before it is told it lagged.
 const EVENT_BACKLOG: usize = 256;
@@ -468,6 +466,8 @@ pub struct Daemon {
     promote: super::promote_secondaries::PromoteSecondaries,
     /// With log_unknown_vrids: the socket of the datagram being handled (for its log line).
     rx_socket: Option<usize>,
+    /// Datagrams of several ready sockets, read before any is handled (receive.rs).
+    rx_queue: receive::RxQueue,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -586,6 +586,7 @@ impl Daemon {
             firewall,
             promote,
             rx_socket: None,
+            rx_queue: receive::RxQueue::default(),
         };
         d.sync_vmac_rules();
         (Ok(d), refused)
@@ -617,6 +618,8 @@ impl Daemon {
         let mut rx_buf = vec![0u8; RECV_BUF];
         // The socket looked at first, so that a busy one cannot starve the others.
         let mut rx_next = 0usize;
+        // The sockets found readable at one wake-up.
+        let mut ready: Vec<usize> = Vec::new();
         let mut links = match linkwatch::start() {
             Ok(rx) => Some(rx),
             Err(e) => {
@@ -657,9 +660,9 @@ impl Daemon {
                     r.map_err(DaemonError::Timer)?;
                     self.input(Input::TimerExpired);
                 }
-                sock = readable(&self.sockets, rx_next) => {
-                    rx_next = sock + 1;
-                    self.drain_socket(sock, &mut rx_buf);
+                () = receive::readable(&self.sockets, rx_next, &mut ready) => {
+                    rx_next = ready[0] + 1;
+                    self.drain_ready(&ready, &mut rx_buf);
                 }
                 Some(report) = self.trackers_rx.recv() => {
                     let now = self.now();
@@ -1357,36 +1360,6 @@ impl Daemon {
         }
     }
 
-    /// Read what `sockets[sock]` has queued (at most `RX_BUDGET` datagrams) and feed it to
-    /// the node.
-    fn drain_socket(&mut self, sock: usize, buf: &mut [u8]) {
-        let s = self.sockets[sock].clone();
-        for _ in 0..RX_BUDGET {
-            match s.try_recv_now(buf) {
-                Ok(meta) => {
-                    let len = meta.len.min(buf.len());
-                    if self.global.log_unknown_vrids {
-                        self.rx_socket = Some(sock);
-                    }
-                    self.input(Input::Datagram {
-                        ifname: &s.node_ifname,
-                        family: s.family,
-                        bytes: &buf[..len],
-                        meta: &meta,
-                    });
-                    self.rx_socket = None;
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
-                // A socket error (an ICMP error queued on it) is reported by one read; the
-                // next wait comes straight back here if more is queued.
-                Err(e) => {
-                    tracing::warn!("{}: receive error: {e}", s.ifname);
-                    return;
-                }
-            }
-        }
-    }
-
     fn send_garp(&mut self, id: InstanceId, count: u32) {
         let Some(io) = self.io.get(&id) else { return };
         // One burst per interface the VIPs live on (a VIP may have its own `dev`).
@@ -1461,22 +1434,6 @@ fn open_io(
         }
     }
     InstanceIo::resolve(spec, socket).map_err(|e| e.to_string())
-}
-
-/// The index of a socket that may have datagrams, looking at `sockets[first..]` before the
-/// others; pending while none has (forever when there is none).
-async fn readable(sockets: &[Arc<VrrpSocket>], first: usize) -> usize {
-    std::future::poll_fn(|cx| {
-        let n = sockets.len();
-        for k in 0..n {
-            let i = (first + k) % n;
-            if sockets[i].poll_readable(cx).is_ready() {
-                return std::task::Poll::Ready(i);
-            }
-        }
-        std::task::Poll::Pending
-    })
-    .await
 }
 
 /// The names of the trackers of `kind` that some instance of `node` follows.

@@ -34,6 +34,12 @@ pub use crate::node::{Family, RxMeta as Received};
 /// Adverts one sendmmsg carries at most (the node's pacing batches are 32).
 pub const SEND_BATCH: usize = 64;
 
+/// When the kernel received a datagram (SO_TIMESTAMPNS, CLOCK_REALTIME in ns; 0 when the
+/// stamp is missing). Only ever compared with other arrivals: the loop reads several ready
+/// sockets in the order their datagrams came, as keepalived's epoll ready list does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Arrival(pub i128);
+
 /// An advert waiting to be sent: a whole IPv4 packet, or an IPv6 VRRP message.
 #[derive(Debug)]
 pub struct Outgoing {
@@ -81,6 +87,7 @@ impl VrrpSocket {
         s.set_nonblocking(true)?;
         s.set_cloexec(true)?;
         s.bind_device(Some(ifname.as_bytes()))?;
+        setsockopt(&s, sockopt::ReceiveTimestampns, &true)?;
         match family {
             Family::V4 => {
                 s.set_header_included_v4(true)?;
@@ -266,30 +273,42 @@ impl VrrpSocket {
 
     /// Read the next datagram into `buf` without waiting: WouldBlock when none is queued
     /// (which also tells the reactor to wait for the next one).
-    pub fn try_recv_now(&self, buf: &mut [u8]) -> std::io::Result<Received> {
+    pub fn try_recv_now(&self, buf: &mut [u8]) -> std::io::Result<(Received, Arrival)> {
         self.fd
             .try_io(Interest::READABLE, |fd| self.try_recv(fd.as_raw_fd(), buf))
     }
 
-    fn try_recv(&self, fd: i32, buf: &mut [u8]) -> std::io::Result<Received> {
+    fn try_recv(&self, fd: i32, buf: &mut [u8]) -> std::io::Result<(Received, Arrival)> {
         let mut iov = [IoSliceMut::new(buf)];
+        let mut arrival = Arrival::default();
+        let mut stamp = |c: &ControlMessageOwned| {
+            if let ControlMessageOwned::ScmTimestampns(t) = c {
+                arrival = Arrival(t.tv_sec() as i128 * 1_000_000_000 + t.tv_nsec() as i128);
+            }
+        };
         match self.family {
             Family::V4 => {
-                let msg = recvmsg::<SockaddrIn>(fd, &mut iov, None, MsgFlags::MSG_DONTWAIT)?;
+                let mut cmsg = nix::cmsg_space!(libc::timespec);
+                let msg =
+                    recvmsg::<SockaddrIn>(fd, &mut iov, Some(&mut cmsg), MsgFlags::MSG_DONTWAIT)?;
                 let src = msg
                     .address
                     .map(|a| IpAddr::V4(a.ip()))
                     .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-                Ok(Received {
+                if let Ok(cmsgs) = msg.cmsgs() {
+                    cmsgs.for_each(|c| stamp(&c));
+                }
+                let r = Received {
                     len: msg.bytes,
                     truncated: msg.flags.contains(MsgFlags::MSG_TRUNC),
                     src,
                     v6_dst: None,
                     v6_hop_limit: None,
-                })
+                };
+                Ok((r, arrival))
             }
             Family::V6 => {
-                let mut cmsg = nix::cmsg_space!(libc::in6_pktinfo, libc::c_int);
+                let mut cmsg = nix::cmsg_space!(libc::in6_pktinfo, libc::c_int, libc::timespec);
                 let msg =
                     recvmsg::<SockaddrIn6>(fd, &mut iov, Some(&mut cmsg), MsgFlags::MSG_DONTWAIT)?;
                 let mut r = Received {
@@ -311,11 +330,11 @@ impl VrrpSocket {
                             ControlMessageOwned::Ipv6HopLimit(h) => {
                                 r.v6_hop_limit = u8::try_from(h).ok()
                             }
-                            _ => {}
+                            other => stamp(&other),
                         }
                     }
                 }
-                Ok(r)
+                Ok((r, arrival))
             }
         }
     }
