@@ -119,9 +119,17 @@ def main():
     all_ticks = {cpu: sorted(v) for cpu, v in ticks.items()}
 
     def vm_stopped(r):
-        # No CPU took an interrupt between the deadline and our irq: nothing of the VM ran.
+        # Longer than a scheduler tick (4 ms at HZ=250) and no CPU took any interrupt: nothing
+        # of the VM ran (a busy vCPU takes its tick; an idle one would have been woken by ours).
         lo, hi = r['deadline'], r['irq']
-        return all(bisect.bisect_right(v, hi - 1) == bisect.bisect_right(v, lo) for v in all_ticks.values())
+        # (the other vCPU's interrupt may come a few microseconds before ours, when both resume)
+        quiet = all(bisect.bisect_right(v, hi - 100_000) == bisect.bisect_right(v, lo) for v in all_ticks.values())
+        return quiet and hi - lo > 4_500_000
+
+    def vcpu_stopped(r):
+        # Its own scheduler tick missed too: the host was not running this vCPU.
+        lo, hi, v = r['deadline'], r['irq'], all_ticks.get(r['cpu'], [])
+        return hi - lo > 4_500_000 and bisect.bisect_right(v, hi - 100_000) == bisect.bisect_right(v, lo)
 
     late = [r for r in recs if (us(r, 'deadline', 'last') or us(r, 'deadline', 'ret') or 0) > thresh]
     print(f'\n{len(late)} wake-ups whose last frame left more than {thresh:.0f} us after the deadline:')
@@ -130,7 +138,8 @@ def main():
         worst = max((v or 0, k) for k, v in split.items())[1]
         why = {'deadline -> irq': 'timer interrupt late: ' + (
                    'VM stopped (no CPU took an interrupt)' if r['irq'] and vm_stopped(r)
-                   else 'halted vCPU woken late' if r['idle'] else 'vCPU busy with ' + r['on']),
+                   else 'vCPU not run by the host (its own tick missed too)' if r['irq'] and vcpu_stopped(r)
+                   else 'halted vCPU woken late' if r['idle'] or r['on'] == '<idle>' else 'vCPU busy with ' + r['on']),
                'irq -> woken': 'interrupt handling',
                'woken -> runs': f"CPU held by {r.get('held_by')}",
                'runs -> epoll': 'return to the loop',
