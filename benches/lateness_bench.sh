@@ -57,7 +57,7 @@ conf() {
 
 # One run of SUT KIND: sets LATE (ms), NLATE (adverts > 1 ms late), NADV, TAKE, ALLVIP (ms).
 one_run() {
-    local sut=$1 d=$WORK/$1-$2 old sutpid dump cap floor
+    local sut=$1 d=$WORK/$1-$2 old sutpid dump cap floor steal0
     mkdir -p "$d"
     conf OLD 150 no >"$d/old.conf"
     conf SUT 100 yes >"$d/sut.conf"
@@ -77,6 +77,7 @@ one_run() {
     # 1 s before the kill + ~4 s takeover and VIPs + 7 s after.
     floor_start "${H[1]}" 100000 "$FLOOR_BATCHES" 1000 12 "$d/floor"
     floor=$STARTED
+    steal0=$(steal_ms)
     sleep 1
     crash "$old"
     # Polled slowly: each look is an ip and a grep started on this 2-core machine, whose fork,
@@ -88,6 +89,7 @@ one_run() {
     done
     sleep 7
     stop "$dump" INT
+    STEAL=$(($(steal_ms) - steal0))
     DROPS=$(capture_drops "$cap")
     stop "$sutpid" TERM
     floor_result "$floor" "$d/floor"
@@ -131,7 +133,8 @@ for r in $(seq "$RUNS"); do
         echo "$sut run $r (load $(load_avg)): largest lateness ${LATE} ms, ${NLATE} of ${NADV} adverts > 1 ms late;" \
             "VRID $BIG first advert +${TAKE} ms after the old master's last (MDI $MDI), all $VIPS VIPs' GARPs +${ALLVIP} ms;" \
             "capture drops $DROPS;" \
-            "timer floor meanwhile ${FLOOR} ms (${FLOOR_NLATE} of ${FLOOR_N} wake-ups > 1 ms late, latest wake-up ${FLOOR_WAKE} ms after its deadline)" >&2
+            "timer floor meanwhile ${FLOOR} ms (${FLOOR_NLATE} of ${FLOOR_N} wake-ups > 1 ms late, latest wake-up ${FLOOR_WAKE} ms after its deadline);" \
+            "vCPU time stolen by the host meanwhile ${STEAL} ms" >&2
         echo "$LATE" >>"$WORK/$sut.late"
         [ "$FLOOR" != NA ] && echo "$FLOOR" >>"$WORK/floor"
         NF[$sut]="${NF[$sut]:-}${NF[$sut]:+, }$FLOOR"

@@ -195,3 +195,8 @@ floor_result() {
     read -r FLOOR_N FLOOR_WAKE FLOOR_NLATE FLOOR < <(awk '$1 == "wakeups" { print $2, $4, $10, $12 }' "$2")
     [ -n "${FLOOR:-}" ] || { FLOOR=NA FLOOR_WAKE=NA FLOOR_NLATE=NA FLOOR_N=NA; }
 }
+
+# The time the hypervisor ran something else while this VM's vCPUs wanted to run (steal, the
+# 8th field of /proc/stat's cpu line, in ms; 10 ms resolution): printed per run, because a
+# stolen vCPU takes its timer interrupts late, whatever runs on it (lateness_bench.sh).
+steal_ms() { awk '/^cpu / { print $9 * 10 }' /proc/stat; }

@@ -112,7 +112,7 @@ lateness() {
 }
 
 one_run() {
-    local sut=$1 d=$WORK/$1-$2 pid old ps t0 t1 floor floor_idle
+    local sut=$1 d=$WORK/$1-$2 pid old ps t0 t1 floor floor_idle steal0
     mkdir -p "$d"
     conf SUT 100 >"$d/sut.conf"
     conf OLD 150 >"$d/old.conf"
@@ -126,11 +126,13 @@ one_run() {
     captures "$d/idle"
     floor_start "${H[1]}" 1000000 "$FLOOR_BATCHES" 1000 "$IDLE_SECS" "$d/floor-idle"
     floor=$STARTED
+    steal0=$(steal_ms)
     # shellcheck disable=SC2086
     t0=$(cpu_ns $ps)
     sleep "$IDLE_SECS"
     # shellcheck disable=SC2086
     t1=$(cpu_ns $ps)
+    STEAL=$(($(steal_ms) - steal0))
     # shellcheck disable=SC2086
     RSS=$(rss_mib $ps)
     # shellcheck disable=SC2086
@@ -212,7 +214,8 @@ for r in $(seq "$RUNS"); do
         echo "$sut run $r (load $(load_avg)): idle CPU $CPU s over $IDLE_SECS s, RSS $RSS MiB (PSS $PSS, anonymous $ANON)," \
             "lateness idle $LATE_IDLE ms ($NL_IDLE of $N_IDLE > 1 ms), after takeover $LATE_TAKE ms ($NL_TAKE of $N_TAKE > 1 ms);" \
             "last first advert +$LAST_ADV ms, last VIP GARP +$LAST_GARP ms after the old master's last advert (MDI $MDI);" \
-            "SUT raw-socket drops $RXDROPS, capture drops $DROPS; timer floor meanwhile (idle, takeover) $FLOORS ms" >&2
+            "SUT raw-socket drops $RXDROPS, capture drops $DROPS; timer floor meanwhile (idle, takeover) $FLOORS ms;" \
+            "vCPU time stolen by the host in the idle window ${STEAL} ms" >&2
         add "$sut.cpu" "$CPU"
         add "$sut.rss" "$RSS"
         add "$sut.pss" "$PSS"

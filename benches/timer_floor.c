@@ -14,7 +14,9 @@
  * Prints one line:
  *   wakeups N late_max_ms X late_p99_ms Y late_median_ms Z over_1ms K interval_max_ms W
  * "late" is the wake-up minus its deadline; "interval" is the benches' own measure: the time
- * since the same slot's previous wake-up minus PERIOD (what a capture of adverts shows).
+ * since the same slot's previous wake-up minus PERIOD (what a capture of adverts shows). The
+ * first period is not counted: it is the process's own start (its first page faults), as a
+ * capture does not count an instance's first advert.
  * Built by the benches with `cc -O2` (benches/lib.sh floor_build); needs nothing but libc.
  */
 #define _GNU_SOURCE
@@ -100,18 +102,25 @@ int main(int argc, char **argv)
 		}
 	}
 	int64_t over = 0, interval_max = 0;
-	for (size_t i = 0; i < done; i++) {
+	size_t first = (size_t)batches;
+	if (done <= first) {
+		fprintf(stderr, "%s: SECONDS must cover more than one period\n", argv[0]);
+		return 2;
+	}
+	for (size_t i = first; i < done; i++) {
 		if (late[i] > 1000000)
 			over++;
-		if (i >= (size_t)batches) {
+		if (i >= first + (size_t)batches) {
 			int64_t l = woke[i] - woke[i - batches] - period;
 			if (l > interval_max)
 				interval_max = l;
 		}
 	}
-	qsort(late, done, sizeof *late, cmp);
+	size_t m = done - first;
+	int64_t *counted = late + first;
+	qsort(counted, m, sizeof *counted, cmp);
 	printf("wakeups %zu late_max_ms %.3f late_p99_ms %.3f late_median_ms %.3f over_1ms %lld interval_max_ms %.3f\n",
-	       done, late[done - 1] / 1e6, late[done * 99 / 100] / 1e6, late[done / 2] / 1e6,
+	       m, counted[m - 1] / 1e6, counted[m * 99 / 100] / 1e6, counted[m / 2] / 1e6,
 	       (long long)over, interval_max / 1e6);
 	return 0;
 }
