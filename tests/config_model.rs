@@ -528,6 +528,30 @@ fn root_keywords_vrrpd_does_not_run_get_the_note_of_their_kind() {
     }
 }
 
+/// keepalived names its table through libnftnl (any name); vrrpd writes with the nft command,
+/// whose syntax cannot say `1abc` (measured: nft 1.0.6 "syntax error, unexpected number").
+/// Such a name is noted as not run, so `vrrpd -t` fails; nft's own names pass.
+#[test]
+fn an_nftables_table_name_nft_cannot_write_is_noted_as_not_run() {
+    for (name, ok) in [
+        ("1abc", false),
+        ("vrrp table", false),
+        ("my-table", true),
+        ("_x.y/z", true),
+        ("keepalived", true),
+    ] {
+        let l = load_str(
+            "/t/k.conf",
+            &keyword_file("global_defs", &format!("nftables \"{name}\""), ""),
+        );
+        let notes = not_run_notes(&l);
+        assert_eq!(notes.is_empty(), ok, "{name}: {:?}", l.diagnostics);
+        if !ok {
+            assert!(notes[0].contains(&format!("`{name}`")), "{notes:?}");
+        }
+    }
+}
+
 #[test]
 fn nftables_keywords_are_read_as_keepalived_reads_them() {
     let g = |text: &str| {
@@ -572,7 +596,6 @@ fn virtual_address_options_not_applied_are_noted() {
         let value = match *opt {
             "peer" => " 192.0.2.99",
             "preferred_lft" => " 0",
-            "track_group" => " g1",
             _ => "",
         };
         let l = load_str(
@@ -593,4 +616,29 @@ fn virtual_address_options_not_applied_are_noted() {
         );
         assert_eq!(l.config.instances[0].virtual_ipaddress.len(), 1, "{opt}");
     }
+}
+
+/// keepalived reads `track_group` only on a static_ipaddress line; on a virtual address it
+/// says "Unknown configuration entry 'track_group' for ip address - ignoring", and the same
+/// for the group's name (measured: keepalived -t).
+#[test]
+fn track_group_on_a_virtual_address_is_unknown_as_in_keepalived() {
+    let l = load_str(
+        "/t/k.conf",
+        &keyword_file(
+            "vrrp_instance",
+            "virtual_ipaddress {\n192.0.2.1/24 track_group g1\n}",
+            "",
+        ),
+    );
+    let unknown: Vec<&str> = l
+        .diagnostics
+        .iter()
+        .filter(|d| d.message.starts_with("unknown option"))
+        .map(|d| d.message.as_str())
+        .collect();
+    assert_eq!(unknown.len(), 2, "{:?}", l.diagnostics);
+    assert!(unknown[0].contains("`track_group`"), "{unknown:?}");
+    assert!(unknown[1].contains("`g1`"), "{unknown:?}");
+    assert_eq!(l.config.instances[0].virtual_ipaddress.len(), 1);
 }

@@ -205,3 +205,102 @@ fn sync_group_moves_together_when_one_interface_goes_down() {
         vrrpd.log()
     );
 }
+
+/// What host 0 shows in `sync_group_member_held_scenario`: (VIP on eth0, VIP2 on eth1, the
+/// group's notify lines) while eth0's adverts are dropped, then after the peer is killed.
+type Held = ((bool, bool, String), (bool, bool, String));
+
+/// The peer (keepalived, priority 200) is master of both members of SG1; then the switch drops
+/// every VRRP packet on eth0's segment. Host 0's VI_IN no longer hears its master and its
+/// Master_Down_Timer expires again and again, but VI_OUT still hears the peer: keepalived keeps
+/// the whole group in BACKUP (vrrp_sync_can_goto_master). When the peer dies, the group goes
+/// MASTER together.
+fn sync_group_member_held_scenario(daemon: Daemon, tag: &str) -> Held {
+    use common::notify::{write_script, Node};
+    let mut lan = lan3(tag, false);
+    second_segment(&lan);
+    let dir = tempdir();
+    let (ad, kd) = (subdir(dir.path(), "a"), subdir(dir.path(), "ka"));
+    let rec = ad.join("group.sh");
+    write_script(
+        &rec,
+        &format!("echo \"$@\" >> {}/group.txt\n", ad.display()),
+    );
+    let (_ka, ka_pid) = {
+        let (k, p) = Keepalived::start(&mut lan.hosts[1], &kd, &two_instances(200, Some("")));
+        (k, p.pid())
+    };
+    assert!(wait_addr_on(&lan.hosts[1], "eth0", VIP, true));
+    assert!(wait_addr_on(&lan.hosts[1], "eth1", VIP2, true));
+    let group_extra = format!("  notify \"{}\"\n", rec.display());
+    let a = Node::start(
+        daemon,
+        &mut lan.hosts[0],
+        &ad,
+        &two_instances(100, Some(&group_extra)),
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    let sw = &lan.switch;
+    // Every VRRP packet through the switch except on eth1's segment (ports q0 and q1).
+    sw.exec(&["nft", "add", "table", "bridge", "cut"]);
+    sw.exec(&[
+        "nft",
+        "add chain bridge cut forward_vrrp { type filter hook forward priority 0; policy accept; }",
+    ]);
+    sw.exec(&[
+        "nft",
+        "add rule bridge cut forward_vrrp iifname != { \"q0\", \"q1\" } ip protocol 112 drop",
+    ]);
+    // Five of VI_IN's Master_Down_Intervals (0.361 s).
+    std::thread::sleep(Duration::from_secs(2));
+    let lines = || std::fs::read_to_string(ad.join("group.txt")).unwrap_or_default();
+    let h0 = &lan.hosts[0];
+    let held = (
+        has_addr_on(h0, "eth0", VIP),
+        has_addr_on(h0, "eth1", VIP2),
+        lines(),
+    );
+    let child = wait_for(Duration::from_secs(2), || _ka.vrrp_child_pid()).expect("vrrp child pid");
+    sigkill(child);
+    sigkill(ka_pid);
+    wait_addr_on(h0, "eth1", VIP2, true);
+    wait_addr_on(h0, "eth0", VIP, true);
+    let after = wait_for(Duration::from_secs(3), || {
+        let t = lines();
+        (t.lines().count() >= 2).then_some(t)
+    })
+    .unwrap_or_else(lines);
+    let taken = (
+        has_addr_on(h0, "eth0", VIP),
+        has_addr_on(h0, "eth1", VIP2),
+        after,
+    );
+    a.stop();
+    assert!(
+        lan.hosts[0].wait_pid(a.pid, Duration::from_secs(5)),
+        "{daemon:?} did not stop"
+    );
+    (held, taken)
+}
+
+#[test]
+fn a_sync_group_member_that_loses_its_master_waits_for_the_group_as_keepalived_does() {
+    if !require_root() || !require_tool("keepalived") || !require_tool("nft") {
+        return;
+    }
+    let theirs = sync_group_member_held_scenario(Daemon::Keepalived, "sgk");
+    assert_eq!(
+        theirs,
+        (
+            (false, false, "GROUP SG1 BACKUP 0\n".to_string()),
+            (
+                true,
+                true,
+                "GROUP SG1 BACKUP 0\nGROUP SG1 MASTER 0\n".to_string()
+            )
+        ),
+        "keepalived"
+    );
+    let ours = sync_group_member_held_scenario(Daemon::Vrrpd, "sgv");
+    assert_eq!(ours, theirs, "vrrpd (left) vs keepalived (right)");
+}

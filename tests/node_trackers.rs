@@ -541,3 +541,100 @@ fn an_instance_a_reload_adds_to_a_demoted_sync_group_starts_demoted() {
     assert_eq!(state(&n, "VI_OUT"), State::Master);
     assert_eq!(state(&n, "VI_IN"), State::Master);
 }
+
+/// A v2 advert (no authentication) for `vrid` from `src`, as keepalived sends it.
+fn advert_from(src: &str, vrid: u8, priority: u8, vip: &str) -> Vec<u8> {
+    use vrrp::wire::{self, Advert, ChecksumKind, Ipv4Meta};
+    let a = Advert::v2(vrid, priority, 1, 0, b"", vec![vip.parse().unwrap()]);
+    let meta = Ipv4Meta::keepalived(src.parse().unwrap(), wire::vrrp::MCAST_V4);
+    let mut buf = vec![0u8; 128];
+    let n = wire::emit_ipv4_packet(&a, &meta, ChecksumKind::PseudoHeader, &mut buf).unwrap();
+    buf.truncate(n);
+    buf
+}
+
+fn deliver(n: &mut Node, now: Time, ifname: &str, src: &str, bytes: &[u8], out: &mut Vec<Effect>) {
+    let meta = node::RxMeta {
+        len: bytes.len(),
+        truncated: false,
+        src: src.parse().unwrap(),
+        v6_dst: None,
+        v6_hop_limit: None,
+    };
+    n.handle(
+        now,
+        Input::Datagram {
+            ifname,
+            family: node::Family::V4,
+            bytes,
+            meta: &meta,
+        },
+        out,
+    );
+}
+
+/// keepalived's vrrp_sync_can_goto_master ("prefer backup state to avoid thrashing"): a member
+/// whose master went silent (adverts lost on eth0) while the other member still hears its
+/// master (eth1) stays BACKUP, wanting MASTER; the group becomes MASTER only when the other
+/// member's master goes silent too, at that member's Master_Down_Interval.
+#[test]
+fn a_sync_group_member_waits_in_backup_until_every_member_wants_master() {
+    let h = host();
+    let text = format!(
+        "vrrp_sync_group SG1 {{\n group {{\n  VI_IN\n  VI_OUT\n }}\n}}\n{}{}",
+        inst("VI_IN", "eth0", 1, "192.0.2.100", ""),
+        inst("VI_OUT", "eth1", 2, "198.51.100.100", "")
+    );
+    let mut n = build(&text, &h);
+    let mut out = Vec::new();
+    n.handle(Time::ZERO, Input::Startup, &mut out);
+    let peer = advert_from("198.51.100.2", 2, 200, "198.51.100.100");
+    // The peer is master of VI_OUT and keeps advertising there for 10 s; VI_IN hears nothing.
+    for s in 0..10 {
+        let at = Time::from_secs(s);
+        run_until(&mut n, at, &mut out);
+        deliver(&mut n, at, "eth1", "198.51.100.2", &peer, &mut out);
+    }
+    run_until(&mut n, Time::from_millis(9_999), &mut out);
+    assert!(
+        transitions(&out)
+            .iter()
+            .all(|(_, _, to)| *to == State::Backup),
+        "{:?}",
+        transitions(&out)
+    );
+    let vi_in = n.get(n.by_name("VI_IN").unwrap()).unwrap();
+    assert_eq!(vi_in.fsm.state(), State::Backup);
+    assert_eq!(
+        vi_in.fsm.want_state(),
+        State::Master,
+        "keepalived's wantstate"
+    );
+    let vi_out = n.get(n.by_name("VI_OUT").unwrap()).unwrap();
+    assert_eq!(vi_out.fsm.want_state(), State::Backup);
+    // The peer's last advert was at 9 s: VI_OUT's Master_Down_Interval (3 x 1 s + Skew_Time
+    // (256 - 150) / 256 s) ends at 12.414 s, and the whole group goes MASTER then.
+    let mdi = vi_out.fsm.master_down_interval();
+    out.clear();
+    run_until(&mut n, Time::from_secs(9) + mdi, &mut out);
+    assert_eq!(state(&n, "VI_IN"), State::Master);
+    assert_eq!(state(&n, "VI_OUT"), State::Master);
+    let t = transitions(&out);
+    assert_eq!(
+        t,
+        vec![
+            (
+                "master down timer expired".to_string(),
+                State::Backup,
+                State::Master
+            ),
+            ("sync group SG1".to_string(), State::Backup, State::Master),
+        ],
+        "VI_OUT first, VI_IN with it"
+    );
+    let first = out.iter().find_map(|e| match e {
+        Effect::Transition { id, .. } => Some(*id),
+        _ => None,
+    });
+    assert_eq!(first, n.by_name("VI_OUT"));
+}

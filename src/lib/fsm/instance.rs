@@ -83,6 +83,13 @@ pub struct Instance {
     held: bool,
     /// The end of the startup delay, set at the first Startup (None: no delay).
     delayed_start: Option<Time>,
+    /// Set by the node before each input: the instance's vrrp_sync_group would not follow it
+    /// to MASTER now (keepalived's !vrrp_sync_can_goto_master: the group is not MASTER and
+    /// another member does not want MASTER).
+    sync_hold: bool,
+    /// Its Master_Down_Timer expired while the sync group held it in BACKUP: it wants MASTER
+    /// (keepalived's wantstate) until it hears a master or changes state.
+    sync_wants_master: bool,
 }
 
 impl Instance {
@@ -108,7 +115,15 @@ impl Instance {
             last_transition: None,
             held: false,
             delayed_start: None,
+            sync_hold: false,
+            sync_wants_master: false,
         }
+    }
+
+    /// Whether the instance's sync group would keep it from becoming MASTER by itself now
+    /// (the node sets this before feeding a member of a vrrp_sync_group).
+    pub fn set_sync_hold(&mut self, hold: bool) {
+        self.sync_hold = hold;
     }
 
     pub fn config(&self) -> &InstanceConfig {
@@ -132,6 +147,7 @@ impl Instance {
         };
         match self.state {
             State::Initialize => configured,
+            State::Backup if self.sync_wants_master => State::Master,
             State::Backup
                 if configured == State::Master
                     && !self.held
@@ -361,6 +377,8 @@ impl Instance {
             self.ms_down_us = self.master_down_us();
             self.arm_down_timer(now);
             self.down_cause = DownCause::MasterSilent;
+            // Held in BACKUP by the sync group, it wanted MASTER; a master is heard again.
+            self.sync_wants_master = false;
         } else {
             // Lower priority and preempt: discard; the running down timer makes us master.
             // keepalived keeps what is left of it as ms_down_timer.
@@ -478,6 +496,14 @@ impl Instance {
             // Demoted: the master may be gone, but we hold BACKUP (the operator was told,
             // when demoting, whether a peer was there to take over).
             State::Backup if self.held => self.timer = None,
+            // vrrp_sync_can_goto_master: "prefer backup state to avoid thrashing". The other
+            // members must want MASTER too; until then wait another Master_Down_Interval (the
+            // timer only matters if they never do).
+            State::Backup if self.sync_hold => {
+                self.sync_wants_master = true;
+                self.ms_down_us = self.master_down_us();
+                self.arm_down_timer(now);
+            }
             State::Backup => {
                 let reason = match self.down_cause {
                     DownCause::MasterSilent => Reason::MasterDownTimerExpired,
@@ -564,8 +590,10 @@ impl Instance {
         if self.state != State::Fault {
             return;
         }
-        if self.base_priority == 255 && self.cfg.initial_state == InitialState::Master && !self.held
-        {
+        let owner_master = self.base_priority == 255
+            && self.cfg.initial_state == InitialState::Master
+            && !self.held;
+        if owner_master && !self.sync_hold {
             self.become_master(now, Reason::FaultCleared, out);
             return;
         }
@@ -574,7 +602,14 @@ impl Instance {
         self.master_priority = None;
         self.preempt_until = None;
         self.enter_backup(now, Reason::FaultCleared, out);
-        self.ms_down_us = self.master_down_us();
+        if owner_master {
+            // try_up_instance: an owner its sync group holds comes up in BACKUP, wanting
+            // MASTER, with the owner's short timer (Master_Adver_Interval + Skew_Time).
+            self.sync_wants_master = true;
+            self.ms_down_us = self.master_adver_int_us + self.skew_us(self.effective_priority);
+        } else {
+            self.ms_down_us = self.master_down_us();
+        }
         self.arm_down_timer(now);
     }
 
@@ -686,6 +721,8 @@ impl Instance {
     fn transition(&mut self, now: Time, to: State, reason: Reason, out: &mut Vec<Action>) {
         let from = self.state;
         self.state = to;
+        // A new state says what the instance wants again (keepalived sets wantstate with it).
+        self.sync_wants_master = false;
         if to != State::Master {
             // The refresh schedule ends with MASTER; delayed bursts do not (`garp_delayed`).
             self.garp_refresh = None;

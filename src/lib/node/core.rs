@@ -792,15 +792,54 @@ impl Node {
         }
     }
 
+    /// keepalived's !vrrp_sync_can_goto_master: `slot` is in a vrrp_sync_group that is not
+    /// MASTER and has another member that does not want MASTER, so it may not become MASTER
+    /// by itself (only with the group).
+    fn sync_holds(&self, slot: usize) -> bool {
+        let Some(group) = self
+            .slots
+            .get(slot)
+            .and_then(Option::as_ref)
+            .and_then(|i| i.spec.sync_group.as_deref())
+        else {
+            return false;
+        };
+        if self
+            .groups
+            .iter()
+            .any(|(n, st)| n == group && *st == State::Master)
+        {
+            return false;
+        }
+        self.slots.iter().enumerate().any(|(m, i)| {
+            m != slot
+                && i.as_ref().is_some_and(|i| {
+                    i.spec.sync_group.as_deref() == Some(group)
+                        && i.fsm.want_state() != State::Master
+                })
+        })
+    }
+
     /// Feed the machine of `slot`, turn its actions into effects, re-arm its deadline.
     fn feed_one(&mut self, slot: usize, now: Time, input: fsm::Input, out: &mut Vec<Effect>) {
         let mut actions = std::mem::take(&mut self.scratch);
         actions.clear();
         let quiet = self.fault_is_quiet(slot);
+        // Only a BACKUP's Master_Down_Timer and a FAULT's end can make it MASTER by itself;
+        // the group scan is skipped for every other input (a master's adverts, the common
+        // case at 1,000 instances).
+        let may_take_over = matches!(input, fsm::Input::TimerExpired | fsm::Input::FaultCleared)
+            && self
+                .slots
+                .get(slot)
+                .and_then(Option::as_ref)
+                .is_some_and(|i| matches!(i.fsm.state(), State::Backup | State::Fault));
+        let hold = may_take_over && self.sync_holds(slot);
         let Some(inst) = self.slots.get_mut(slot).and_then(Option::as_mut) else {
             self.scratch = actions;
             return;
         };
+        inst.fsm.set_sync_hold(hold);
         inst.fsm.handle_into(now, input, &mut actions);
         let id = InstanceId(slot);
         let mut sent_advert = false;

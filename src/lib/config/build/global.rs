@@ -277,6 +277,16 @@ fn not_multicast(k: &Node, a: &str) -> super::super::diag::Diagnostic {
 
 /// keepalived 2.2.7's nftables keywords (global_parser.c), as its NFTABLES-only build (Debian's)
 /// reads them, each message as keepalived says it.
+/// Whether nft's scanner reads `name` as one identifier (nft 1.0.6, scanner.l `string`):
+/// keepalived writes through libnftnl and takes any name, `nft add table ip 1abc` is a syntax
+/// error (measured).
+fn nft_can_name(name: &str) -> bool {
+    let mut c = name.chars();
+    c.next()
+        .is_some_and(|f| f.is_ascii_alphabetic() || f == '_' || f == '.')
+        && c.all(|x| x.is_ascii_alphanumeric() || "/-_.".contains(x))
+}
+
 fn nftables(r: &mut Reader, k: &Node, g: &mut GlobalDefs) {
     let say =
         |r: &mut Reader, text: String| r.push(Diagnostic::error("invalid-value", k.span(), text));
@@ -289,6 +299,15 @@ fn nftables(r: &mut Reader, k: &Node, g: &mut GlobalDefs) {
             // The kernel's NFT_TABLE_MAXNAMELEN, terminating NUL included.
             if name.len() >= 256 {
                 return say(r, "nftables table name too long - ignoring".into());
+            }
+            if !nft_can_name(name) {
+                let span = k.arg(0).map_or(k.span(), |w| &w.span);
+                r.push(super::not_run_note(
+                    super::NotRun::Vrrp,
+                    span,
+                    &format!("the nftables table name `{name}`"),
+                    "vrrpd writes its table with the nft command, whose syntax names a table with a letter, `_` or `.` first, then letters, digits and `/-_.`",
+                ));
             }
             g.nftables = Some(name.to_string());
             g.nftables_priority = -1;

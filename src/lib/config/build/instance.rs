@@ -545,10 +545,6 @@ fn vips(r: &mut Reader, k: &Node) -> Vec<VirtualIp> {
                     }
                     true
                 }
-                "track_group" => {
-                    vip_option_not_run(r, w);
-                    true
-                }
                 "no_track" => {
                     v.no_track = true;
                     false

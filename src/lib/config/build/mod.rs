@@ -234,7 +234,6 @@ pub const NFTABLES_TABLE: &str = "keepalived";
 #[rustfmt::skip]
 pub const VIP_OPTIONS_NOT_RUN_YET: &[(&str, &str)] = &[
     ("use_vmac", "vrrpd puts a VIP on a VMAC only through the instance's use_vmac / use_vmac_addr"),
-    ("track_group", "vrrpd runs no track_group"),
 ];
 
 /// The note of `kind` for `what` (already quoted), shared by root keywords, block keywords
