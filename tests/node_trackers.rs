@@ -129,17 +129,22 @@ fn script_weight_moves_priority_and_weight_0_means_fault() {
     );
 }
 
-#[test]
-fn sync_group_members_move_together_and_the_group_is_notified() {
-    let h = host();
+/// Sync group SG1 of VI_IN (eth0, VRID 1) and VI_OUT (eth1, VRID 2), started at 0.
+fn started_sg1() -> (Node, Vec<Effect>) {
     let text = format!(
         "vrrp_sync_group SG1 {{\n group {{\n  VI_IN\n  VI_OUT\n }}\n}}\n{}{}",
         inst("VI_IN", "eth0", 1, "192.0.2.100", ""),
         inst("VI_OUT", "eth1", 2, "198.51.100.100", "")
     );
-    let mut n = build(&text, &h);
+    let mut n = build(&text, &host());
     let mut out = Vec::new();
     n.handle(Time::ZERO, Input::Startup, &mut out);
+    (n, out)
+}
+
+#[test]
+fn sync_group_members_move_together_and_the_group_is_notified() {
+    let (mut n, mut out) = started_sg1();
     assert_eq!(
         out.first(),
         Some(&Effect::GroupNotify {
@@ -187,7 +192,7 @@ fn sync_group_members_move_together_and_the_group_is_notified() {
         Time::from_secs(7),
         Input::Interface {
             ifname: "eth1",
-            info: h.interface("eth1"),
+            info: host().interface("eth1"),
         },
         &mut out,
     );
@@ -579,15 +584,7 @@ fn deliver(n: &mut Node, now: Time, ifname: &str, src: &str, bytes: &[u8], out: 
 /// member's master goes silent too, at that member's Master_Down_Interval.
 #[test]
 fn a_sync_group_member_waits_in_backup_until_every_member_wants_master() {
-    let h = host();
-    let text = format!(
-        "vrrp_sync_group SG1 {{\n group {{\n  VI_IN\n  VI_OUT\n }}\n}}\n{}{}",
-        inst("VI_IN", "eth0", 1, "192.0.2.100", ""),
-        inst("VI_OUT", "eth1", 2, "198.51.100.100", "")
-    );
-    let mut n = build(&text, &h);
-    let mut out = Vec::new();
-    n.handle(Time::ZERO, Input::Startup, &mut out);
+    let (mut n, mut out) = started_sg1();
     let peer = advert_from("198.51.100.2", 2, 200, "198.51.100.100");
     // The peer is master of VI_OUT and keeps advertising there for 10 s; VI_IN hears nothing.
     for s in 0..10 {
