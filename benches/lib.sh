@@ -20,7 +20,7 @@ NETNS=()
 
 bench_init() {
     [ "$(id -u)" = 0 ] || { echo "$BENCH: needs root (network namespaces)" >&2; exit 2; }
-    for t in keepalived tcpdump ip awk chrt; do
+    for t in keepalived tcpdump ip awk chrt cc; do
         command -v "$t" >/dev/null || { echo "$BENCH: $t is not installed" >&2; exit 2; }
     done
     if [ ! -x "$VRRPD" ]; then
@@ -165,3 +165,38 @@ stats() {
 }
 
 load_avg() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# The machine's timer floor (benches/timer_floor.c): a process that does nothing but wake on an
+# absolute timerfd with the daemons' wake-up pattern, under the same SCHED, while the daemon
+# under test runs. No daemon's advert can be less late than this process wakes, so each run
+# prints it beside the daemon's lateness: a figure above the goal here is the machine's.
+floor_build() {
+    FLOOR_BIN=$WORK/timer_floor
+    cc -O2 -o "$FLOOR_BIN" "$ROOT/benches/timer_floor.c" ||
+        { echo "$BENCH: cannot build benches/timer_floor.c (cc)" >&2; exit 2; }
+}
+
+# floor_start NS PERIOD_US BATCHES SPACING_US SECONDS OUT: in the background; sets STARTED.
+floor_start() {
+    local ns=$1 out=$6 pre
+    pre=$(sched_prefix)
+    shift
+    # shellcheck disable=SC2086
+    ip netns exec "$ns" $pre "$FLOOR_BIN" "$1" "$2" "$3" "$4" >"$out" 2>&1 &
+    STARTED=$!
+    PIDS+=("$STARTED")
+}
+
+# floor_result PID OUT: wait for the floor to finish; sets FLOOR (its largest lateness, ms,
+# measured as the benches measure adverts: time since the same slot's previous wake-up minus
+# the period), FLOOR_WAKE (largest wake-up minus deadline, ms) and FLOOR_NLATE/FLOOR_N.
+floor_result() {
+    wait "$1" 2>/dev/null || true
+    read -r FLOOR_N FLOOR_WAKE FLOOR_NLATE FLOOR < <(awk '$1 == "wakeups" { print $2, $4, $10, $12 }' "$2")
+    [ -n "${FLOOR:-}" ] || { FLOOR=NA FLOOR_WAKE=NA FLOOR_NLATE=NA FLOOR_N=NA; }
+}
+
+# The time the hypervisor ran something else while this VM's vCPUs wanted to run (steal, the
+# 8th field of /proc/stat's cpu line, in ms; 10 ms resolution): printed per run, because a
+# stolen vCPU takes its timer interrupts late, whatever runs on it (lateness_bench.sh).
+steal_ms() { awk '/^cpu / { print $9 * 10 }' /proc/stat; }

@@ -13,6 +13,10 @@
 #              advert: the last instance's first advert and the last VIP's first gratuitous ARP,
 #              both minus Master_Down_Interval (3.609 s); the largest lateness after each
 #              instance's first advert; adverts the SUT's kernel dropped (/proc/net/raw).
+#   floor      benches/timer_floor.c in the SUT's namespace under the same SCHED during both
+#              windows: timerfd wake-ups only, in the paced pattern of 1,000 instances at 1 s
+#              (node/pacing.rs: 32 batches 1 ms apart each second), measured as the adverts are.
+#              No daemon's advert is less late than this process wakes (lateness_bench.sh).
 #
 # Usage: sudo benches/scale_bench.sh   (RUNS=2 IDLE_SECS=30 SCHED=fifo|nice|none
 #        VRRPD=target/release/vrrpd SUTS="vrrpd keepalived"; QUICK=1: one run, 2 x 20 instances,
@@ -26,7 +30,10 @@ NIF=${NIF:-4}
 PER_IF=${PER_IF:-250}
 if [ -n "${QUICK:-}" ]; then RUNS=1 IDLE_SECS=5 NIF=2 PER_IF=20; fi
 TOTAL=$((NIF * PER_IF))
+FLOOR_BATCHES=$(((TOTAL + 31) / 32))
+[ "$FLOOR_BATCHES" -le 250 ] || FLOOR_BATCHES=250   # pacing wraps within a quarter interval
 bench_init
+floor_build
 lan 2 "$NIF"
 
 vip_of() { if [ $(($1 % 2)) = 0 ]; then echo "198.51.100.$2"; else echo "203.0.113.$2"; fi; }
@@ -48,11 +55,12 @@ vips_on() {
     ip -n "$1" -o -4 addr show | grep -c -E ' (198\.51\.100|203\.0\.113)\.' || true
 }
 
+# wait_vips NS WANT TRIES [INTERVAL]: poll every INTERVAL s (0.05)
 wait_vips() {
-    local ns=$1 want=$2 tries=$3
+    local ns=$1 want=$2 tries=$3 every=${4:-0.05}
     for _ in $(seq "$tries"); do
         [ "$(vips_on "$ns")" = "$want" ] && return 0
-        sleep 0.05
+        sleep "$every"
     done
     echo "$BENCH: $ns holds $(vips_on "$ns") VIPs, expected $want" >&2
     return 1
@@ -104,7 +112,7 @@ lateness() {
 }
 
 one_run() {
-    local sut=$1 d=$WORK/$1-$2 pid old ps t0 t1
+    local sut=$1 d=$WORK/$1-$2 pid old ps t0 t1 floor floor_idle steal0
     mkdir -p "$d"
     conf SUT 100 >"$d/sut.conf"
     conf OLD 150 >"$d/old.conf"
@@ -116,11 +124,15 @@ one_run() {
     ps=$(family "$pid")
     mkdir -p "$d/idle"
     captures "$d/idle"
+    floor_start "${H[1]}" 1000000 "$FLOOR_BATCHES" 1000 "$IDLE_SECS" "$d/floor-idle"
+    floor=$STARTED
+    steal0=$(steal_ms)
     # shellcheck disable=SC2086
     t0=$(cpu_ns $ps)
     sleep "$IDLE_SECS"
     # shellcheck disable=SC2086
     t1=$(cpu_ns $ps)
+    STEAL=$(($(steal_ms) - steal0))
     # shellcheck disable=SC2086
     RSS=$(rss_mib $ps)
     # shellcheck disable=SC2086
@@ -129,6 +141,8 @@ one_run() {
     ANON=$(anon_mib $ps)
     CPU=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
     stop_captures "$d/idle"
+    floor_result "$floor" "$d/floor-idle"
+    floor_idle=$FLOOR
     captured "$d/idle" >"$d/idle.txt"
     read -r LATE_IDLE N_IDLE NL_IDLE < <(lateness "$d/idle.txt" 0)
     # The old master alone takes everything, the SUT starts again as its backup (a keepalived
@@ -146,11 +160,18 @@ one_run() {
     drops0=$(raw_drops "${H[1]}")
     mkdir -p "$d/take"
     captures "$d/take"
+    # 1 s before the kill, the takeover (~4 s) and 3 s after.
+    floor_start "${H[1]}" 1000000 "$FLOOR_BATCHES" 1000 9 "$d/floor-take"
+    floor=$STARTED
     sleep 1
     crash "$old"
-    wait_vips "${H[1]}" "$TOTAL" 1200 || true
+    # Inside the measured window: slowly (an ip dumping 1,000 addresses and a grep hold a CPU
+    # in the kernel for milliseconds, and adverts wait for them: lateness_bench.sh).
+    wait_vips "${H[1]}" "$TOTAL" 120 0.5 || true
     sleep 3
     stop_captures "$d/take"
+    floor_result "$floor" "$d/floor-take"
+    FLOORS="$floor_idle $FLOOR"
     RXDROPS=$(($(raw_drops "${H[1]}") - drops0))
     stop "$pid" TERM
     captured "$d/take" >"$d/take.txt"
@@ -193,7 +214,8 @@ for r in $(seq "$RUNS"); do
         echo "$sut run $r (load $(load_avg)): idle CPU $CPU s over $IDLE_SECS s, RSS $RSS MiB (PSS $PSS, anonymous $ANON)," \
             "lateness idle $LATE_IDLE ms ($NL_IDLE of $N_IDLE > 1 ms), after takeover $LATE_TAKE ms ($NL_TAKE of $N_TAKE > 1 ms);" \
             "last first advert +$LAST_ADV ms, last VIP GARP +$LAST_GARP ms after the old master's last advert (MDI $MDI);" \
-            "SUT raw-socket drops $RXDROPS, capture drops $DROPS" >&2
+            "SUT raw-socket drops $RXDROPS, capture drops $DROPS; timer floor meanwhile (idle, takeover) $FLOORS ms;" \
+            "vCPU time stolen by the host in the idle window ${STEAL} ms" >&2
         add "$sut.cpu" "$CPU"
         add "$sut.rss" "$RSS"
         add "$sut.pss" "$PSS"
@@ -203,6 +225,7 @@ for r in $(seq "$RUNS"); do
         [ "$LAST_ADV" != NA ] && add "$sut.adv" "$(awk -v t="$LAST_ADV" -v m="$MDI" 'BEGIN { printf "%.3f", t - m }')"
         [ "$LAST_GARP" != NA ] && add "$sut.garp" "$(awk -v t="$LAST_GARP" -v m="$MDI" 'BEGIN { printf "%.3f", t - m }')"
         add "$sut.drops" "$RXDROPS"
+        for f in $FLOORS; do [ "$f" = NA ] || add "$sut.floor" "$f"; done
     done
 done
 LOAD1=$(load_avg)
@@ -216,6 +239,7 @@ printf '| RSS, MiB (keepalived: parent + VRRP child) | %s | %s | <= half |\n' "$
 printf '| PSS, MiB (shared pages counted once) | %s | %s | |\n' "$(col vrrpd.pss)" "$(col keepalived.pss)"
 printf '| anonymous RSS (heap, stacks), MiB | %s | %s | |\n' "$(col vrrpd.anon)" "$(col keepalived.anon)"
 printf '| largest advert lateness (idle, and after the mass takeover), ms | %s | %s | <= 1 |\n' "$(col vrrpd.late)" "$(col keepalived.late)"
+printf '| timer floor in the same windows (timer_floor.c: timerfd wake-ups only, same pattern and SCHED), largest lateness, ms | %s | %s | |\n' "$(col vrrpd.floor)" "$(col keepalived.floor)"
 printf '| mass takeover: last first advert minus Master_Down_Interval (%s ms), ms | %s | %s | |\n' "$MDI" "$(col vrrpd.adv)" "$(col keepalived.adv)"
 printf '| mass takeover: last VIP first GARP minus Master_Down_Interval, ms | %s | %s | faster |\n' "$(col vrrpd.garp)" "$(col keepalived.garp)"
 printf '| adverts dropped by the SUT kernel socket during the takeover | %s | %s | 0 |\n' "$(col vrrpd.drops)" "$(col keepalived.drops)"
