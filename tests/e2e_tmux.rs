@@ -332,7 +332,9 @@ fn sniff_progress_shows_on_a_terminal_only_without_json() {
     }
     let dir = tempdir();
     let pcap = dir.path().join("big.pcap");
-    big_pcap(&pcap, 5 << 20);
+    // Large enough that the bar stays up for seconds: with 5 MiB a debug build's bar was up for
+    // about 0.3 s, and one CI run's captures (0.1 s apart) never saw it in 20 s.
+    big_pcap(&pcap, 40 << 20);
     let tmux = Tmux::new();
     let vrrpctl = bin("vrrpctl").display().to_string();
     let p = pcap.display().to_string();
@@ -353,7 +355,7 @@ fn sniff_progress_shows_on_a_terminal_only_without_json() {
         ),
     );
     let screen = tmux.wait_screen("bar", Duration::from_secs(20), |s| {
-        plain(s).contains("MiB/5.")
+        plain(s).contains("MiB/40.")
     });
     println!("{screen}");
     let line = screen
