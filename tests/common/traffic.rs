@@ -104,10 +104,19 @@ pub fn gaps_ms(times: &[Duration]) -> Vec<f64> {
         .collect()
 }
 
+/// The `p` quantile (0..=1) of `g` (0 when empty).
+pub fn percentile(g: &[f64], p: f64) -> f64 {
+    let mut v = g.to_vec();
+    v.sort_by(f64::total_cmp);
+    v.get(((v.len().max(1) - 1) as f64 * p) as usize)
+        .copied()
+        .unwrap_or(0.0)
+}
+
 pub fn summary(g: &[f64]) -> String {
     let mut v = g.to_vec();
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    let pct = |p: f64| v[((v.len() - 1) as f64 * p) as usize];
+    let pct = |p: f64| percentile(&v, p);
     format!(
         "{} gaps: min {:.1} p50 {:.1} p99 {:.1} max {:.1} ms",
         v.len(),
