@@ -797,9 +797,7 @@ impl Node {
     /// by itself (only with the group).
     fn sync_holds(&self, slot: usize) -> bool {
         let Some(group) = self
-            .slots
-            .get(slot)
-            .and_then(Option::as_ref)
+            .get(InstanceId(slot))
             .and_then(|i| i.spec.sync_group.as_deref())
         else {
             return false;
@@ -811,12 +809,11 @@ impl Node {
         {
             return false;
         }
-        self.slots.iter().enumerate().any(|(m, i)| {
+        self.members(group).into_iter().any(|m| {
             m != slot
-                && i.as_ref().is_some_and(|i| {
-                    i.spec.sync_group.as_deref() == Some(group)
-                        && i.fsm.want_state() != State::Master
-                })
+                && self
+                    .get(InstanceId(m))
+                    .is_some_and(|i| i.fsm.want_state() != State::Master)
         })
     }
 
@@ -830,9 +827,7 @@ impl Node {
         // case at 1,000 instances).
         let may_take_over = matches!(input, fsm::Input::TimerExpired | fsm::Input::FaultCleared)
             && self
-                .slots
-                .get(slot)
-                .and_then(Option::as_ref)
+                .get(InstanceId(slot))
                 .is_some_and(|i| matches!(i.fsm.state(), State::Backup | State::Fault));
         let hold = may_take_over && self.sync_holds(slot);
         let Some(inst) = self.slots.get_mut(slot).and_then(Option::as_mut) else {
